@@ -1,0 +1,184 @@
+"""Business-day and trading-day arithmetic on historical US calendars.
+
+Closed days come from the ``holidays`` package's financial calendars, never from a
+hand-kept list: ``XNYS`` (NYSE, including unscheduled closures such as 2001-09-11..14,
+2004-06-11, 2007-01-02, 2012-10-29/30, 2018-12-05, 2025-01-09), ``XNAS`` (Nasdaq) and
+``XFED`` (Federal Reserve Banks). Weekends are Saturday and Sunday. Early-close (half-day)
+sessions are open days. Arithmetic runs on numpy ``busday_*`` functions.
+
+Calendars (domain.md §1.5 and §9):
+
+* ``settlement`` -- the default "business day": NYSE open **and** Federal Reserve Banks open.
+* ``exchange:XNYS`` -- NYSE open.
+* ``banking`` -- Federal Reserve Banks open. A Fed holiday on a Saturday does not close the
+  Friday before (open 2004-12-31, 2010-12-31); Juneteenth first closes the Banks in 2022
+  (in 2021 it fell on a Saturday), so 2021-06-18 is open.
+* ``trading:XNYS``, ``trading:XNAS`` -- days the market trades.
+
+Range: ``FIRST_DATE`` .. ``LAST_DATE``, narrowed to the years the source calendars cover.
+The package's ``XFED`` calendar starts in 1999 (before that it silently has no holidays), so
+``settlement`` and ``banking`` start on 1999-01-01. Any date, argument or result, outside a
+calendar's range raises ``CalendarRangeError``. In the package ``XNAS`` is a subclass of
+``XNYS`` with the same closed days (all the special closures above included); it is not an
+independent source.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import holidays
+import numpy as np
+
+FIRST_DATE = date(1990, 1, 1)
+LAST_DATE = date(2035, 12, 31)
+
+_WEEKMASK = "1111100"  # Monday..Friday open
+_KINDS = {  # kind -> (calendar name, holidays market codes whose closures it combines)
+    "settlement": ("settlement", ("XNYS", "XFED")),
+    "exchange": ("exchange:XNYS", ("XNYS",)),
+    "banking": ("banking", ("XFED",)),
+}
+_MARKETS = ("XNYS", "XNAS")
+
+
+class CalendarRangeError(ValueError):
+    """A date outside the range a calendar covers."""
+
+
+@dataclass(frozen=True, eq=False)
+class DayCalendar:
+    """Open days: Monday to Friday minus ``holidays_array``, valid from ``first_date`` to
+    ``last_date`` inclusive.
+
+    Scalar methods take and return ``datetime.date`` (a ``datetime`` is refused: pass the
+    calendar date meant). ``*_array`` twins take anything ``np.asarray(x, "datetime64[D]")``
+    accepts (NaT-free) and return ``datetime64[D]``, ``bool`` or ``int64`` arrays, with the
+    same semantics; ``n`` broadcasts against ``days``.
+    """
+
+    name: str
+    holidays_array: np.ndarray = field(repr=False)
+    first_date: date
+    last_date: date
+    _busdaycal: np.busdaycalendar = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.holidays_array.flags.writeable = False
+        cal = np.busdaycalendar(weekmask=_WEEKMASK, holidays=self.holidays_array)
+        object.__setattr__(self, "_busdaycal", cal)
+
+    # -- scalar API ---------------------------------------------------------------
+
+    def is_open(self, day: date) -> bool:
+        """Whether ``day`` is an open day."""
+        return bool(self.is_open_array(self._scalar(day)))
+
+    def roll_forward(self, day: date) -> date:
+        """``day`` if open, else the next open day."""
+        return self.roll_forward_array(self._scalar(day)).item()
+
+    def next_open(self, day: date) -> date:
+        """The first open day strictly after ``day``."""
+        return self._offset(self._scalar(day), 1, "backward").item()
+
+    def previous_open(self, day: date) -> date:
+        """The last open day strictly before ``day``."""
+        return self._offset(self._scalar(day), -1, "forward").item()
+
+    def add_days(self, day: date, n: int) -> date:
+        """Roll ``day`` forward to an open day, then step ``n`` open days.
+
+        numpy ``busday_offset(day, n, roll="forward")``: from a Saturday, ``n=3`` lands on
+        Thursday (Saturday -> Monday, then three open days). This is domain.md §1.5: a receipt
+        on a closed day counts as received on the next open day, and the receipt day itself is
+        excluded. ``n=0`` is ``roll_forward``; ``n < 0`` steps back, so
+        ``add_days(d, -1) == previous_open(d)``.
+        """
+        return self.add_days_array(self._scalar(day), n).item()
+
+    def count_open_between(self, start: date, end: date) -> int:
+        """Number of open days ``d`` with ``start < d <= end`` (0 if ``end <= start``)."""
+        return int(self.count_open_between_array(self._scalar(start), self._scalar(end)))
+
+    # -- vectorized twins ---------------------------------------------------------
+
+    def is_open_array(self, days) -> np.ndarray:
+        """Element-wise ``is_open``."""
+        return np.is_busday(self._check(days), busdaycal=self._busdaycal)
+
+    def roll_forward_array(self, days) -> np.ndarray:
+        """Element-wise ``roll_forward``."""
+        return self.add_days_array(days, 0)
+
+    def add_days_array(self, days, n) -> np.ndarray:
+        """Element-wise ``add_days``."""
+        return self._offset(days, n, "forward")
+
+    def count_open_between_array(self, start, end) -> np.ndarray:
+        """Element-wise ``count_open_between``."""
+        start, end = self._check(start), self._check(end)
+        # busday_count counts [begin, end); shift both by a day for (start, end].
+        one = np.timedelta64(1, "D")
+        counts = np.busday_count(start + one, end + one, busdaycal=self._busdaycal)
+        return np.maximum(counts, 0)
+
+    # -- helpers ------------------------------------------------------------------
+
+    @staticmethod
+    def _scalar(day: date) -> np.datetime64:
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise TypeError(f"expected a datetime.date, got {type(day).__name__}: {day!r}")
+        return np.datetime64(day, "D")
+
+    def _check(self, days, what: str = "date") -> np.ndarray:
+        """``days`` as ``datetime64[D]``; CalendarRangeError if any is outside the range."""
+        days = np.asarray(days, dtype="datetime64[D]")
+        inside = (days >= np.datetime64(self.first_date, "D")) & (
+            days <= np.datetime64(self.last_date, "D"))  # False for NaT too
+        if not inside.all():
+            bad = np.extract(~inside, days)[0]
+            raise CalendarRangeError(
+                f"{what} {bad} is outside the {self.name} calendar's supported range "
+                f"{self.first_date}..{self.last_date}")
+        return days
+
+    def _offset(self, days, n, roll: str) -> np.ndarray:
+        # Results are range-checked too: past the range there is no holiday data.
+        result = np.busday_offset(self._check(days), n, roll=roll, busdaycal=self._busdaycal)
+        return self._check(result, "result")
+
+
+def business_day_calendar(kind: str) -> DayCalendar:
+    """Business days of ``kind``: ``"settlement"`` (NYSE and Federal Reserve Banks open; the
+    domain.md §1.5 default), ``"exchange"`` (NYSE open) or ``"banking"`` (Federal Reserve
+    Banks open). Cached: one instance per kind; unknown kind -> ValueError."""
+    if kind not in _KINDS:
+        raise ValueError(f"unknown business-day kind {kind!r}; expected one of {sorted(_KINDS)}")
+    return _build(*_KINDS[kind])
+
+
+def trading_calendar(market: str) -> DayCalendar:
+    """Trading days of ``market``, an ISO 10383 MIC: ``"XNYS"`` or ``"XNAS"``. Cached; other
+    markets -> ValueError."""
+    if market not in _MARKETS:
+        raise ValueError(f"unknown market {market!r}; expected one of {list(_MARKETS)}")
+    return _build(f"trading:{market}", (market,))
+
+
+@functools.cache
+def _build(name: str, sources: tuple[str, ...]) -> DayCalendar:
+    """A calendar closed on the weekdays any of ``sources`` (``holidays`` market codes) closes,
+    over the years all of them cover within FIRST_DATE..LAST_DATE."""
+    first, last = FIRST_DATE, LAST_DATE
+    closed: set[date] = set()
+    for code in sources:
+        years = range(FIRST_DATE.year, LAST_DATE.year + 1)
+        source = holidays.financial_holidays(code, years=years)
+        first = max(first, date(source.start_year, 1, 1))
+        last = min(last, date(source.end_year, 12, 31))
+        closed.update(d for d in source if d.weekday() < 5)
+    in_range = sorted(d for d in closed if first <= d <= last)
+    return DayCalendar(name, np.array(in_range, dtype="datetime64[D]"), first, last)

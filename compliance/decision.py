@@ -1,0 +1,164 @@
+"""A decision: every rule's finding, and what they add up to.
+
+The composition is generic: a failing (or undetermined) rule stops what its ``blocks`` lists.
+``outcome`` is deny when anything stops the sale; ``legend_removal`` is false when anything stops
+legend removal; ``dwac_eligible`` is false when anything stops DWAC.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .agreement import Agreement
+from .rulebook import Rule, Rulebook
+
+OUTPUT_COLUMNS = ("notice_id", "outcome", "failed_rules", "citations", "earliest_allowed_date",
+                  "delivery_date", "delivery_late_business_days", "legend_removal", "dwac_eligible",
+                  "regime", "reasons", "error")
+FAILING = ("fail", "undetermined")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    title: str
+    status: str                      # pass | fail | not_applicable | undetermined
+    message: str
+    facts: dict[str, Any]            # the facts the rule used, as displayed
+    citations: tuple[str, ...]
+    blocks: tuple[str, ...]
+    against: str
+
+    @property
+    def failing(self) -> bool:
+        return self.status in FAILING
+
+
+@dataclass
+class Decision:
+    notice_id: str | None
+    outcome: str                     # allow | deny | error
+    findings: list[Finding] = field(default_factory=list)
+    earliest_allowed_date: date | None = None
+    delivery_date: date | None = None
+    delivery_late_business_days: int | None = None
+    legend_removal: bool = False
+    dwac_eligible: bool = False
+    regime: str | None = None
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failed_rules(self) -> list[str]:
+        """Rules that stop the sale (failing or undetermined), in rulebook order."""
+        return [f.rule for f in self.findings if f.failing and "sale" in f.blocks]
+
+    @property
+    def citations(self) -> list[str]:
+        """For a deny, the citations of the failing rules; for an allow, those of the rules it
+        rests on (the applicable sale rules that pass). Agreement sections first."""
+        if self.outcome == "deny":
+            chosen = [f for f in self.findings if f.failing and "sale" in f.blocks]
+        elif self.outcome == "allow":
+            chosen = [f for f in self.findings if f.status == "pass" and "sale" in f.blocks]
+        else:
+            chosen = []
+        cites = [c for f in chosen for c in f.citations]
+        agreement = [c for c in cites if c.startswith("Section") or c.startswith("Schedule")]
+        return list(dict.fromkeys(agreement + [c for c in cites if c not in agreement]))
+
+    @property
+    def reasons(self) -> str:
+        if self.outcome == "error":
+            return f"Input error: {self.error}"
+        if self.outcome == "deny":
+            lines = [f.message for f in self.findings if f.failing and "sale" in f.blocks]
+        else:
+            applied = [f for f in self.findings if f.status == "pass" and "sale" in f.blocks]
+            lines = [f"Allowed: all {len(applied)} applicable rules pass."]
+        lines += [f.message for f in self.findings if f.failing and f.against == "company"]
+        return " ".join(lines + self.notes)
+
+    def finding(self, rule_id: str) -> Finding:
+        for f in self.findings:
+            if f.rule == rule_id:
+                return f
+        raise KeyError(rule_id)
+
+    def to_row(self) -> dict[str, Any]:
+        """The output contract as one flat row (dates ISO, lists ';'-separated)."""
+        iso = lambda d: d.isoformat() if d else ""  # noqa: E731
+        is_error = self.outcome == "error"
+        return {
+            "notice_id": self.notice_id or "",
+            "outcome": self.outcome,
+            "failed_rules": ";".join(self.failed_rules),
+            "citations": ";".join(self.citations),
+            "earliest_allowed_date": iso(self.earliest_allowed_date),
+            "delivery_date": iso(self.delivery_date),
+            "delivery_late_business_days": "" if self.delivery_late_business_days is None else self.delivery_late_business_days,
+            "legend_removal": "" if is_error else self.legend_removal,
+            "dwac_eligible": "" if is_error else self.dwac_eligible,
+            "regime": self.regime or "",
+            "reasons": self.reasons,
+            "error": self.error or "",
+        }
+
+    def __repr__(self) -> str:
+        return (f"Decision(notice_id={self.notice_id!r}, outcome={self.outcome!r}, "
+                f"failed_rules={self.failed_rules}, earliest_allowed_date={self.earliest_allowed_date})")
+
+
+def _display(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def render(template: str, facts: dict[str, Any]) -> str:
+    values = {k: ("unknown" if v is None else _display(v)) for k, v in facts.items()}
+    return template.format_map(_Unknown(values))
+
+
+class _Unknown(dict):
+    def __missing__(self, key: str) -> str:
+        return "unknown"
+
+
+def finding(rule: Rule, status: str, facts: dict[str, Any], agreement: Agreement) -> Finding:
+    used = {name: _display(facts.get(name)) for name in rule.facts_used}
+    if status == "undetermined":
+        missing = [n for n in rule.condition_facts if facts.get(n) is None]
+        message = (f"{rule.title}: cannot be decided, missing {', '.join(missing) or 'facts'}; "
+                   "treated as failing (fail closed).")
+    elif status == "fail":
+        message = render(rule.message_fail, facts)
+    elif status == "pass":
+        message = render(rule.message_pass, facts)
+    else:
+        message = f"{rule.title}: not applicable."
+    citations = tuple(agreement.citation(k) for k in rule.agreement_clauses) + rule.regulation
+    return Finding(rule.id, rule.title, status, message, used, citations, rule.blocks, rule.against)
+
+
+def compose(rulebook: Rulebook, statuses: dict[str, str], facts: dict[str, Any],
+            agreement: Agreement, notice_id: str | None) -> Decision:
+    findings = [finding(r, statuses[r.id], facts, agreement) for r in rulebook.rules]
+    stopped = {b for f in findings if f.failing for b in f.blocks}
+    decision = Decision(
+        notice_id=notice_id,
+        outcome="deny" if "sale" in stopped else "allow",
+        findings=findings,
+        legend_removal="legend_removal" not in stopped,
+        dwac_eligible="dwac" not in stopped,
+        regime=facts.get("regime"),
+        delivery_date=facts.get("delivery_date"),
+        delivery_late_business_days=facts.get("delivery_late_business_days"),
+    )
+    if facts.get("route") not in agreement.delivery_routes:
+        decision.notes.append(
+            f"The agreement sets no Delivery Date for a sale by {facts.get('route')} "
+            f"({agreement.citation('delivery_date')} covers sales under the registration statement).")
+    elif not facts.get("delivery_date_known"):
+        decision.notes.append("No Delivery Date yet: it runs once the Company has received both the "
+                              "notice of sale and the original certificate.")
+    return decision

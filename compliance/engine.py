@@ -1,0 +1,123 @@
+"""The durable_rules adapter: the rulebook compiled to one ruleset, evaluated one event at a time.
+
+durable_rules 2.0.28 is unmaintained and has sharp edges (shared/stack-notes.md); this module is
+the only one that imports it, and it handles them:
+
+- not thread-safe: every evaluation holds one process-wide lock;
+- at most 1,024 live sessions per ruleset: each evaluation uses a fresh session id and deletes
+  its state before returning;
+- ``delete_state`` on a session where no action fired can crash: a lowest-priority catch-all rule
+  fires on every fact;
+- an ``$or`` whose branches both match fires twice: outcomes are recorded as a set;
+- the background dispatcher may run an action after ``assert_fact`` returns: outcomes are
+  collected by the actions themselves, and an evaluation waits (briefly) for every rule whose
+  facts are all present before it deletes the session;
+- loose typing: only typed, normalised facts reach it (dates as ordinal day numbers).
+
+Each rule R compiles to three durable rules: ``applies and fails`` (fail), ``applies and not
+fails`` (pass), ``not applies`` (not applicable). A rule whose facts are missing matches none of
+them and is reported *undetermined*.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from datetime import date
+from typing import Any
+
+from durable.engine import Host
+
+from .rulebook import Rulebook, negate, simplify
+
+_DURABLE_LOCK = threading.Lock()
+_OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
+_ALWAYS = {"evaluate": 1}          # a field every fact carries, for rules with no condition
+_CATCH_ALL = "catch_all"
+_WAIT_SECONDS = 0.5
+_ruleset_names = itertools.count(1)
+
+
+def _to_durable(cond: tuple) -> dict | None:
+    """A normalised condition as a durable_rules JSON expression (None: never matches)."""
+    kind = cond[0]
+    if kind == "true":
+        return dict(_ALWAYS)
+    if kind == "false":
+        return None
+    if kind in ("all", "any"):
+        parts = [_to_durable(c) for c in cond[1]]
+        if kind == "all":
+            return None if any(p is None for p in parts) else {"$and": parts}
+        parts = [p for p in parts if p is not None]
+        return {"$or": parts} if parts else None
+    _, fact, op, (operand_kind, operand) = cond
+    value = {"$m": operand} if operand_kind == "fact" else _normalise(operand)
+    return {fact: value} if _OPS[op] is None else {_OPS[op]: {fact: value}}
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.toordinal()
+    return value
+
+
+class DurableRulesEngine:
+    """One compiled ruleset on its own durable_rules host."""
+
+    def __init__(self, rulebook: Rulebook):
+        self.rulebook = rulebook
+        self._outcomes: dict[str, set[tuple[str, str]]] = {}
+        self._name = f"resale_compliance_{next(_ruleset_names)}"
+        self._sids = itertools.count(1)
+        definition: dict[str, dict] = {}
+        for rule in rulebook.rules:
+            variants = {
+                "fail": simplify(("all", [rule.applies_when, rule.fails_if])),
+                "pass": simplify(("all", [rule.applies_when, negate(rule.fails_if)])),
+                "not_applicable": simplify(negate(rule.applies_when)),
+            }
+            for status, cond in variants.items():
+                expression = _to_durable(cond)
+                if expression is not None:
+                    definition[f"{rule.id}|{status}"] = {
+                        "all": [{"m": expression}], "run": self._recorder(rule.id, status)}
+        definition[_CATCH_ALL] = {"pri": 1000, "all": [{"m": dict(_ALWAYS)}],
+                                  "run": self._recorder(_CATCH_ALL, "done")}
+        with _DURABLE_LOCK:
+            self._host = Host()
+            self._host.set_rulesets({self._name: definition})
+
+    def _recorder(self, rule_id: str, status: str):
+        def action(c):
+            self._outcomes.setdefault(c.m["sid"], set()).add((rule_id, status))
+        return action
+
+    def evaluate(self, facts: dict[str, Any]) -> dict[str, str]:
+        """Rule id -> ``fail`` | ``pass`` | ``not_applicable`` | ``undetermined``.
+
+        ``facts`` maps fact names to Python values (date, bool, int, float, str); None means absent.
+        """
+        message = {k: _normalise(v) for k, v in facts.items() if v is not None}
+        message.update(_ALWAYS)
+        expected = {r.id for r in self.rulebook.rules
+                    if all(f in message for f in r.condition_facts)}
+        with _DURABLE_LOCK:
+            sid = str(next(self._sids))
+            message["sid"] = sid
+            self._outcomes[sid] = set()
+            try:
+                self._host.assert_fact(self._name, message)
+                seen = self._outcomes[sid]
+                deadline = time.monotonic() + _WAIT_SECONDS
+                while (not expected <= {r for r, _ in seen} or (_CATCH_ALL, "done") not in seen) \
+                        and time.monotonic() < deadline:
+                    time.sleep(0.001)
+            finally:
+                self._host.delete_state(self._name, sid)
+                seen = self._outcomes.pop(sid)
+        statuses: dict[str, str] = {}
+        for rule_id, status in seen:
+            if rule_id != _CATCH_ALL:
+                statuses[rule_id] = status
+        return {r.id: statuses.get(r.id, "undetermined") for r in self.rulebook.rules}
