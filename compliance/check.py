@@ -28,26 +28,29 @@ def engine_for(rules_dir: Path | str = RULES_DIR) -> DurableRulesEngine:
         return _engines[key]
 
 
+def judge_on(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine, day: date,
+             prior_sales: tuple[PriorSale, ...] = ()) -> tuple[Decision, dict, set[date]]:
+    """The decision on ``event`` moved to ``day`` (no earliest-date search), with its facts and
+    change dates."""
+    facts, changes = derive_facts(event.on(day), agreement, engine.rulebook.parameters, prior_sales)
+    decision = compose(engine.rulebook, engine.evaluate(facts), facts, agreement, event.notice_id)
+    return decision, facts, changes
+
+
 def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine,
                    prior_sales: tuple[PriorSale, ...] = ()) -> Decision:
     """Judge a validated event on its sale date, then search for its earliest allowed date."""
-    rulebook = engine.rulebook
-
-    def judge(day: date) -> tuple[Decision, dict, set[date]]:
-        facts, changes = derive_facts(event.on(day), agreement, rulebook.parameters, prior_sales)
-        return compose(rulebook, engine.evaluate(facts), facts, agreement, event.notice_id), facts, changes
-
-    decision, facts, changes = judge(event.sale_date)
+    decision, facts, changes = judge_on(event, agreement, engine, event.sale_date, prior_sales)
 
     def evaluate(day: date) -> tuple[bool, dict, set[date]]:
         if day == event.sale_date:
             return decision.outcome == "allow", facts, changes
-        later, later_facts, later_changes = judge(day)
+        later, later_facts, later_changes = judge_on(event, agreement, engine, day, prior_sales)
         return later.outcome == "allow", later_facts, later_changes
 
     decision.earliest_allowed_date = earliest_allowed_date(
         event.sale_date, evaluate, agreement.trading_calendar.roll_forward,
-        rulebook.sale_date_boundaries)
+        engine.rulebook.sale_date_boundaries)
     return decision
 
 

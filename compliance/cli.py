@@ -1,0 +1,131 @@
+"""The ``compliance`` command: ``check`` one event, ``review`` a file of notices, list ``rules``.
+
+Exit status: 0 all allowed; 1 something denied or in error; 2 an unusable invocation or file.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .agreement import AgreementError, load_agreement
+from .check import check, engine_for
+from .decision import Decision
+from .review import ReviewError, review
+from .rulebook import RulebookError
+
+SUMMARY_COLUMNS = ["notice_id", "outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
+                   "legend_removal", "dwac_eligible", "regime"]
+
+
+def decision_json(decision: Decision) -> dict:
+    row = decision.to_row()
+    row["findings"] = [
+        {"rule": f.rule, "status": f.status, "message": f.message, "facts": f.facts,
+         "citations": list(f.citations)}
+        for f in decision.findings]
+    return row
+
+
+def read_notices(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file of notices; every CSV cell is read as text (the engine parses it)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False)
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+    except (OSError, ValueError, ImportError) as exc:
+        raise ReviewError(f"{path}: cannot be read: {exc}") from None
+    raise ReviewError(f"{path}: not a CSV or Parquet file (by its extension)")
+
+
+def write_decisions(frame: pd.DataFrame, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".json":
+        frame.to_json(path, orient="records", indent=2)
+    elif suffix in (".parquet", ".pq"):
+        frame.astype(str).to_parquet(path, index=False)
+    else:
+        raise ReviewError(f"{path}: output must end in .csv, .json or .parquet")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.event == "-" else args.event
+    if args.event != "-" and Path(args.event).is_file():
+        text = Path(args.event).read_text(encoding="utf-8")
+    try:
+        event = json.loads(text)
+    except json.JSONDecodeError as exc:
+        print(f"compliance check: the event is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    decision = check(event, load_agreement(args.agreement))
+    print(json.dumps(decision_json(decision), indent=2, default=str))
+    return 0 if decision.outcome == "allow" else 1
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    notices = read_notices(Path(args.notices))
+    result = review(notices, load_agreement(args.agreement))
+    if args.output:
+        write_decisions(result, Path(args.output))
+        print(f"wrote {len(result)} decisions to {args.output}")
+    else:
+        print(result[SUMMARY_COLUMNS].to_string(index=False))
+    print(summary(result))
+    return 0 if (result["outcome"] == "allow").all() else 1
+
+
+def summary(result: pd.DataFrame) -> str:
+    counts = result["outcome"].value_counts()
+    lines = ["", "Summary: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("allow", "deny", "error"))
+             + f" of {len(result)} notices"]
+    denied = result[result["outcome"] == "deny"]
+    by_rule = denied["failed_rules"].str.split(";").explode().value_counts()
+    for rule_id, n in by_rule.items():
+        lines.append(f"  denied by {rule_id}: {n}")
+    for _, row in result[result["outcome"] == "error"].iterrows():
+        lines.append(f"  error in {row['notice_id'] or '(no id)'}: {row['error']}")
+    return "\n".join(lines)
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    agreement = load_agreement(args.agreement)
+    for rule in engine_for().rulebook.rules:
+        cites = [agreement.citation(k) for k in rule.agreement_clauses] + list(rule.regulation)
+        print(f"{rule.id:36} {rule.title}")
+        print(f"{'':36} cites: {'; '.join(cites)}   stops: {', '.join(rule.blocks) or 'nothing'}"
+              f"{'   (against the Company)' if rule.against == 'company' else ''}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="compliance", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check", help="judge one sale event given as JSON (text, a file, or - for stdin)")
+    p.add_argument("event")
+    p.add_argument("--agreement", help="agreement directory (default: the bundled Focus Enhancements fixture)")
+    p.set_defaults(run=_cmd_check)
+    p = sub.add_parser("review", help="review a CSV or Parquet file of sale notices")
+    p.add_argument("notices")
+    p.add_argument("--agreement", help="agreement directory (default: the bundled Focus Enhancements fixture)")
+    p.add_argument("-o", "--output", help="write the decisions to OUT.csv, OUT.json or OUT.parquet")
+    p.set_defaults(run=_cmd_review)
+    p = sub.add_parser("rules", help="list every rule with its citations")
+    p.add_argument("--agreement", help="agreement directory whose section numbers to show")
+    p.set_defaults(run=_cmd_rules)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ReviewError, AgreementError, RulebookError, OSError) as exc:
+        print(f"compliance {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
