@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
-from .agreement import Agreement, load_agreement
+from .agreement import Agreement, AgreementError, load_agreement
 from .decision import Decision, compose
 from .earliest import earliest_allowed_date
 from .engine import DurableRulesEngine
@@ -59,6 +59,14 @@ def error_decision(notice_id: Any, error: Exception) -> Decision:
     return Decision(notice_id=text, outcome="error", error=str(error))
 
 
+def require_clauses(agreement: Agreement, rulebook: Rulebook) -> None:
+    """Every clause key the rulebook cites must be mapped by the agreement to a section."""
+    missing = sorted(rulebook.clause_keys - set(agreement.clauses))
+    if missing:
+        raise AgreementError(f"{agreement.directory / 'agreement.yaml'}: field 'clauses': "
+                             f"no section for clause key(s) {', '.join(missing)} cited by the rulebook")
+
+
 def validate_event(raw: Mapping[str, Any], agreement: Agreement, rulebook: Rulebook,
                    *, allow_extra: bool = False) -> SaleEvent:
     """Parse and check an event against the agreement (investor on Schedule A, covered dates)."""
@@ -79,6 +87,7 @@ def check(event: Mapping[str, Any], agreement: Agreement | str | Path | None = N
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
     engine = engine_for(rules_dir)
+    require_clauses(agreement, engine.rulebook)
     notice_id = event.get("notice_id") if isinstance(event, Mapping) else None
     try:
         parsed = validate_event(event, agreement, engine.rulebook)

@@ -56,8 +56,11 @@ def write_decisions(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    text = sys.stdin.read() if args.event == "-" else args.event
-    if args.event != "-" and Path(args.event).is_file():
+    if args.event == "-":
+        text = sys.stdin.read()
+    elif args.event.lstrip().startswith("{"):
+        text = args.event
+    else:
         text = Path(args.event).read_text(encoding="utf-8")
     try:
         event = json.loads(text)

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .agreement import Agreement, load_agreement
-from .check import engine_for, error_decision, evaluate_event, validate_event
+from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
 from .decision import OUTPUT_COLUMNS, Decision
 from .facts import PriorSale
 from .model import REQUIRED, InputError, SaleEvent, is_missing
@@ -37,6 +37,7 @@ def review_decisions(notices: pd.DataFrame, agreement: Agreement,
         raise ReviewError(f"missing required column(s): {', '.join(missing)} "
                           f"(required: {', '.join(REQUIRED)})")
     engine = engine_for(rules_dir)
+    require_clauses(agreement, engine.rulebook)
     records = _records(notices)
     ids = pd.Series([r.get("notice_id") for r in records], dtype=object)
     duplicated = ids.notna() & ids.astype(str).duplicated(keep=False)

@@ -1,0 +1,55 @@
+"""The `compliance` command: check, review and rules, and its exit statuses."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from compliance.cli import main
+
+ALLOWED = {"notice_id": "C1", "investor": "Papell Holdings Limited", "security": "shares",
+           "quantity": 100000, "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False,
+           "opinion_of_counsel": True, "company_advised": True, "manner_of_sale": "brokers_transaction",
+           "form_144_filed_on": "2003-02-03", "sale_price": 1.0}
+
+
+def test_check_prints_the_decision_as_json(capsys):
+    assert main(["check", json.dumps(ALLOWED)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["outcome"] == "allow"
+    assert "17 CFR 230.144(d)(1)" in out["citations"].split(";")
+    holding = next(f for f in out["findings"] if f["rule"] == "rule144.holding_period")
+    # acquired Wed 2002-01-16 -> one year met Fri 2003-01-17
+    assert holding["facts"]["holding_period_satisfied_on"] == "2003-01-17"
+
+
+def test_check_denied_event_exits_1_and_bad_json_exits_2(capsys):
+    assert main(["check", json.dumps({**ALLOWED, "sale_date": "2003-01-16"})]) == 1
+    assert main(["check", "{not json"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_review_of_an_unreadable_file_exits_2(tmp_path, capsys):
+    bad = tmp_path / "notices.txt"
+    bad.write_text("hello")
+    assert main(["review", str(bad)]) == 2
+    missing_column = tmp_path / "notices.csv"
+    pd.DataFrame([{k: v for k, v in ALLOWED.items() if k != "route"}]).to_csv(missing_column, index=False)
+    assert main(["review", str(missing_column)]) == 2
+    err = capsys.readouterr().err
+    assert "not a CSV or Parquet" in err and "route" in err
+
+
+def test_review_all_allowed_exits_0_and_writes_json(tmp_path):
+    notices = tmp_path / "notices.csv"
+    pd.DataFrame([ALLOWED]).to_csv(notices, index=False)
+    out = tmp_path / "decisions.json"
+    assert main(["review", str(notices), "-o", str(out)]) == 0
+    assert json.loads(out.read_text())[0]["outcome"] == "allow"
+
+
+def test_rules_lists_every_rule_with_agreement_sections(capsys):
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "rule144.volume" in out and "17 CFR 230.144(e)(1)" in out
+    assert "Section 1(b)(iii)" in out

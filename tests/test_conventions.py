@@ -1,0 +1,80 @@
+"""An agreement file may choose its conventions: the business-day calendar of the Delivery Date and
+the counting of Rule 144 periods. Expected dates worked out by hand beside each case."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import compliance
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements"
+REGISTERED = {"notice_id": "D", "investor": "Papell Holdings Limited", "security": "shares",
+              "quantity": 1000, "route": "registration_statement", "affiliate": False}
+
+
+def agreement_with(tmp_path: Path, old: str, new: str) -> compliance.Agreement:
+    directory = tmp_path / "deal"
+    shutil.copytree(FIXTURE, directory)
+    path = directory / "agreement.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return compliance.load_agreement(directory)
+
+
+@pytest.mark.parametrize("calendar, expected", [
+    # Both items Fri 2002-10-11; Mon 10-14 is Columbus Day (NYSE open, Federal Reserve closed).
+    # settlement: Tue 10-15 (1), Wed 10-16 (2), Thu 10-17 (3)
+    ("settlement", "2002-10-17"),
+    # exchange (NYSE days): Mon 10-14 (1), Tue 10-15 (2), Wed 10-16 (3)
+    ("exchange", "2002-10-16"),
+    # banking (Fed days): as settlement here, Columbus Day closed -> Thu 10-17
+    ("banking", "2002-10-17"),
+])
+def test_columbus_day_under_each_business_day_convention(tmp_path, calendar, expected):
+    agreement = agreement_with(tmp_path, "business_day: settlement", f"business_day: {calendar}")
+    d = compliance.check({**REGISTERED, "sale_date": "2002-10-11", "notice_received_at": "2002-10-11",
+                          "certificate_received_at": "2002-10-11"}, agreement)
+    assert d.delivery_date.isoformat() == expected
+
+
+@pytest.mark.parametrize("calendar, expected", [
+    # Both items Wed 2002-03-27; Fri 03-29 Good Friday: NYSE closed, Federal Reserve open.
+    # settlement: Thu 03-28 (1), Mon 04-01 (2), Tue 04-02 (3)
+    ("settlement", "2002-04-02"),
+    # banking: Thu 03-28 (1), Fri 03-29 (2), Mon 04-01 (3)
+    ("banking", "2002-04-01"),
+])
+def test_good_friday_under_each_business_day_convention(tmp_path, calendar, expected):
+    agreement = agreement_with(tmp_path, "business_day: settlement", f"business_day: {calendar}")
+    d = compliance.check({**REGISTERED, "sale_date": "2002-03-27", "notice_received_at": "2002-03-27",
+                          "certificate_received_at": "2002-03-27"}, agreement)
+    assert d.delivery_date.isoformat() == expected
+
+
+def test_anniversary_counting_allows_on_the_anniversary(tmp_path):
+    # Acquired Wed 2002-01-16; one year: anniversary Thu 2003-01-16. With `anniversary` counting
+    # the sale is allowed that day; with the default `day_after` only from Fri 2003-01-17.
+    event = {"notice_id": "A", "investor": "Papell Holdings Limited", "security": "shares",
+             "quantity": 1000, "sale_date": "2003-01-16", "route": "rule_144", "affiliate": False,
+             "opinion_of_counsel": True, "company_advised": True, "manner_of_sale": "brokers_transaction",
+             "form_144_filed_on": "2003-01-16", "sale_price": 1.0}
+    anniversary = agreement_with(tmp_path, "period_counting: day_after", "period_counting: anniversary")
+    assert compliance.check(event, anniversary).outcome == "allow"
+    default = compliance.check(event, compliance.load_agreement())
+    assert default.outcome == "deny"
+    assert default.earliest_allowed_date.isoformat() == "2003-01-17"
+
+
+def test_agreement_without_a_clause_the_rules_cite_fails_clearly(tmp_path):
+    agreement = agreement_with(tmp_path, "  dwac_delivery:\n    section: Section 1(b)(iii)",
+                               "  unused_clause:\n    section: Section 1(b)(iii)")
+    with pytest.raises(compliance.AgreementError, match="dwac_delivery"):
+        compliance.check({**REGISTERED, "sale_date": "2002-10-11"}, agreement)
+
+
+def test_malformed_agreement_field_names_file_and_field(tmp_path):
+    with pytest.raises(compliance.AgreementError, match=r"agreement.yaml: field 'closing_date'"):
+        agreement_with(tmp_path, "closing_date: 2002-01-16", "closing_date: someday")
