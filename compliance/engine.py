@@ -14,9 +14,10 @@ the only one that imports it, and it handles them:
   facts are all present before it deletes the session;
 - loose typing: only typed, normalised facts reach it (dates as ordinal day numbers).
 
-Each rule R compiles to three durable rules: ``applies and fails`` (fail), ``applies and not
-fails`` (pass), ``not applies`` (not applicable). A rule whose facts are missing matches none of
-them and is reported *undetermined*.
+Each rule R compiles to three durable rules: ``applies and fails`` (fail), ``not fails`` (pass),
+``not applies`` (not applicable, which wins over pass). So a rule that does not fail passes even
+when whether it applies is unknown (a Form 144 filed on time satisfies 144(h) whether or not it
+was required). A rule whose facts are missing matches none of them and is *undetermined*.
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ class DurableRulesEngine:
         for rule in rulebook.rules:
             variants = {
                 "fail": simplify(("all", [rule.applies_when, rule.fails_if])),
-                "pass": simplify(("all", [rule.applies_when, negate(rule.fails_if)])),
+                "pass": simplify(negate(rule.fails_if)),
                 "not_applicable": simplify(negate(rule.applies_when)),
             }
             for status, cond in variants.items():
@@ -116,8 +117,14 @@ class DurableRulesEngine:
             finally:
                 self._host.delete_state(self._name, sid)
                 seen = self._outcomes.pop(sid)
-        statuses: dict[str, str] = {}
+        matched: dict[str, set[str]] = {}
         for rule_id, status in seen:
-            if rule_id != _CATCH_ALL:
-                statuses[rule_id] = status
-        return {r.id: statuses.get(r.id, "undetermined") for r in self.rulebook.rules}
+            matched.setdefault(rule_id, set()).add(status)
+        return {r.id: _resolve(matched.get(r.id, set())) for r in self.rulebook.rules}
+
+
+def _resolve(matched: set[str]) -> str:
+    for status in ("not_applicable", "fail", "pass"):
+        if status in matched:
+            return status
+    return "undetermined"

@@ -1,26 +1,47 @@
 """Calendar-month periods: anniversaries, "N months must elapse", and rolling look-back windows.
 
-Month arithmetic clamps to the month's last day (pendulum): 2007-08-31 + 6 months = 2008-02-29,
-2008-08-31 + 6 months = 2009-02-28. Periods are never measured by counting months between two
-dates (pendulum's ``diff().in_months()`` is inconsistent at month ends; stack-notes.md).
+Every function takes a date or a numpy ``datetime64[D]`` array (NaT passes through as NaT) and
+returns the same kind. Month arithmetic clamps to the month's last day: 2007-08-31 + 6 months =
+2008-02-29, 2008-08-31 + 6 months = 2009-02-28 (as pendulum's ``add(months=...)``, which the tests
+use as the reference). Periods are never measured by counting months between two dates.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Union
 
-import pendulum
+import numpy as np
 
 DAY = timedelta(days=1)
+ONE_DAY = np.timedelta64(1, "D")
 PERIOD_COUNTING = ("day_after", "anniversary")
+Days = Union[date, np.ndarray]
 
 
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months (negative: minus), clamped to the month's end."""
-    moved = pendulum.date(day.year, day.month, day.day).add(months=months)
-    return date(moved.year, moved.month, moved.day)
+def _vectorized(func):
+    """Accept a date or an array; return the same kind."""
+    def wrapper(day, *args, **kwargs):
+        if isinstance(day, date):
+            return func(np.array([day], dtype="M8[D]"), *args, **kwargs)[0].astype(date)
+        return func(np.asarray(day, dtype="M8[D]"), *args, **kwargs)
+    wrapper.__doc__, wrapper.__name__ = func.__doc__, func.__name__
+    return wrapper
 
 
-def period_satisfied_on(start: date, months: int, counting: str = "day_after") -> date:
+@_vectorized
+def add_months(days: np.ndarray, months) -> np.ndarray:
+    """``days`` plus ``months`` calendar months (an int or an int array; negative: minus),
+    clamped to the last day of the resulting month."""
+    month = days.astype("M8[M]")
+    day_index = (days - month.astype("M8[D]")).astype(np.int64)
+    target = month + np.asarray(months, dtype=np.int64).astype("m8[M]")
+    first = target.astype("M8[D]")
+    length = ((target + np.timedelta64(1, "M")).astype("M8[D]") - first).astype(np.int64)
+    return first + np.minimum(day_index, length - 1).astype("m8[D]")
+
+
+@_vectorized
+def period_satisfied_on(start: np.ndarray, months, counting: str = "day_after") -> np.ndarray:
     """First day on which a period of ``months`` from ``start`` has elapsed.
 
     ``day_after`` (default, domain.md §3): the day after the anniversary, the trigger day being
@@ -30,24 +51,28 @@ def period_satisfied_on(start: date, months: int, counting: str = "day_after") -
     if counting not in PERIOD_COUNTING:
         raise ValueError(f"period counting must be one of {PERIOD_COUNTING}, got {counting!r}")
     anniversary = add_months(start, months)
-    return anniversary + DAY if counting == "day_after" else anniversary
+    return anniversary + ONE_DAY if counting == "day_after" else anniversary
 
 
-def window_start(day: date, months: int) -> date:
-    """The day ``months`` before ``day`` (clamped): a rolling window holds days after it."""
-    return add_months(day, -months)
+@_vectorized
+def window_start(days: np.ndarray, months) -> np.ndarray:
+    """The day ``months`` before each day (clamped): a rolling window holds the days after it."""
+    return add_months(days, -np.asarray(months, dtype=np.int64))
 
 
-def first_day_window_start_reaches(anchor: date, months: int, *, strictly_after: bool) -> date:
+@_vectorized
+def first_day_window_start_reaches(anchor: np.ndarray, months, *, strictly_after: bool) -> np.ndarray:
     """First day t with ``window_start(t, months)`` on or after (or strictly after) ``anchor``.
 
-    ``window_start`` never decreases as t grows, and it reaches ``anchor`` within a few days of
-    ``add_months(anchor, months)`` (month-end clamping), so a short forward scan is exact. For a
-    sale on ``anchor`` in a three-month window, this is the first day it no longer counts.
+    ``window_start`` never decreases as t grows and reaches ``anchor`` within a few days of
+    ``add_months(anchor, months)`` (month-end clamping), so scanning a week is exact. For a sale on
+    ``anchor`` in a three-month window, this is the first day it no longer counts.
     """
-    t = add_months(anchor, months) - 3 * DAY
-    while True:
+    result = np.full(anchor.shape, np.datetime64("NaT"), dtype="M8[D]")
+    base = add_months(anchor, months) - 3 * ONE_DAY
+    for offset in range(8):
+        t = base + offset * ONE_DAY
         start = window_start(t, months)
-        if start > anchor or (start == anchor and not strictly_after):
-            return t
-        t += DAY
+        reached = start > anchor if strictly_after else start >= anchor
+        result = np.where(np.isnat(result) & reached, t, result)
+    return result

@@ -57,3 +57,21 @@ def test_first_day_window_start_reaches(anchor, months, strictly_after, expected
     # and the day before, the window start had not yet reached the anchor
     before = window_start(got - timedelta(days=1), months)
     assert before < anchor if not strictly_after else before <= anchor
+
+
+def test_month_arithmetic_matches_pendulum_on_every_day_2000_2010():
+    pendulum = pytest.importorskip("pendulum")
+    import numpy as np
+    days = np.arange(np.datetime64("2000-01-01"), np.datetime64("2011-01-01"))
+    for months in (3, 6, 9, 12, 16, 24, -3, -12, -16):
+        got = add_months(days, months)
+        for day, result in zip(days.astype(object), got.astype(object)):
+            expected = pendulum.date(day.year, day.month, day.day).add(months=months)
+            assert result == date(expected.year, expected.month, expected.day), (day, months)
+
+
+def test_not_a_time_passes_through():
+    import numpy as np
+    days = np.array(["2002-01-16", "NaT"], dtype="M8[D]")
+    out = period_satisfied_on(days, 12)
+    assert out[0] == np.datetime64("2003-01-17") and np.isnat(out[1])
