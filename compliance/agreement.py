@@ -1,8 +1,13 @@
 """An agreement directory: one deal's facts, conventions and clause texts (``agreement.yaml``).
 
 The rulebook cites clause *keys* (``delivery_date``); the agreement maps each key to its own
-section number and words, so the same rules serve any deal. Loading checks the fields the engine
-reads and names the file and the field of anything wrong.
+section number and words, so the same rules serve any deal. The file's format is data
+(``agreement.schema.json``) and is documented field by field in ``docs/agreement-format.md``.
+Loading validates the whole file first (``agreement_schema.py``): a wrong or missing field raises
+AgreementError naming the file, the field and what was expected, with every problem found.
+
+No deal is named in code: the agreement loaded by default is the one ``fixtures/default.yaml``
+names.
 """
 from __future__ import annotations
 
@@ -10,20 +15,33 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 
+from .agreement_schema import AGREEMENT_FILE, AgreementError, document_problems, read_document
 from .calendars import business_day_calendar, trading_calendar
-from .periods import PERIOD_COUNTING
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
-DEFAULT_AGREEMENT = FIXTURES_DIR / "focus_enhancements"
+DEFAULT_POINTER = FIXTURES_DIR / "default.yaml"
 SECURITIES = ("shares", "warrant_shares")
+BUSINESS_DAYS = ("settlement", "exchange", "banking", "trading")
+
+def default_agreement_dir() -> Path:
+    """The agreement directory ``fixtures/default.yaml`` names (``agreement: <directory>``,
+    relative to ``fixtures/``)."""
+    try:
+        pointer = yaml.safe_load(DEFAULT_POINTER.read_text(encoding="utf-8"))
+        return FIXTURES_DIR / str(pointer["agreement"])
+    except (OSError, yaml.YAMLError, TypeError, KeyError) as exc:
+        raise AgreementError(f"{DEFAULT_POINTER}: field 'agreement': expected the name of the default "
+                             f"agreement directory under {FIXTURES_DIR} ({exc})") from None
 
 
-class AgreementError(ValueError):
-    """An agreement file that cannot be used; the message names the file and the field."""
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_AGREEMENT":  # the former constant, kept for callers
+        return default_agreement_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,7 @@ class Report:
 class Clause:
     section: str
     text: str
+    resale_relevant: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,10 @@ class RegistrationStatement:
     suspensions: tuple[Window, ...]
     stop_orders: tuple[Window, ...]
     registration_period_ends_on: date
+    filed_on: date | None = None
+    # The prospectus is kept current by the periodic reports it incorporates (Form S-3): no
+    # post-effective amendment is needed to refresh its information (Securities Act 10(a)(3)).
+    updated_by_incorporated_reports: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,11 @@ class Agreement:
     fast_participation: tuple[Window, ...]
     clauses: dict[str, Clause]
     text_path: Path | None
+    synthetic: bool = False
+
+    @property
+    def path(self) -> Path:
+        return self.directory / AGREEMENT_FILE
 
     @property
     def trading_calendar(self):
@@ -103,156 +131,88 @@ class Agreement:
 
     @property
     def business_calendar(self):
+        """The calendar of the delivery term's business days: ``trading`` is the Principal
+        Trading Market's own trading days (an agreement counting "Trading Days")."""
+        if self.business_day == "trading":
+            return trading_calendar(self.market_mic)
         return business_day_calendar(self.business_day)
 
     def citation(self, clause_key: str) -> str:
         return self.clauses[clause_key].section
 
 
-class _Reader:
-    def __init__(self, path: Path):
-        self.path = path
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
-    def error(self, field: str, what: str) -> AgreementError:
-        return AgreementError(f"{self.path}: field '{field}': {what}")
 
-    def get(self, doc: Any, field: str, required: bool = True) -> Any:
-        node = doc
-        for part in field.split("."):
-            if not isinstance(node, dict) or part not in node:
-                if required:
-                    raise self.error(field, "missing")
-                return None
-            node = node[part]
-        return node
+def _windows(items: list | None, start: str, end: str) -> tuple[Window, ...]:
+    return tuple(Window(_day(item[start]), _day(item.get(end))) for item in items or [])
 
-    def day(self, doc: Any, field: str, required: bool = True) -> date | None:
-        value = self.get(doc, field, required)
-        if value is None:
-            return None
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            raise self.error(field, f"expected a YYYY-MM-DD date, got {value!r}") from None
 
-    def whole(self, doc: Any, field: str) -> int:
-        value = self.get(doc, field)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self.error(field, f"expected a whole number >= 0, got {value!r}")
-        return value
-
-    def windows(self, doc: Any, field: str, start: str, end: str) -> tuple[Window, ...]:
-        items = self.get(doc, field, required=False) or []
-        out = []
-        for i, item in enumerate(items):
-            first = self.day(item, start)
-            last = self.day(item, end, required=False) if item.get(end) is not None else None
-            if last is not None and last < first:
-                raise self.error(f"{field}[{i}]", f"ends {last} before it starts {first}")
-            out.append(Window(first, last))
-        return tuple(out)
-
-    def choice(self, doc: Any, field: str, allowed: tuple, default: Any = None) -> Any:
-        value = self.get(doc, field, required=default is None)
-        if value is None:
-            return default
-        if value not in allowed:
-            raise self.error(field, f"expected one of {list(allowed)}, got {value!r}")
-        return value
+def _registration(rs: dict[str, Any] | None) -> RegistrationStatement | None:
+    if not rs:
+        return None
+    return RegistrationStatement(
+        form=rs["form"],
+        effective_on=_day(rs["effective_on"]),
+        information_as_of=_day(rs["information_as_of"]),
+        covers=tuple(rs["covers"]),
+        post_effective_amendments=tuple(sorted(
+            (_day(a["effective_on"]), _day(a["information_as_of"]))
+            for a in rs.get("post_effective_amendments") or [])),
+        suspensions=_windows(rs.get("suspensions"), "start", "end"),
+        stop_orders=_windows(rs.get("stop_orders"), "start", "end"),
+        registration_period_ends_on=_day(rs["registration_period_ends_on"]),
+        filed_on=_day(rs.get("filed_on")),
+        updated_by_incorporated_reports=bool(rs.get("updated_by_incorporated_reports", False)),
+    )
 
 
 def load_agreement(directory: Path | str | None = None) -> Agreement:
-    """Load an agreement directory (default: the bundled Focus Enhancements fixture)."""
-    directory = Path(directory) if directory is not None else DEFAULT_AGREEMENT
-    path = directory / "agreement.yaml"
-    if not path.is_file():
-        raise AgreementError(f"{path}: no agreement file (expected agreement.yaml in {directory})")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise AgreementError(f"{path}: not valid YAML: {exc}") from None
-    r = _Reader(path)
-    if not isinstance(doc, dict):
-        raise AgreementError(f"{path}: expected a mapping of fields")
+    """Load and validate an agreement directory (default: the one ``fixtures/default.yaml``
+    names). Raises AgreementError listing every problem, each naming the file and the field."""
+    directory = Path(directory) if directory is not None else default_agreement_dir()
+    path = directory / AGREEMENT_FILE
+    doc = read_document(path)
+    problems = document_problems(doc, path)
+    if problems:
+        raise AgreementError(problems)
 
-    tz_name = r.get(doc, "company_timezone")
-    try:
-        tz = ZoneInfo(str(tz_name))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise r.error("company_timezone", f"unknown time zone {tz_name!r}") from None
-
-    investors = {}
-    for i, item in enumerate(r.get(doc, "investors") or []):
-        name = r.get(item, "name")
-        investors[name] = Investor(name, r.whole(item, "shares"), r.whole(item, "warrant_shares"))
-    if not investors:
-        raise r.error("investors", "at least one investor is needed")
-
-    rs_doc = r.get(doc, "registration_statement", required=False)
-    rs = None
-    if rs_doc is not None:
-        covers = tuple(r.get(rs_doc, "covers"))
-        for security in covers:
-            if security not in SECURITIES:
-                raise r.error("registration_statement.covers", f"unknown security {security!r}")
-        amendments = tuple(sorted(
-            (r.day(a, "effective_on"), r.day(a, "information_as_of"))
-            for a in (rs_doc.get("post_effective_amendments") or [])))
-        rs = RegistrationStatement(
-            form=str(r.get(rs_doc, "form")),
-            effective_on=r.day(rs_doc, "effective_on"),
-            information_as_of=r.day(rs_doc, "information_as_of"),
-            covers=covers,
-            post_effective_amendments=amendments,
-            suspensions=r.windows(rs_doc, "suspensions", "start", "end"),
-            stop_orders=r.windows(rs_doc, "stop_orders", "start", "end"),
-            registration_period_ends_on=r.day(rs_doc, "registration_period_ends_on"),
-        )
-
-    clauses = {}
-    for key, item in (r.get(doc, "clauses") or {}).items():
-        clauses[key] = Clause(str(r.get(item, "section")), " ".join(str(r.get(item, "text")).split()))
-
-    market_mic = str(r.get(doc, "principal_trading_market.mic"))
-    try:
-        trading_calendar(market_mic)
-    except ValueError as exc:
-        raise r.error("principal_trading_market.mic", str(exc)) from None
-
-    text = r.get(doc, "agreement.text", required=False)
-    issuer_doc = r.get(doc, "issuer")
-    late = tuple(
-        Report(str(r.get(x, "form")), r.day(x, "period_end"), r.day(x, "due_on"),
-               r.day(x, "filed_on", required=False))
-        for x in (issuer_doc.get("late_periodic_reports") or []))
+    conventions = doc.get("conventions") or {}
+    warrants = doc.get("warrants") or {}
+    issuer = doc["issuer"]
+    text = doc["agreement"].get("text")
     return Agreement(
         directory=directory,
-        title=str(r.get(doc, "agreement.title")),
-        issuer=str(r.get(doc, "agreement.issuer")),
-        dated=r.day(doc, "agreement.dated"),
-        company_timezone=tz,
-        market_name=str(r.get(doc, "principal_trading_market.name")),
-        market_mic=market_mic,
-        business_day=r.choice(doc, "conventions.business_day", ("settlement", "exchange", "banking"), "settlement"),
-        period_counting=r.choice(doc, "conventions.period_counting", PERIOD_COUNTING, "day_after"),
-        delivery_business_days=r.whole(doc, "delivery_term.business_days"),
-        delivery_routes=tuple(r.get(doc, "delivery_term.routes")),
-        closing_date=r.day(doc, "closing_date"),
-        price_per_share=float(r.get(doc, "price_per_share")),
-        investors=investors,
-        warrant_issued_on=r.day(doc, "warrants.issued_on", required=False),
-        warrant_expires_on=r.day(doc, "warrants.expires_on", required=False),
-        warrant_cashless_permitted=bool(r.get(doc, "warrants.cashless_exercise_permitted", required=False)),
-        reporting_since=r.day(doc, "issuer.exchange_act_reporting_since"),
-        late_reports=late,
-        shares_outstanding=tuple(sorted((r.day(x, "reported_on"), r.whole(x, "shares"))
-                                        for x in r.get(issuer_doc, "shares_outstanding"))),
-        weekly_volume=tuple(sorted((r.day(x, "weeks_from"), r.whole(x, "shares"))
-                                   for x in (issuer_doc.get("weekly_volume") or []))),
-        registration_statement=rs,
-        fast_participation=r.windows(doc, "transfer_agent.fast_participation", "from", "to"),
-        clauses=clauses,
+        title=doc["agreement"]["title"],
+        issuer=doc["agreement"]["issuer"],
+        dated=_day(doc["agreement"]["dated"]),
+        company_timezone=ZoneInfo(doc["company_timezone"]),
+        market_name=doc["principal_trading_market"]["name"],
+        market_mic=doc["principal_trading_market"]["mic"],
+        business_day=conventions.get("business_day", "settlement"),
+        period_counting=conventions.get("period_counting", "day_after"),
+        delivery_business_days=int(doc["delivery_term"]["business_days"]),
+        delivery_routes=tuple(doc["delivery_term"]["routes"]),
+        closing_date=_day(doc["closing_date"]),
+        price_per_share=float(doc["price_per_share"]),
+        investors={i["name"]: Investor(i["name"], int(i["shares"]), int(i.get("warrant_shares", 0)))
+                   for i in doc["investors"]},
+        warrant_issued_on=_day(warrants.get("issued_on")),
+        warrant_expires_on=_day(warrants.get("expires_on")),
+        warrant_cashless_permitted=bool(warrants.get("cashless_exercise_permitted", False)),
+        reporting_since=_day(issuer["exchange_act_reporting_since"]),
+        late_reports=tuple(Report(r["form"], _day(r["period_end"]), _day(r["due_on"]), _day(r.get("filed_on")))
+                           for r in issuer.get("late_periodic_reports") or []),
+        shares_outstanding=tuple(sorted((_day(x["reported_on"]), int(x["shares"]))
+                                        for x in issuer["shares_outstanding"])),
+        weekly_volume=tuple(sorted((_day(x["weeks_from"]), int(x["shares"]))
+                                   for x in issuer.get("weekly_volume") or [])),
+        registration_statement=_registration(doc.get("registration_statement")),
+        fast_participation=_windows((doc.get("transfer_agent") or {}).get("fast_participation"), "from", "to"),
+        clauses={key: Clause(item["section"], " ".join(item["text"].split()),
+                             bool(item.get("resale_relevant", True)))
+                 for key, item in doc["clauses"].items()},
         text_path=directory / text if text else None,
+        synthetic=bool(doc["agreement"].get("synthetic", False)),
     )

@@ -6,12 +6,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+
 from .agreement import Agreement, AgreementError, load_agreement
 from .decision import Decision, compose
-from .earliest import earliest_allowed_date
+from .earliest import earliest_allowed_dates
 from .engine import DurableRulesEngine
-from .facts import PriorSale, derive_facts
-from .model import InputError, SaleEvent, parse_event
+from .facts import Facts, PriorSale, PriorSales, derive_facts, row
+from .model import EventColumns, InputError, SaleEvent, parse_event
 from .parameters import ParameterError
 from .rulebook import RULES_DIR, Rulebook, load_rulebook
 
@@ -28,29 +30,42 @@ def engine_for(rules_dir: Path | str = RULES_DIR) -> DurableRulesEngine:
         return _engines[key]
 
 
-def judge_on(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine, day: date,
-             prior_sales: tuple[PriorSale, ...] = ()) -> tuple[Decision, dict, set[date]]:
-    """The decision on ``event`` moved to ``day`` (no earliest-date search), with its facts and
-    change dates."""
-    facts, changes = derive_facts(event.on(day), agreement, engine.rulebook.parameters, prior_sales)
-    decision = compose(engine.rulebook, engine.evaluate(facts), facts, agreement, event.notice_id)
-    return decision, facts, changes
+def _decide(columns: EventColumns, prior: PriorSales, agreement: Agreement,
+            engine: DurableRulesEngine, days: np.ndarray) -> tuple[Decision, Facts, np.ndarray]:
+    """The durable_rules decision on the one event of ``columns`` moved to ``days`` (length 1),
+    with its facts and next change date."""
+    facts, next_change = derive_facts(columns.on(days), agreement, engine.rulebook.parameters, prior)
+    values = row(facts, 0)
+    decision = compose(engine.rulebook, engine.evaluate(values), values, agreement, columns.notice_id[0])
+    return decision, facts, next_change
+
+
+def decision_on(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine, day: date) -> Decision:
+    """The decision on ``event`` moved to ``day``, without an earliest-date search."""
+    columns = EventColumns.from_events([event])
+    return _decide(columns, PriorSales.none(1), agreement, engine, np.array([day], dtype="M8[D]"))[0]
 
 
 def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine,
                    prior_sales: tuple[PriorSale, ...] = ()) -> Decision:
-    """Judge a validated event on its sale date, then search for its earliest allowed date."""
-    decision, facts, changes = judge_on(event, agreement, engine, event.sale_date, prior_sales)
+    """Judge a validated event with durable_rules on its sale date, then search for its earliest
+    allowed date (judging it again, with durable_rules, on each candidate day)."""
+    columns = EventColumns.from_events([event])
+    prior = PriorSales.of(columns, prior_sales)
+    start = columns.sale_date
+    decision, facts, next_change = _decide(columns, prior, agreement, engine, start)
 
-    def evaluate(day: date) -> tuple[bool, dict, set[date]]:
-        if day == event.sale_date:
-            return decision.outcome == "allow", facts, changes
-        later, later_facts, later_changes = judge_on(event, agreement, engine, day, prior_sales)
-        return later.outcome == "allow", later_facts, later_changes
+    def judge(rows: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, Facts, np.ndarray]:
+        later, later_facts, later_change = _decide(columns, prior, agreement, engine, days)
+        return np.array([later.outcome == "allow"]), later_facts, later_change
 
-    decision.earliest_allowed_date = earliest_allowed_date(
-        event.sale_date, evaluate, agreement.trading_calendar.roll_forward,
-        engine.rulebook.sale_date_boundaries)
+    invariant = dict(zip((r.id for r in engine.rulebook.rules), engine.rulebook.time_invariant))
+    never = any(invariant[rule_id] for rule_id in decision.failed_rules)
+    earliest = earliest_allowed_dates(
+        start, (np.array([decision.outcome == "allow"]), facts, next_change), judge,
+        agreement.trading_calendar.roll_forward_array, engine.rulebook.sale_date_boundaries,
+        np.array([never]))[0]
+    decision.earliest_allowed_date = None if np.isnat(earliest) else earliest.astype(date)
     return decision
 
 

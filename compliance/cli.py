@@ -1,4 +1,5 @@
-"""The ``compliance`` command: ``check`` one event, ``review`` a file of notices, list ``rules``.
+"""The ``compliance`` command: ``check`` one event, ``review`` a file of notices, list ``rules``;
+``validate`` an agreement directory and show its clause ``coverage``.
 
 Exit status: 0 all allowed; 1 something denied or in error; 2 an unusable invocation or file.
 """
@@ -107,6 +108,34 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when the agreement directory is usable with the rulebook, 2 with every problem."""
+    from .agreement_schema import AGREEMENT_FILE, validate_directory
+    from .rulebook import load_rulebook
+
+    cited = load_rulebook().clause_keys
+    problems = validate_directory(args.directory, cited)
+    path = Path(args.directory) / AGREEMENT_FILE
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) in {path}")
+        return 2
+    agreement = load_agreement(args.directory)
+    print(f"OK: {path} ({agreement.issuer}, {len(agreement.clauses)} clauses; "
+          f"all {len(cited)} clause keys the rulebook cites are mapped)")
+    return 0
+
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    """Which clauses the rules encode; the resale-relevant ones no rule encodes yet."""
+    from .coverage import clause_coverage, format_coverage
+    from .rulebook import load_rulebook
+
+    print(format_coverage(clause_coverage(load_agreement(args.directory), load_rulebook())))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compliance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("rules", help="list every rule with its citations")
     p.add_argument("--agreement", help="agreement directory whose section numbers to show")
     p.set_defaults(run=_cmd_rules)
+    p = sub.add_parser("validate", help="check an agreement directory against the agreement-file "
+                                        "schema and the clause keys the rulebook cites")
+    p.add_argument("directory")
+    p.set_defaults(run=_cmd_validate)
+    p = sub.add_parser("coverage", help="which clauses of an agreement the rules encode, and which "
+                                        "resale-relevant clauses no rule encodes yet")
+    p.add_argument("directory")
+    p.set_defaults(run=_cmd_coverage)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -114,6 +114,21 @@ def _display(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def display_column(column, missing: str):
+    """A fact column as display strings, as ``render`` shows single values (dates ISO, whole
+    numbers without a decimal point), ``missing`` where absent."""
+    import numpy as np
+    kind = column.dtype.kind
+    if kind == "M":
+        text = np.datetime_as_string(column, unit="D").astype(object)
+        return np.where(np.isnat(column), missing, text)
+    values = column.tolist()
+    if kind == "f":
+        return np.array([missing if v != v else str(int(v) if float(v).is_integer() else v) for v in values],
+                        dtype=object)
+    return np.array([missing if v is None else str(v) for v in values], dtype=object)
+
+
 def render(template: str, facts: dict[str, Any]) -> str:
     values = {k: ("unknown" if v is None else _display(v)) for k, v in facts.items()}
     return template.format_map(_Unknown(values))

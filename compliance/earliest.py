@@ -1,58 +1,68 @@
 """The earliest allowed date: the first trading day on or after the sale date on which the same
-event would be allowed, all else equal; None when time alone never cures it.
+event would be allowed, all else equal; NaT (None) when time alone never cures it.
 
-Exact by construction. Every rule compares facts; the sale date enters only through comparisons
-of ``sale_date`` with a date fact (the rulebook's ``sale_date_boundaries``), and every fact is
-constant between the change dates that ``derive_facts`` reports. So the outcome can only change on
-the first trading day on or after (a) a boundary fact's value or the day after it, or (b) a
-change date. The search evaluates
-those candidate days in ascending order, adding the candidates each evaluation reveals, and stops
-at the first allowed one. When no candidate is left the outcome is the same on every later day.
+Exact by construction. The sale date enters the rules only through comparisons of ``sale_date``
+with a date fact (the rulebook's ``sale_date_boundaries``), and every fact is constant until the
+event's next change date (``derive_facts``). So from a day t the outcome can next change only on
+the first trading day on or after the earliest of: the next change date, a boundary fact's value
+after t, or the day after a boundary fact's value. The search moves every undecided event to that
+day, judges it there, and repeats; an event with no such day left is never allowed.
 """
 from __future__ import annotations
 
-import heapq
-from datetime import date, timedelta
 from typing import Callable
 
+import numpy as np
+
 from .calendars import LAST_DATE
-from .periods import DAY
+from .facts import NAT, Facts
+from .periods import ONE_DAY
 
 # Candidates stop short of the calendar's end, so rolling one forward stays in range.
-SEARCH_LIMIT = LAST_DATE - timedelta(days=14)
+SEARCH_LIMIT = np.datetime64(LAST_DATE, "D") - 14 * ONE_DAY
+
+Judge = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, Facts, np.ndarray]]
 
 
-def candidate_days(facts: dict, changes: set[date], after: date, boundaries: tuple[str, ...]) -> set[date]:
-    days = set(changes)
+def next_candidate(t: np.ndarray, facts: Facts, next_change: np.ndarray,
+                   boundaries: tuple[str, ...]) -> np.ndarray:
+    """The earliest day after ``t`` on which an outcome could change (NaT: none)."""
+    best = next_change.copy()
     for name in boundaries:
         value = facts.get(name)
-        if isinstance(value, date):
-            days.update((value, value + DAY))
-    return {d for d in days if after < d <= SEARCH_LIMIT}
-
-
-def earliest_allowed_date(
-    start: date,
-    evaluate: Callable[[date], tuple[bool, dict, set[date]]],
-    roll_forward: Callable[[date], date],
-    boundaries: tuple[str, ...],
-) -> date | None:
-    """Search from ``start``. ``evaluate(day)`` returns (allowed, facts, change dates) for the
-    event on ``day``; ``roll_forward(day)`` is the first trading day on or after ``day``."""
-    allowed, facts, changes = evaluate(start)
-    if allowed:
-        return start
-    queue = sorted(candidate_days(facts, changes, start, boundaries) | {start + DAY})
-    heapq.heapify(queue)
-    seen: set[date] = {start}
-    while queue:
-        day = roll_forward(heapq.heappop(queue))
-        if day in seen:
+        if value is None:
             continue
-        seen.add(day)
-        allowed, facts, changes = evaluate(day)
-        if allowed:
-            return day
-        for candidate in candidate_days(facts, changes, day, boundaries):
-            heapq.heappush(queue, candidate)
-    return None
+        for day in (value, value + ONE_DAY):
+            later = (day > t) & ((day < best) | np.isnat(best))
+            best = np.where(later, day, best)
+    return np.where(best <= SEARCH_LIMIT, best, NAT)
+
+
+def earliest_allowed_dates(start: np.ndarray, first: tuple[np.ndarray, Facts, np.ndarray],
+                           judge: Judge, roll_forward: Callable[[np.ndarray], np.ndarray],
+                           boundaries: tuple[str, ...], never: np.ndarray) -> np.ndarray:
+    """For events first judged on ``start`` with result ``first`` = (allowed, facts, next
+    change), the earliest allowed trading days. ``judge(rows, days)`` judges events ``rows`` moved
+    to ``days``; ``roll_forward`` maps days to the first trading day on or after each. Events
+    marked ``never`` (stopped by a rule on constant facts) are not searched."""
+    allowed, facts, next_change = first
+    result = np.where(allowed, start, NAT)
+    rows = np.flatnonzero(~allowed & ~never)
+    t = start[rows]
+    # The first interval starts on the sale date: if that is not a trading day, the first trading
+    # day after it is judged first.
+    candidate = np.where(facts["sale_date_is_trading_day"][rows],
+                         next_candidate(t, {k: v[rows] for k, v in facts.items()}, next_change[rows], boundaries),
+                         t + ONE_DAY)
+    while len(rows):
+        keep = ~np.isnat(candidate)
+        rows, candidate = rows[keep], candidate[keep]
+        if not len(rows):
+            break
+        t = roll_forward(candidate)
+        allowed, facts, next_change = judge(rows, t)
+        result[rows[allowed]] = t[allowed]
+        rows, t = rows[~allowed], t[~allowed]
+        facts = {k: v[~allowed] for k, v in facts.items()}
+        candidate = next_candidate(t, facts, next_change[~allowed], boundaries)
+    return result

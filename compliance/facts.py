@@ -1,29 +1,36 @@
-"""Facts: everything the rules judge, derived from a sale event, the agreement and Rule 144's
-parameters on a given sale date. Python computes dates, calendar answers and aggregates here;
-it judges nothing (the rules in ``rules/`` do).
+"""Facts: everything the rules judge, derived from sale events, the agreement and Rule 144's
+parameters, for many events at once (numpy columns; one event is a column of length one).
+Python computes dates, calendar answers and aggregates here; it judges nothing (``rules/`` does).
 
-``derive_facts`` also returns the *change dates*: the days after the sale date on which a fact
-could take another value without the event changing (a report filed, a suspension ending, a sale
-leaving the three-month window, a new version of Rule 144). Between two change dates every fact is
-constant except the date itself, which is what makes the earliest-allowed-date search exact
-(``earliest.py``).
+Column types: dates ``datetime64[D]`` (NaT = absent), counts and amounts ``float64`` where they
+can be absent (NaN) else ``int64``, flags ``bool``, text ``object`` (None = absent).
+
+``derive_facts`` also returns each event's *next change*: the first day after its sale date on
+which a fact could take another value without the event changing (a report filed, a suspension
+ending, a sale leaving the three-month window, a new version of Rule 144), NaT if none. Between
+changes every fact is constant except the date itself, which makes the earliest-allowed-date
+search exact (``earliest.py``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
+from typing import Any, Iterable
+
+import numpy as np
 
 from .agreement import Agreement, Window
-from .model import SaleEvent
+from .model import EventColumns
 from .parameters import Rule144Parameters
-from .periods import DAY, add_months, first_day_window_start_reaches, period_satisfied_on, window_start
+from .periods import ONE_DAY, add_months, first_day_window_start_reaches, period_satisfied_on, window_start
 
-WEEK = timedelta(days=7)
+NAT = np.datetime64("NaT", "D")
 # Securities Act Section 10(a)(3): a prospectus used more than nine months after the effective
 # date must carry information as of a date not more than sixteen months before its use.
 PROSPECTUS_FRESHNESS_TRIGGER_MONTHS = 9
 PROSPECTUS_INFORMATION_MAX_AGE_MONTHS = 16
+
+Facts = dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -36,197 +43,292 @@ class PriorSale:
     quantity: int
 
 
-def derive_facts(event: SaleEvent, agreement: Agreement, params: Rule144Parameters,
-                 prior_sales: tuple[PriorSale, ...] = ()) -> tuple[dict[str, Any], set[date]]:
-    """The facts of ``event`` on ``event.sale_date`` and the change dates after it."""
-    t = event.sale_date
-    changes: set[date] = set(params.versions)
-    facts: dict[str, Any] = {
+@dataclass(frozen=True)
+class PriorSales:
+    """For each event, the allowed sales that come before it in the same review.
+
+    ``sold``: shares of the event's investor and security already sold (int64, per event).
+    ``rule_144``: per investor, the dates (ascending) and cumulative quantities (length + 1) of
+    its allowed Rule 144 sales, in review order; ``before``: how many of them precede each event.
+    """
+    sold: np.ndarray
+    rule_144: dict[str, tuple[np.ndarray, np.ndarray]]
+    before: np.ndarray
+
+    @classmethod
+    def none(cls, n: int) -> "PriorSales":
+        return cls(np.zeros(n, np.int64), {}, np.zeros(n, np.int64))
+
+    @classmethod
+    def of(cls, events: EventColumns, sales: Iterable[PriorSale]) -> "PriorSales":
+        """The same earlier sales before every event (a check() against a review's history)."""
+        sales = sorted(sales, key=lambda s: s.sale_date)
+        sold = np.array([sum(s.quantity for s in sales if s.investor == inv and s.security == sec)
+                         for inv, sec in zip(events.investor, events.security)], dtype=np.int64)
+        groups, before = {}, np.zeros(len(events), np.int64)
+        for investor in set(events.investor):
+            mine = [s for s in sales if s.investor == investor and s.route == "rule_144"]
+            groups[investor] = (np.array([s.sale_date for s in mine], dtype="M8[D]"),
+                                np.concatenate([[0], np.cumsum([s.quantity for s in mine], dtype=np.int64)]))
+            before[events.investor == investor] = len(mine)
+        return cls(sold, groups, before)
+
+    def take(self, rows) -> "PriorSales":
+        return PriorSales(self.sold[rows], self.rule_144, self.before[rows])
+
+
+class _NextChange:
+    """The earliest change date after each event's sale date, accumulated source by source."""
+
+    def __init__(self, sale_date: np.ndarray):
+        self.t = sale_date
+        self.value = np.full(sale_date.shape, NAT)
+
+    def add(self, days) -> None:
+        days = np.broadcast_to(np.asarray(days, dtype="M8[D]"), self.t.shape)
+        later = (days > self.t) & ((days < self.value) | np.isnat(self.value))
+        self.value = np.where(later, days, self.value)
+
+    def add_each(self, days: Iterable) -> None:
+        for day in days:
+            self.add(day)
+
+
+def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Parameters,
+                 prior: PriorSales | None = None) -> tuple[Facts, np.ndarray]:
+    """The facts of ``events`` on their sale dates, and each one's next change date."""
+    prior = prior or PriorSales.none(len(events))
+    t = events.sale_date
+    changes = _NextChange(t)
+    versions = np.array(params.versions, dtype="M8[D]")
+    version = np.searchsorted(versions, t, side="right") - 1
+    changes.add_each(versions)
+    facts: Facts = {
         "sale_date": t,
-        "route": event.route,
-        "security": event.security,
-        "quantity": event.quantity,
-        "affiliate": event.affiliate,
-        "delivery": event.delivery,
-        "opinion_of_counsel": event.opinion_of_counsel,
-        "company_advised": event.company_advised,
-        "manner_of_sale": event.manner_of_sale or "none",
-        "regime": params.version_on(t).isoformat(),
-        "sale_date_is_trading_day": agreement.trading_calendar.is_open(t),
-        "closing_date": agreement.closing_date,
+        "route": events.route,
+        "security": events.security,
+        "quantity": events.quantity,
+        "affiliate": events.affiliate,
+        "delivery": events.delivery,
+        "opinion_of_counsel": events.opinion_of_counsel,
+        "company_advised": events.company_advised,
+        "manner_of_sale": np.where(events.manner_of_sale == None, "none", events.manner_of_sale).astype(object),  # noqa: E711
+        "regime": np.array([v.isoformat() for v in params.versions], dtype=object)[version],
+        "sale_date_is_trading_day": agreement.trading_calendar.is_open_array(t),
+        "closing_date": np.full(t.shape, np.datetime64(agreement.closing_date, "D")),
     }
-    facts.update(_position(event, agreement, prior_sales))
-    facts.update(_warrant(event, agreement))
-    facts.update(_rule_144(event, agreement, params, prior_sales, changes))
-    facts.update(_registration(event, agreement, changes))
-    facts.update(_delivery(event, agreement))
+    param = lambda name: np.array([params.value(name, v) for v in params.versions])[version]  # noqa: E731
+    facts.update(_position(events, agreement, prior))
+    facts.update(_warrant(events, agreement))
+    facts.update(_rule_144(events, agreement, param, changes))
+    facts.update(_current_information(agreement, t, param("current_information_lookback_months"), changes))
+    facts.update(_volume(events, agreement, param, prior, changes))
+    facts.update(_registration(events, agreement, changes))
+    facts.update(_delivery(events, agreement))
     facts["transfer_agent_in_fast"] = _in_windows(agreement.fast_participation, t, changes)
-    return facts, {d for d in changes if d > t}
+    return facts, changes.value
 
 
-def _in_windows(windows: tuple[Window, ...], day: date, changes: set[date]) -> bool:
+def _in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: _NextChange) -> np.ndarray:
+    inside = np.zeros(t.shape, dtype=bool)
     for w in windows:
-        changes.add(w.start)
+        start = np.datetime64(w.start, "D")
+        changes.add(start)
+        end_ok = True
         if w.end is not None:
-            changes.add(w.end + DAY)
-    return any(w.contains(day) for w in windows)
+            end = np.datetime64(w.end, "D")
+            changes.add(end + ONE_DAY)
+            end_ok = t <= end
+        inside |= (t >= start) & end_ok
+    return inside
 
 
-def _position(event: SaleEvent, agreement: Agreement, prior_sales) -> dict[str, Any]:
-    investor = agreement.investors[event.investor]
-    held = getattr(investor, event.security)
-    sold = sum(s.quantity for s in prior_sales
-               if s.investor == event.investor and s.security == event.security)
-    return {"position_held": held, "position_available": held - sold}
+def _position(events: EventColumns, agreement: Agreement, prior: PriorSales) -> Facts:
+    held = np.array([getattr(agreement.investors[i], s) for i, s in zip(events.investor, events.security)],
+                    dtype=np.int64)
+    return {"position_held": held, "position_available": held - prior.sold}
 
 
-def _warrant(event: SaleEvent, agreement: Agreement) -> dict[str, Any]:
+def _warrant(events: EventColumns, agreement: Agreement) -> Facts:
+    n = len(events)
+    as_day = lambda d: np.full(n, np.datetime64(d, "D") if d else NAT)  # noqa: E731
     return {
-        "warrant_exercise_recorded": event.warrant_exercised_on is not None and event.warrant_exercise is not None,
-        "warrant_exercised_on": event.warrant_exercised_on,
-        "warrant_exercise": event.warrant_exercise,
-        "warrant_issued_on": agreement.warrant_issued_on,
-        "warrant_expires_on": agreement.warrant_expires_on,
-        "warrant_cashless_permitted": agreement.warrant_cashless_permitted,
+        "warrant_exercise_recorded": ~np.isnat(events.warrant_exercised_on) & (events.warrant_exercise != None),  # noqa: E711
+        "warrant_exercised_on": events.warrant_exercised_on,
+        "warrant_exercise": events.warrant_exercise,
+        "warrant_issued_on": as_day(agreement.warrant_issued_on),
+        "warrant_expires_on": as_day(agreement.warrant_expires_on),
+        "warrant_cashless_permitted": np.full(n, agreement.warrant_cashless_permitted),
     }
 
 
-def acquisition_date(event: SaleEvent, agreement: Agreement) -> date | None:
+def acquisition_date(events: EventColumns, agreement: Agreement) -> np.ndarray:
     """Start of the holding period (144(d)(1)): full payment at the Closing for Shares; for
     Warrant Shares the warrant's issue date on cashless exercise (tacking, 144(d)(3)(x)) and the
     exercise date on cash exercise (a new investment decision and payment)."""
-    if event.security == "shares":
-        return agreement.closing_date
-    if event.warrant_exercise == "cashless":
-        return agreement.warrant_issued_on
-    if event.warrant_exercise == "cash":
-        return event.warrant_exercised_on
-    return None
+    closing = np.datetime64(agreement.closing_date, "D")
+    issued = np.datetime64(agreement.warrant_issued_on, "D") if agreement.warrant_issued_on else NAT
+    return np.where(events.security == "shares", closing,
+                    np.where(events.warrant_exercise == "cashless", issued,
+                             np.where(events.warrant_exercise == "cash", events.warrant_exercised_on, NAT)))
 
 
-def _rule_144(event: SaleEvent, agreement: Agreement, params: Rule144Parameters,
-              prior_sales, changes: set[date]) -> dict[str, Any]:
-    t = event.sale_date
-    p = lambda name: params.value(name, t)  # noqa: E731 — the value in force on the sale date
-    facts: dict[str, Any] = {}
-
-    qualifies_on = agreement.reporting_since + timedelta(days=p("current_information_min_reporting_days"))
-    facts["issuer_reporting_qualifies_on"] = qualifies_on
-    reporting = t >= qualifies_on
-    months = p("holding_period_months_reporting_issuer" if reporting else "holding_period_months_non_reporting_issuer")
-    facts["holding_period_months"] = months
-    acquired = acquisition_date(event, agreement)
-    facts["acquisition_date"] = acquired
-    if acquired is not None:
-        facts["holding_period_satisfied_on"] = period_satisfied_on(acquired, months, agreement.period_counting)
-        facts["nonaffiliate_free_resale_on"] = period_satisfied_on(
-            acquired, p("nonaffiliate_free_resale_months"), agreement.period_counting)
-
-    facts.update(_current_information(agreement, t, p("current_information_lookback_months"), changes))
-    facts.update(_volume(event, agreement, params, prior_sales, changes))
-    facts["form_144_filed"] = event.form_144_filed_on is not None
-    facts["form_144_filed_on"] = event.form_144_filed_on
-    return facts
+def _rule_144(events: EventColumns, agreement: Agreement, param, changes: _NextChange) -> Facts:
+    t = events.sale_date
+    min_days = param("current_information_min_reporting_days").astype(np.int64)
+    qualifies_on = np.datetime64(agreement.reporting_since, "D") + min_days.astype("m8[D]")
+    months = np.where(t >= qualifies_on, param("holding_period_months_reporting_issuer"),
+                      param("holding_period_months_non_reporting_issuer")).astype(np.int64)
+    acquired = acquisition_date(events, agreement)
+    counting = agreement.period_counting
+    return {
+        "issuer_reporting_qualifies_on": qualifies_on,
+        "holding_period_months": months,
+        "acquisition_date": acquired,
+        "holding_period_satisfied_on": period_satisfied_on(acquired, months, counting),
+        "nonaffiliate_free_resale_on": period_satisfied_on(
+            acquired, param("nonaffiliate_free_resale_months").astype(np.int64), counting),
+        "form_144_filed": ~np.isnat(events.form_144_filed_on),
+        "form_144_filed_on": events.form_144_filed_on,
+    }
 
 
-def _current_information(agreement: Agreement, t: date, lookback_months: int, changes: set[date]) -> dict[str, Any]:
+def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarray,
+                         changes: _NextChange) -> Facts:
     """Periodic reports due in the look-back window (on or after the later of t less the
     look-back and the start of reporting, and before t) and not filed by t."""
-    window_from = max(window_start(t, lookback_months), agreement.reporting_since)
-    late = []
+    lookback = lookback.astype(np.int64)
+    window_from = np.maximum(window_start(t, lookback), np.datetime64(agreement.reporting_since, "D"))
+    count = np.zeros(t.shape, dtype=np.int64)
+    listing = np.full(t.shape, "", dtype=object)
     for report in agreement.late_reports:
-        changes.add(report.due_on + DAY)
-        changes.add(first_day_window_start_reaches(report.due_on, lookback_months, strictly_after=True))
-        if report.filed_on is not None:
-            changes.add(report.filed_on)
-        if window_from <= report.due_on < t and (report.filed_on is None or report.filed_on > t):
-            filed = report.filed_on.isoformat() if report.filed_on else "not filed"
-            late.append(f"{report.form} for the period ended {report.period_end}, due {report.due_on}, {filed}")
-    return {"late_periodic_reports": len(late), "late_periodic_report_list": "; ".join(late) or "none"}
+        due = np.datetime64(report.due_on, "D")
+        filed = np.datetime64(report.filed_on, "D") if report.filed_on else NAT
+        changes.add(due + ONE_DAY)
+        changes.add(first_day_window_start_reaches(np.full(t.shape, due), lookback, strictly_after=True))
+        changes.add(filed)
+        late = (window_from <= due) & (due < t) & (np.isnat(filed) | (filed > t))
+        count += late
+        text = (f"{report.form} for the period ended {report.period_end}, due {report.due_on}, "
+                f"{report.filed_on or 'not filed'}")
+        listing = np.where(late, np.where(listing == "", text, listing + "; " + text), listing)
+    return {"late_periodic_reports": count,
+            "late_periodic_report_list": np.where(listing == "", "none", listing).astype(object)}
 
 
-def _volume(event: SaleEvent, agreement: Agreement, params: Rule144Parameters, prior_sales,
-            changes: set[date]) -> dict[str, Any]:
-    t = event.sale_date
-    facts: dict[str, Any] = {}
-    outstanding = [shares for reported_on, shares in agreement.shares_outstanding if reported_on <= t]
-    changes.update(reported_on for reported_on, _ in agreement.shares_outstanding)
-    facts["shares_outstanding"] = outstanding[-1] if outstanding else None
-    pct = params.value("volume_percent_of_outstanding", t)
-    facts["one_percent_of_outstanding"] = outstanding[-1] * pct // 100 if outstanding else None
+def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales,
+            changes: _NextChange) -> Facts:
+    t = events.sale_date
+    reported = np.array([d for d, _ in agreement.shares_outstanding], dtype="M8[D]")
+    shares = np.array([s for _, s in agreement.shares_outstanding], dtype=np.float64)
+    changes.add_each(reported)
+    i = np.searchsorted(reported, t, side="right") - 1
+    outstanding = np.where(i >= 0, shares[np.maximum(i, 0)], np.nan)
+    one_percent = np.floor(outstanding * param("volume_percent_of_outstanding") / 100)
 
-    filed = event.form_144_filed_on
-    reference = filed if filed is not None and filed <= t else t
-    facts["volume_reference_date"] = reference
-    weeks = params.value("volume_average_weeks", t)
-    week_of_reference = reference - timedelta(days=reference.weekday())
-    volumes = [_weekly_volume(agreement, week_of_reference - k * WEEK) for k in range(1, weeks + 1)]
-    for weeks_from, _ in agreement.weekly_volume:
-        changes.update(weeks_from + k * WEEK for k in range(0, weeks + 2))
-    facts["average_weekly_volume"] = sum(volumes) // weeks if None not in volumes else None
-    limbs = [v for v in (facts["one_percent_of_outstanding"], facts["average_weekly_volume"]) if v is not None]
-    facts["volume_limit"] = max(limbs) if limbs else None
+    filed = events.form_144_filed_on
+    reference = np.where(~np.isnat(filed) & (filed <= t), filed, t)
+    monday = reference - ((reference.astype(np.int64) + 3) % 7).astype("m8[D]")  # 1970-01-01 was a Thursday
+    weeks = param("volume_average_weeks").astype(np.int64)
+    week_starts = np.array([d for d, _ in agreement.weekly_volume], dtype="M8[D]")
+    week_volumes = np.array([v for _, v in agreement.weekly_volume], dtype=np.float64)
+    total = np.zeros(t.shape)
+    for k in range(1, int(weeks.max()) + 1):
+        j = np.searchsorted(week_starts, monday - 7 * k * ONE_DAY, side="right") - 1
+        volume = np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
+        total += np.where(k <= weeks, volume, 0)
+    for start in week_starts:
+        changes.add_each(start + 7 * k * ONE_DAY for k in range(int(weeks.max()) + 2))
+    average = np.floor(total / weeks)
 
-    months = params.value("aggregation_months", t)
+    months = param("aggregation_months").astype(np.int64)
     window_from = window_start(t, months)
-    in_window = 0
-    for sale in prior_sales:
-        if sale.investor == event.investor and sale.route == "rule_144":
-            changes.add(first_day_window_start_reaches(sale.sale_date, months, strictly_after=False))
-            if window_from < sale.sale_date <= t:
-                in_window += sale.quantity
-    aggregate = event.quantity + event.prior_144_sales_3m + in_window
-    facts["volume_aggregate_3m"] = aggregate
-    facts["amount_aggregate_3m_dollars"] = aggregate * event.sale_price if event.sale_price else None
-    return facts
+    in_window = np.zeros(t.shape, dtype=np.int64)
+    for investor, (dates, cumulative) in prior.rule_144.items():
+        rows = events.investor == investor
+        if not rows.any() or len(dates) == 0:
+            continue
+        before = prior.before[rows]
+        dropped = np.minimum(np.searchsorted(dates, window_from[rows], side="right"), before)
+        in_window[rows] = cumulative[before] - cumulative[dropped]
+        oldest = np.where(dropped < before, dates[np.minimum(dropped, len(dates) - 1)], NAT)
+        leaves = first_day_window_start_reaches(oldest, months[rows], strictly_after=False)
+        sub = np.full(t.shape, NAT)
+        sub[rows] = leaves
+        changes.add(sub)
+    aggregate = events.quantity + events.prior_144_sales_3m + in_window
+    return {
+        "shares_outstanding": outstanding,
+        "one_percent_of_outstanding": one_percent,
+        "volume_reference_date": reference,
+        "average_weekly_volume": average,
+        "volume_limit": np.fmax(one_percent, average),
+        "volume_window_starts_after": window_from,
+        "volume_aggregate_3m": aggregate,
+        "amount_aggregate_3m_dollars": aggregate * events.sale_price,
+    }
 
 
-def _weekly_volume(agreement: Agreement, monday: date) -> int | None:
-    known = [shares for weeks_from, shares in agreement.weekly_volume if weeks_from <= monday]
-    return known[-1] if known else None
-
-
-def _registration(event: SaleEvent, agreement: Agreement, changes: set[date]) -> dict[str, Any]:
+def _registration(events: EventColumns, agreement: Agreement, changes: _NextChange) -> Facts:
     rs = agreement.registration_statement
     if rs is None:
         return {}
-    t = event.sale_date
-    info = rs.information_as_of
-    for effective_on, information_as_of in rs.post_effective_amendments:
-        changes.add(effective_on)
-        if effective_on <= t:
-            info = information_as_of
+    t = events.sale_date
+    amended = np.array([e for e, _ in rs.post_effective_amendments], dtype="M8[D]")
+    amended_info = np.array([i for _, i in rs.post_effective_amendments], dtype="M8[D]")
+    changes.add_each(amended)
+    j = np.searchsorted(amended, t, side="right") - 1
+    info = np.where(j >= 0, amended_info[np.maximum(j, 0)] if len(amended) else NAT,
+                    np.datetime64(rs.information_as_of, "D"))
     changes.add(first_day_window_start_reaches(info, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS, strictly_after=True))
+    effective = np.datetime64(rs.effective_on, "D")
     return {
-        "registration_covers_security": event.security in rs.covers,
-        "registration_effective_on": rs.effective_on,
+        "registration_covers_security": np.isin(events.security, list(rs.covers)),
+        "registration_effective_on": np.full(t.shape, effective),
         "registration_suspended": _in_windows(rs.suspensions, t, changes),
         "registration_stop_order": _in_windows(rs.stop_orders, t, changes),
-        "registration_period_ends_on": rs.registration_period_ends_on,
-        "prospectus_update_required_after": add_months(rs.effective_on, PROSPECTUS_FRESHNESS_TRIGGER_MONTHS),
+        "registration_period_ends_on": np.full(t.shape, np.datetime64(rs.registration_period_ends_on, "D")),
+        "prospectus_update_required_after": np.full(t.shape, add_months(np.array([effective]), PROSPECTUS_FRESHNESS_TRIGGER_MONTHS)[0]),
         "prospectus_information_as_of": info,
         "prospectus_oldest_permitted_information": window_start(t, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS),
     }
 
 
-def _delivery(event: SaleEvent, agreement: Agreement) -> dict[str, Any]:
+def _delivery(events: EventColumns, agreement: Agreement) -> Facts:
     """The Delivery Date: ``business_days`` after the business day on which the later of the
     notice of sale and the certificate was received (a non-business-day receipt counts from the
     next business day: numpy busday_offset(roll='forward') semantics)."""
+    n = len(events)
     calendar = agreement.business_calendar
-    facts: dict[str, Any] = {
-        "delivery_business_days": agreement.delivery_business_days,
-        "business_day_convention": agreement.business_day,
-        "delivered": event.delivered_on is not None,
-        "delivered_on": event.delivered_on,
+    received = np.maximum(events.notice_received_on, events.certificate_received_on)  # NaT if either is
+    known = np.isin(events.route, list(agreement.delivery_routes)) & ~np.isnat(received)
+    deadline = np.full(n, NAT)
+    deadline[known] = calendar.add_days_array(received[known], agreement.delivery_business_days)
+    late = np.full(n, np.nan)
+    delivered = known & ~np.isnat(events.delivered_on)
+    late[delivered] = calendar.count_open_between_array(deadline[delivered], events.delivered_on[delivered])
+    return {
+        "delivery_business_days": np.full(n, agreement.delivery_business_days),
+        "business_day_convention": np.full(n, agreement.business_day, dtype=object),
+        "delivered": ~np.isnat(events.delivered_on),
+        "delivered_on": events.delivered_on,
+        "delivery_date_known": known,
+        "items_received_on": np.where(known, received, NAT),
+        "delivery_date": deadline,
+        "delivery_late_business_days": late,
     }
-    received = (event.notice_received_on, event.certificate_received_on)
-    covered = event.route in agreement.delivery_routes
-    facts["delivery_date_known"] = covered and None not in received
-    if facts["delivery_date_known"]:
-        facts["items_received_on"] = max(received)
-        deadline = calendar.add_days(max(received), agreement.delivery_business_days)
-        facts["delivery_date"] = deadline
-        if event.delivered_on is not None:
-            facts["delivery_late_business_days"] = calendar.count_open_between(deadline, event.delivered_on)
-    return facts
+
+
+def row(facts: Facts, i: int) -> dict[str, Any]:
+    """One event's facts as Python values (date, int, float, bool, str); None where absent."""
+    out: dict[str, Any] = {}
+    for name, column in facts.items():
+        value = column[i]
+        if isinstance(value, np.datetime64):
+            value = None if np.isnat(value) else value.astype(date)
+        elif isinstance(value, np.floating):
+            value = None if np.isnan(value) else (int(value) if float(value).is_integer() else float(value))
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[name] = value
+    return out

@@ -262,3 +262,65 @@ def parse_event(raw: Mapping[str, Any], timezone: ZoneInfo, *, allow_extra: bool
     if p.problems:
         raise InputError(p.problems)
     return SaleEvent(**event)
+
+
+_DATE_FIELDS = ("sale_date", "notice_received_on", "certificate_received_on", "delivered_on",
+                "warrant_exercised_on", "form_144_filed_on")
+_BOOL_FIELDS = ("affiliate", "opinion_of_counsel", "company_advised")
+_TEXT_FIELDS = ("notice_id", "investor", "security", "route", "delivery", "warrant_exercise",
+                "manner_of_sale")
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    """Validated sale events as columns: dates ``datetime64[D]`` (NaT = not given), flags
+    ``bool``, quantities ``int64``, ``sale_price`` ``float64`` (NaN = not given), text ``object``
+    (None = not given). The columnar twin of ``SaleEvent`` for vectorized facts."""
+    notice_id: Any
+    investor: Any
+    security: Any
+    quantity: Any
+    sale_date: Any
+    route: Any
+    affiliate: Any
+    notice_received_on: Any
+    certificate_received_on: Any
+    delivered_on: Any
+    delivery: Any
+    opinion_of_counsel: Any
+    company_advised: Any
+    warrant_exercised_on: Any
+    warrant_exercise: Any
+    manner_of_sale: Any
+    form_144_filed_on: Any
+    sale_price: Any
+    prior_144_sales_3m: Any
+
+    @classmethod
+    def from_events(cls, events: list[SaleEvent]) -> "EventColumns":
+        import numpy as np
+        columns = {}
+        for name in cls.__dataclass_fields__:
+            values = [getattr(e, name) for e in events]
+            if name in _DATE_FIELDS:
+                columns[name] = np.array([v if v is not None else "NaT" for v in values], dtype="M8[D]")
+            elif name in _BOOL_FIELDS:
+                columns[name] = np.array(values, dtype=bool)
+            elif name in ("quantity", "prior_144_sales_3m"):
+                columns[name] = np.array(values, dtype=np.int64)
+            elif name == "sale_price":
+                columns[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            else:
+                columns[name] = np.array(values, dtype=object)
+        return cls(**columns)
+
+    def __len__(self) -> int:
+        return len(self.quantity)
+
+    def take(self, rows) -> "EventColumns":
+        """The events at positions ``rows`` (an index array or boolean mask)."""
+        return EventColumns(**{k: v[rows] for k, v in self.__dict__.items()})
+
+    def on(self, days) -> "EventColumns":
+        """The same events moved to other sale dates (an array, one per event)."""
+        return EventColumns(**{**self.__dict__, "sale_date": days})

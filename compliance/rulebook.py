@@ -139,6 +139,13 @@ class Rulebook:
         raise KeyError(rule_id)
 
     @property
+    def time_invariant(self) -> tuple[bool, ...]:
+        """Per rule: all its condition facts are ``constant`` (facts.yaml), so moving the sale
+        date never changes its outcome."""
+        return tuple(all(self.facts[n].get("constant", False) for n in r.condition_facts)
+                     for r in self.rules)
+
+    @property
     def sale_date_boundaries(self) -> tuple[str, ...]:
         """Date facts that some condition compares with ``sale_date``: the only dates at which a
         rule's outcome can flip while every fact keeps its value."""

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 import compliance
-from compliance.check import engine_for, evaluate_event, judge_on, validate_event
+from compliance.check import decision_on, engine_for, evaluate_event, validate_event
 
 HORIZON = timedelta(days=800)
 INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments",
@@ -42,7 +42,7 @@ def brute_force_earliest(event, agreement, engine):
     calendar = agreement.trading_calendar
     day = calendar.roll_forward(event.sale_date)
     while day <= event.sale_date + HORIZON:
-        if judge_on(event, agreement, engine, day)[0].outcome == "allow":
+        if decision_on(event, agreement, engine, day).outcome == "allow":
             return day
         day = calendar.next_open(day)
     return None

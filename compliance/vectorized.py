@@ -1,0 +1,115 @@
+"""The rulebook compiled to numpy: every rule judged for a whole column of events at once.
+
+The same normalised conditions as the durable_rules ruleset (``engine.py``), with the same
+three-valued logic: a comparison is FALSE (0), UNKNOWN (1, a fact is absent) or TRUE (2); ``all``
+is the minimum, ``any`` the maximum. A rule's status: not applicable when it certainly does not
+apply; fail when it applies and fails; pass when it certainly does not fail; else undetermined.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from .facts import Facts
+from .rulebook import Rulebook
+
+FALSE, UNKNOWN, TRUE = 0, 1, 2
+NOT_APPLICABLE, FAIL, PASS, UNDETERMINED = 0, 1, 2, 3
+STATUS_NAMES = ("not_applicable", "fail", "pass", "undetermined")
+_OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+        "gt": operator.gt, "ge": operator.ge}
+
+
+def present(column: np.ndarray) -> np.ndarray | bool:
+    """Where a fact column has a value."""
+    kind = column.dtype.kind
+    if kind == "M":
+        return ~np.isnat(column)
+    if kind == "f":
+        return ~np.isnan(column)
+    if kind == "O":
+        return np.not_equal(column, None)
+    return True
+
+
+def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
+    """A condition's three-valued truth for every event (uint8: FALSE, UNKNOWN, TRUE)."""
+    kind = cond[0]
+    if kind == "true":
+        return np.full(n, TRUE, np.uint8)
+    if kind == "false":
+        return np.full(n, FALSE, np.uint8)
+    if kind in ("all", "any"):
+        combine = np.minimum if kind == "all" else np.maximum
+        parts = [truth(c, facts, n) for c in cond[1]]
+        out = parts[0]
+        for part in parts[1:]:
+            out = combine(out, part)
+        return out
+    _, name, op, (operand_kind, operand) = cond
+    left = facts.get(name)
+    if left is None:
+        return np.full(n, UNKNOWN, np.uint8)
+    known = present(left)
+    if operand_kind == "fact":
+        right = facts.get(operand)
+        if right is None:
+            return np.full(n, UNKNOWN, np.uint8)
+        known = known & present(right)
+    else:
+        right = operand
+    with np.errstate(invalid="ignore"):
+        holds = _OPS[op](left, right)
+    return np.where(known, np.where(holds, TRUE, FALSE), UNKNOWN).astype(np.uint8)
+
+
+def statuses(rulebook: Rulebook, facts: Facts, n: int) -> np.ndarray:
+    """An (events x rules) matrix of status codes, rules in rulebook order."""
+    out = np.empty((n, len(rulebook.rules)), np.uint8)
+    for j, rule in enumerate(rulebook.rules):
+        applies = truth(rule.applies_when, facts, n)
+        fails = truth(rule.fails_if, facts, n)
+        out[:, j] = np.select(
+            [applies == FALSE, (applies == TRUE) & (fails == TRUE), fails == FALSE],
+            [NOT_APPLICABLE, FAIL, PASS], UNDETERMINED)
+    return out
+
+
+def scalar_truth(cond: tuple):
+    """The same three-valued truth as ``truth``, compiled to a function of one event's facts
+    (a dict of Python values, None where absent): for the sequential part of a batch review."""
+    kind = cond[0]
+    if kind in ("true", "false"):
+        value = TRUE if kind == "true" else FALSE
+        return lambda f: value
+    if kind in ("all", "any"):
+        parts = [scalar_truth(c) for c in cond[1]]
+        combine = min if kind == "all" else max
+        return lambda f: combine(p(f) for p in parts)
+    _, name, op, (operand_kind, operand) = cond
+    compare = _OPS[op]
+    if operand_kind == "fact":
+        def fact_to_fact(f):
+            a, b = f.get(name), f.get(operand)
+            return UNKNOWN if a is None or b is None else (TRUE if compare(a, b) else FALSE)
+        return fact_to_fact
+
+    def fact_to_constant(f):
+        a = f.get(name)
+        return UNKNOWN if a is None else (TRUE if compare(a, operand) else FALSE)
+    return fact_to_constant
+
+
+def scalar_status(rule) -> callable:
+    applies, fails = scalar_truth(rule.applies_when), scalar_truth(rule.fails_if)
+
+    def status(f) -> int:
+        a = applies(f)
+        if a == FALSE:
+            return NOT_APPLICABLE
+        x = fails(f)
+        if a == TRUE and x == TRUE:
+            return FAIL
+        return PASS if x == FALSE else UNDETERMINED
+    return status
