@@ -10,7 +10,7 @@ import numpy as np
 
 from .agreement import Agreement, AgreementError, load_agreement
 from .decision import Decision, compose
-from .earliest import earliest_allowed_dates
+from .earliest import earliest_allowed_dates, never_cured
 from .engine import DurableRulesEngine
 from .facts import Facts, PriorSale, PriorSales, derive_facts, row
 from .model import EventColumns, InputError, SaleEvent, parse_event
@@ -53,18 +53,18 @@ def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesE
     columns = EventColumns.from_events([event])
     prior = PriorSales.of(columns, prior_sales)
     start = columns.sale_date
-    decision, facts, next_change = _decide(columns, prior, agreement, engine, start)
+    rulebook = engine.rulebook
 
-    def judge(rows: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, Facts, np.ndarray]:
-        later, later_facts, later_change = _decide(columns, prior, agreement, engine, days)
-        return np.array([later.outcome == "allow"]), later_facts, later_change
+    def judge(rows: np.ndarray, days: np.ndarray):
+        decision, facts, next_change = _decide(columns, prior, agreement, engine, days)
+        stopping = np.array([[rule_id in decision.failed_rules for rule_id in (r.id for r in rulebook.rules)]])
+        never = never_cured(rulebook.settled_after, stopping, facts)
+        return np.array([decision.outcome == "allow"]), facts, next_change, never, decision
 
-    invariant = dict(zip((r.id for r in engine.rulebook.rules), engine.rulebook.time_invariant))
-    never = any(invariant[rule_id] for rule_id in decision.failed_rules)
-    earliest = earliest_allowed_dates(
-        start, (np.array([decision.outcome == "allow"]), facts, next_change), judge,
-        agreement.trading_calendar.roll_forward_array, engine.rulebook.sale_date_boundaries,
-        np.array([never]))[0]
+    *first, decision = judge(np.array([0]), start)
+    earliest = earliest_allowed_dates(start, tuple(first), lambda rows, days: judge(rows, days)[:4],
+                                      agreement.trading_calendar.roll_forward_array,
+                                      rulebook.sale_date_boundaries)[0]
     decision.earliest_allowed_date = None if np.isnat(earliest) else earliest.astype(date)
     return decision
 

@@ -21,7 +21,24 @@ from .periods import ONE_DAY
 # Candidates stop short of the calendar's end, so rolling one forward stays in range.
 SEARCH_LIMIT = np.datetime64(LAST_DATE, "D") - 14 * ONE_DAY
 
-Judge = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, Facts, np.ndarray]]
+Judge = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, Facts, np.ndarray, np.ndarray]]
+
+
+def never_cured(settled_after: tuple, stopping: np.ndarray, facts: Facts) -> np.ndarray:
+    """Events stopped by a rule that reads only constant facts and the sale date, with the sale
+    date already past every date that rule compares it with: time cannot cure them.
+    ``stopping`` is an (events x rules) mask of failing rules that stop the sale."""
+    t = facts["sale_date"]
+    never = np.zeros(len(t), dtype=bool)
+    for j, boundaries in enumerate(settled_after):
+        if boundaries is None or not stopping[:, j].any():
+            continue
+        settled = np.ones(len(t), dtype=bool)
+        for name in boundaries:
+            value = facts[name]
+            settled &= np.isnat(value) | (t > value)
+        never |= stopping[:, j] & settled
+    return never
 
 
 def next_candidate(t: np.ndarray, facts: Facts, next_change: np.ndarray,
@@ -38,14 +55,14 @@ def next_candidate(t: np.ndarray, facts: Facts, next_change: np.ndarray,
     return np.where(best <= SEARCH_LIMIT, best, NAT)
 
 
-def earliest_allowed_dates(start: np.ndarray, first: tuple[np.ndarray, Facts, np.ndarray],
+def earliest_allowed_dates(start: np.ndarray, first: tuple[np.ndarray, Facts, np.ndarray, np.ndarray],
                            judge: Judge, roll_forward: Callable[[np.ndarray], np.ndarray],
-                           boundaries: tuple[str, ...], never: np.ndarray) -> np.ndarray:
+                           boundaries: tuple[str, ...]) -> np.ndarray:
     """For events first judged on ``start`` with result ``first`` = (allowed, facts, next
-    change), the earliest allowed trading days. ``judge(rows, days)`` judges events ``rows`` moved
-    to ``days``; ``roll_forward`` maps days to the first trading day on or after each. Events
-    marked ``never`` (stopped by a rule on constant facts) are not searched."""
-    allowed, facts, next_change = first
+    change, never cured), the earliest allowed trading days. ``judge(rows, days)`` judges events
+    ``rows`` moved to ``days`` and returns the same four; ``roll_forward`` maps days to the first
+    trading day on or after each. Events that time cannot cure are not searched further."""
+    allowed, facts, next_change, never = first
     result = np.where(allowed, start, NAT)
     rows = np.flatnonzero(~allowed & ~never)
     t = start[rows]
@@ -60,9 +77,10 @@ def earliest_allowed_dates(start: np.ndarray, first: tuple[np.ndarray, Facts, np
         if not len(rows):
             break
         t = roll_forward(candidate)
-        allowed, facts, next_change = judge(rows, t)
+        allowed, facts, next_change, never = judge(rows, t)
         result[rows[allowed]] = t[allowed]
-        rows, t = rows[~allowed], t[~allowed]
-        facts = {k: v[~allowed] for k, v in facts.items()}
-        candidate = next_candidate(t, facts, next_change[~allowed], boundaries)
+        waiting = ~allowed & ~never
+        rows, t = rows[waiting], t[waiting]
+        facts = {k: v[waiting] for k, v in facts.items()}
+        candidate = next_candidate(t, facts, next_change[waiting], boundaries)
     return result

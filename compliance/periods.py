@@ -28,16 +28,29 @@ def _vectorized(func):
     return wrapper
 
 
+# Month arithmetic by table lookup (a day's month and day-of-month; a month's first day and
+# length), exact over the years any calendar here covers, and far faster than datetime64[M]
+# conversions on large arrays.
+_TABLE_FIRST = np.datetime64("1900-01-01")
+_TABLE_DAYS = np.arange(_TABLE_FIRST, np.datetime64("2101-01-01"))
+_MONTH_OF_DAY = (_TABLE_DAYS.astype("M8[M]") - _TABLE_FIRST.astype("M8[M]")).astype(np.int64)
+_DAY_INDEX = (_TABLE_DAYS - _TABLE_DAYS.astype("M8[M]").astype("M8[D]")).astype(np.int64)
+_MONTHS = np.arange(_TABLE_FIRST.astype("M8[M]"), np.datetime64("2101-02", "M"))
+_MONTH_START = (_MONTHS.astype("M8[D]") - _TABLE_FIRST).astype(np.int64)
+_MONTH_LENGTH = np.diff(np.append(_MONTH_START, _MONTH_START[-1] + 31))
+
+
 @_vectorized
 def add_months(days: np.ndarray, months) -> np.ndarray:
     """``days`` plus ``months`` calendar months (an int or an int array; negative: minus),
-    clamped to the last day of the resulting month."""
-    month = days.astype("M8[M]")
-    day_index = (days - month.astype("M8[D]")).astype(np.int64)
-    target = month + np.asarray(months, dtype=np.int64).astype("m8[M]")
-    first = target.astype("M8[D]")
-    length = ((target + np.timedelta64(1, "M")).astype("M8[D]") - first).astype(np.int64)
-    return first + np.minimum(day_index, length - 1).astype("m8[D]")
+    clamped to the last day of the resulting month. Days from 1900 to 2100."""
+    missing = np.isnat(days)
+    index = np.where(missing, 0, (days - _TABLE_FIRST).astype(np.int64))
+    if (index < 0).any() or (index >= len(_TABLE_DAYS)).any():
+        raise ValueError("add_months covers days from 1900-01-01 to 2100-12-31")
+    target = _MONTH_OF_DAY[index] + np.asarray(months, dtype=np.int64)
+    offset = _MONTH_START[target] + np.minimum(_DAY_INDEX[index], _MONTH_LENGTH[target] - 1)
+    return np.where(missing, np.datetime64("NaT"), _TABLE_FIRST + offset.astype("m8[D]"))
 
 
 @_vectorized

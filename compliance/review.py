@@ -17,19 +17,18 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from . import vectorized as vz
 from .agreement import Agreement, load_agreement
-from .check import engine_for, require_clauses, validate_event
+from .check import engine_for, require_clauses
 from .decision import OUTPUT_COLUMNS, display_column, render
-from .earliest import earliest_allowed_dates
+from .earliest import earliest_allowed_dates, never_cured
 from .facts import Facts, PriorSales, derive_facts
-from .model import REQUIRED, EventColumns, InputError, is_missing
+from .model import REQUIRED, EventColumns
 from .rulebook import RULES_DIR, Rulebook
+from .table import parse_table
 
 AGGREGATES = ("position_available", "volume_aggregate_3m", "amount_aggregate_3m_dollars")
 
@@ -38,30 +37,17 @@ class ReviewError(ValueError):
     """A notice table that cannot be reviewed at all (e.g. a required column is missing)."""
 
 
-def _records(notices: pd.DataFrame) -> list[dict[str, Any]]:
-    records = notices.to_dict(orient="records")
-    return [{k: (None if is_missing(v) else v) for k, v in r.items()} for r in records]
-
-
 def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
     """Valid rows as columns, their positions, and an error text for every other row."""
     missing = [c for c in REQUIRED if c not in notices.columns]
     if missing:
         raise ReviewError(f"missing required column(s): {', '.join(missing)} "
                           f"(required: {', '.join(REQUIRED)})")
-    records = _records(notices)
-    ids = pd.Series([r.get("notice_id") for r in records], dtype=object)
-    duplicated = (ids.notna() & ids.astype(str).duplicated(keep=False)).to_numpy()
-    events, positions, errors = [], [], {}
-    for i, record in enumerate(records):
-        try:
-            if duplicated[i]:
-                raise InputError([("notice_id", record["notice_id"], "is not unique in this file")])
-            events.append(validate_event(record, agreement, rulebook, allow_extra=True))
-            positions.append(i)
-        except InputError as exc:
-            errors[i] = (record.get("notice_id"), str(exc))
-    return EventColumns.from_events(events), np.array(positions, dtype=np.int64), errors, len(records)
+    blocks, errors = parse_table(notices, agreement, rulebook)
+    positions = np.concatenate([p for p, _ in blocks])
+    events = EventColumns(**{name: np.concatenate([getattr(b, name) for _, b in blocks])
+                             for name in EventColumns.__dataclass_fields__})
+    return events, positions, errors, len(notices)
 
 
 def _sensitive(rulebook: Rulebook) -> np.ndarray:
@@ -154,7 +140,7 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     rulebook = engine.rulebook
     require_clauses(agreement, rulebook)
     events, positions, errors, n_rows = _parse(notices, agreement, rulebook)
-    order = np.lexsort((np.arange(len(events)), events.sale_date))
+    order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
 
     facts, _ = derive_facts(events, agreement, params)
@@ -170,17 +156,21 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     if (sale_stopped == allowed).any():
         raise AssertionError("the ordered scan and the final judgement disagree")
 
+    settled_after = rulebook.settled_after
+    stops_sale = _stops(rulebook, "sale")
+
+    def stopping(codes: np.ndarray) -> np.ndarray:
+        return ((codes == vz.FAIL) | (codes == vz.UNDETERMINED)) & stops_sale
+
     def judge(rows: np.ndarray, days: np.ndarray):
         later, later_change = derive_facts(events.take(rows).on(days), agreement, params, prior.take(rows))
-        codes = vz.statuses(rulebook, later, len(rows))
-        stopped = (((codes == vz.FAIL) | (codes == vz.UNDETERMINED)) & _stops(rulebook, "sale")).any(axis=1)
-        return ~stopped, later, later_change
+        stops = stopping(vz.statuses(rulebook, later, len(rows)))
+        return ~stops.any(axis=1), later, later_change, never_cured(settled_after, stops, later)
 
-    never = (((status == vz.FAIL) | (status == vz.UNDETERMINED)) & _stops(rulebook, "sale")
-             & np.array(rulebook.time_invariant)).any(axis=1)
-    earliest = earliest_allowed_dates(events.sale_date, (allowed, facts, next_change), judge,
+    never = never_cured(settled_after, stopping(status), facts)
+    earliest = earliest_allowed_dates(events.sale_date, (allowed, facts, next_change, never), judge,
                                       agreement.trading_calendar.roll_forward_array,
-                                      rulebook.sale_date_boundaries, never)
+                                      rulebook.sale_date_boundaries)
     out = _outputs(rulebook, agreement, events, facts, status, earliest)
     frame = pd.DataFrame(index=range(n_rows), columns=list(OUTPUT_COLUMNS), dtype=object)
     frame.iloc[positions] = out[list(OUTPUT_COLUMNS)].to_numpy()

@@ -105,6 +105,23 @@ def condition_facts(cond: tuple) -> list[str]:
     return found
 
 
+def _compared_with_sale_date(conditions) -> list[str]:
+    found: list[str] = []
+
+    def walk(c: tuple) -> None:
+        if c[0] in ("all", "any"):
+            for part in c[1]:
+                walk(part)
+        elif c[0] == "cmp" and c[3][0] == "fact" and "sale_date" in (c[1], c[3][1]):
+            other = c[3][1] if c[1] == "sale_date" else c[1]
+            if other not in found:
+                found.append(other)
+
+    for cond in conditions:
+        walk(cond)
+    return found
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -139,31 +156,24 @@ class Rulebook:
         raise KeyError(rule_id)
 
     @property
-    def time_invariant(self) -> tuple[bool, ...]:
-        """Per rule: all its condition facts are ``constant`` (facts.yaml), so moving the sale
-        date never changes its outcome."""
-        return tuple(all(self.facts[n].get("constant", False) for n in r.condition_facts)
-                     for r in self.rules)
+    def settled_after(self) -> tuple[tuple[str, ...] | None, ...]:
+        """Per rule: if every fact it reads is ``constant`` (facts.yaml) or the sale date itself,
+        the date facts it compares with the sale date (its outcome cannot change once the sale
+        date is past all of them); else None."""
+        out = []
+        for rule in self.rules:
+            if all(n == "sale_date" or self.facts[n].get("constant", False) for n in rule.condition_facts):
+                out.append(tuple(b for b in _compared_with_sale_date((rule.applies_when, rule.fails_if))))
+            else:
+                out.append(None)
+        return tuple(out)
 
     @property
     def sale_date_boundaries(self) -> tuple[str, ...]:
         """Date facts that some condition compares with ``sale_date``: the only dates at which a
         rule's outcome can flip while every fact keeps its value."""
-        found: list[str] = []
-
-        def walk(c: tuple) -> None:
-            if c[0] in ("all", "any"):
-                for part in c[1]:
-                    walk(part)
-            elif c[0] == "cmp" and c[3][0] == "fact" and "sale_date" in (c[1], c[3][1]):
-                other = c[3][1] if c[1] == "sale_date" else c[1]
-                if other not in found:
-                    found.append(other)
-
-        for rule in self.rules:
-            walk(rule.applies_when)
-            walk(rule.fails_if)
-        return tuple(found)
+        conditions = [c for r in self.rules for c in (r.applies_when, r.fails_if)]
+        return tuple(_compared_with_sale_date(conditions))
 
     @property
     def clause_keys(self) -> set[str]:

@@ -11,6 +11,8 @@ import pandas as pd
 
 INVESTORS = ("Stone Street Limited Partnership", "Folkinburg Investments",
              "Boat Basin Investments LLC", "Papell Holdings Limited")
+# Shares and Warrant Shares held by the four investors together (Schedule A; Section 4(n)).
+POSITION = 2_434_490 + 243_449
 FIRST_SALE = np.datetime64("2002-01-02")
 LAST_SALE = np.datetime64("2007-12-31")
 
@@ -20,8 +22,13 @@ def _dates(days: np.ndarray) -> np.ndarray:
 
 
 def synthetic_notices(n: int, seed: int = 0, bad_fraction: float = 0.001) -> pd.DataFrame:
-    """``n`` notices as text columns (as read from a CSV), reproducible from ``seed``."""
+    """``n`` notices as text columns (as read from a CSV), reproducible from ``seed``. Quantities
+    shrink as ``n`` grows so that the notices together ask for about half the position, which
+    keeps a mix of allowed and denied at any size."""
     rng = np.random.default_rng(seed)
+    sizes = np.array([500, 2000, 10000, 50000, 120000, 400000])
+    weights = np.array([0.15, 0.25, 0.25, 0.2, 0.1, 0.05])
+    scale = min(1.0, 0.5 * POSITION / (n * float(sizes @ weights)))
     span = int((LAST_SALE - FIRST_SALE).astype(int)) + 1
     sale = FIRST_SALE + rng.integers(0, span, n).astype("m8[D]")
     route = rng.choice(["registration_statement", "rule_144", "other_exemption"], n, p=[0.45, 0.45, 0.10])
@@ -39,8 +46,8 @@ def synthetic_notices(n: int, seed: int = 0, bad_fraction: float = 0.001) -> pd.
         "notice_id": [f"S{seed}-{i}" for i in range(n)],
         "investor": rng.choice(INVESTORS, n).astype(object),
         "security": security.astype(object),
-        "quantity": rng.choice([500, 2000, 10000, 50000, 120000, 400000], n,
-                               p=[0.15, 0.25, 0.25, 0.2, 0.1, 0.05]).astype(str).astype(object),
+        "quantity": np.maximum(1, np.round(rng.choice(sizes, n, p=weights) * scale)).astype(np.int64)
+                      .astype(str).astype(object),
         "sale_date": _dates(sale),
         "route": route.astype(object),
         "affiliate": yes_no(0.2),

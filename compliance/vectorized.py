@@ -30,7 +30,34 @@ def present(column: np.ndarray) -> np.ndarray | bool:
         return ~np.isnan(column)
     if kind == "O":
         return np.not_equal(column, None)
+    if kind == "U":
+        return column != ""
     return True
+
+
+class _Prepared(dict):
+    """Fact columns ready for fast comparison: text as fixed-width unicode ('' = absent, which
+    no enum value is), each converted once, with its presence mask cached."""
+
+    def __init__(self, facts: Facts):
+        super().__init__()
+        self.facts = facts
+        self.presence: dict[str, np.ndarray | bool] = {}
+
+    def __missing__(self, name: str) -> np.ndarray:
+        column = self.facts[name]
+        if column.dtype.kind == "O":
+            column = np.where(np.equal(column, None), "", column).astype(str)
+        self[name] = column
+        return column
+
+    def get(self, name, default=None):
+        return self[name] if name in self.facts else default
+
+    def present(self, name: str):
+        if name not in self.presence:
+            self.presence[name] = present(self[name])
+        return self.presence[name]
 
 
 def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
@@ -51,12 +78,12 @@ def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
     left = facts.get(name)
     if left is None:
         return np.full(n, UNKNOWN, np.uint8)
-    known = present(left)
+    known = facts.present(name)
     if operand_kind == "fact":
         right = facts.get(operand)
         if right is None:
             return np.full(n, UNKNOWN, np.uint8)
-        known = known & present(right)
+        known = known & facts.present(operand)
     else:
         right = operand
     with np.errstate(invalid="ignore"):
@@ -67,6 +94,7 @@ def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
 def statuses(rulebook: Rulebook, facts: Facts, n: int) -> np.ndarray:
     """An (events x rules) matrix of status codes, rules in rulebook order."""
     out = np.empty((n, len(rulebook.rules)), np.uint8)
+    facts = _Prepared(facts)
     for j, rule in enumerate(rulebook.rules):
         applies = truth(rule.applies_when, facts, n)
         fails = truth(rule.fails_if, facts, n)

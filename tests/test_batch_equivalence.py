@@ -2,25 +2,31 @@
 order, each row seeing the earlier allowed rows as its history (the batch semantics of issue 3)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 import compliance
 from compliance.check import engine_for, error_decision, evaluate_event, validate_event
 from compliance.facts import PriorSale
-from compliance.model import InputError
-from compliance.review import _records
+from compliance.model import InputError, is_missing
 from compliance.synthetic import synthetic_notices
 
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements" / "sale_notices.csv"
 COLUMNS = ["notice_id", "outcome", "failed_rules", "citations", "earliest_allowed_date", "delivery_date",
            "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "reasons", "error"]
+
+
+def _records(notices: pd.DataFrame) -> list[dict]:
+    return [{k: (None if is_missing(v) else v) for k, v in r.items()} for r in notices.to_dict("records")]
 
 
 def reference_review(notices: pd.DataFrame, agreement) -> pd.DataFrame:
     """The batch semantics spelled out with check()'s own path, one row at a time."""
     engine = engine_for()
     records = _records(notices)
-    ids = pd.Series([r["notice_id"] for r in records])
-    duplicated = ids.duplicated(keep=False)
+    ids = pd.Series([str(r["notice_id"]).strip() if r["notice_id"] is not None else None for r in records])
+    duplicated = ids.notna() & ids.duplicated(keep=False)
     decisions, valid = {}, []
     for i, record in enumerate(records):
         try:
@@ -36,6 +42,17 @@ def reference_review(notices: pd.DataFrame, agreement) -> pd.DataFrame:
             prior.append(PriorSale(event.investor, event.security, event.route, event.sale_date, event.quantity))
     rows = [decisions[i].to_row() for i in range(len(records))]
     return pd.DataFrame(rows, columns=COLUMNS).astype(str)
+
+
+def test_fast_review_equals_check_row_by_row_on_the_fixture():
+    agreement = compliance.load_agreement()
+    notices = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
+    fast = compliance.review(notices, agreement).astype(str).reset_index(drop=True)
+    slow = reference_review(notices, agreement)
+    for column in COLUMNS:
+        differ = fast[column] != slow[column]
+        assert not differ.any(), (column, fast.loc[differ, ["notice_id", column]].to_dict("records"),
+                                  slow.loc[differ, column].tolist())
 
 
 def test_fast_review_equals_check_row_by_row():
