@@ -11,6 +11,7 @@ import numpy as np
 from .agreement import Agreement, AgreementError, load_agreement
 from .decision import Decision, compose
 from .earliest import earliest_allowed_dates, never_cured
+from . import vectorized as vz
 from .engine import DurableRulesEngine
 from .facts import Facts, PriorSale, PriorSales, derive_facts, row
 from .model import EventColumns, InputError, SaleEvent, parse_event
@@ -18,6 +19,15 @@ from .parameters import ParameterError
 from .rulebook import RULES_DIR, Rulebook, load_rulebook
 
 _engines: dict[Path, DurableRulesEngine] = {}
+_scalar_rulebooks: dict[int, list] = {}
+
+
+def scalar_rulebook(rulebook: Rulebook) -> list:
+    """The rulebook compiled to scalar status functions, once per rulebook."""
+    key = id(rulebook)
+    if key not in _scalar_rulebooks:
+        _scalar_rulebooks[key] = [vz.scalar_status(r) for r in rulebook.rules]
+    return _scalar_rulebooks[key]
 _engines_lock = threading.Lock()
 
 
@@ -49,21 +59,27 @@ def decision_on(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngi
 def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine,
                    prior_sales: tuple[PriorSale, ...] = ()) -> Decision:
     """Judge a validated event with durable_rules on its sale date, then search for its earliest
-    allowed date (judging it again, with durable_rules, on each candidate day)."""
+    allowed date, judging it on each candidate day with the same rules compiled to scalar
+    functions (a test holds both compilations equal)."""
     columns = EventColumns.from_events([event])
     prior = PriorSales.of(columns, prior_sales)
     start = columns.sale_date
     rulebook = engine.rulebook
+    decision, facts, next_change = _decide(columns, prior, agreement, engine, start)
+    stops_sale = np.array([["sale" in r.blocks for r in rulebook.rules]])
+    scalar_statuses = scalar_rulebook(rulebook)
 
     def judge(rows: np.ndarray, days: np.ndarray):
-        decision, facts, next_change = _decide(columns, prior, agreement, engine, days)
-        stopping = np.array([[rule_id in decision.failed_rules for rule_id in (r.id for r in rulebook.rules)]])
-        never = never_cured(rulebook.settled_after, stopping, facts)
-        return np.array([decision.outcome == "allow"]), facts, next_change, never, decision
+        later, later_change = derive_facts(columns.on(days), agreement, rulebook.parameters, prior)
+        values = row(later, 0)
+        codes = np.array([[status(values) for status in scalar_statuses]])
+        stopping = ((codes == vz.FAIL) | (codes == vz.UNDETERMINED)) & stops_sale
+        return ~stopping.any(axis=1), later, later_change, never_cured(rulebook.settled_after, stopping, later)
 
-    *first, decision = judge(np.array([0]), start)
-    earliest = earliest_allowed_dates(start, tuple(first), lambda rows, days: judge(rows, days)[:4],
-                                      agreement.trading_calendar.roll_forward_array,
+    stopping = np.array([[rule_id in decision.failed_rules for rule_id in (r.id for r in rulebook.rules)]])
+    first = (np.array([decision.outcome == "allow"]), facts, next_change,
+             never_cured(rulebook.settled_after, stopping, facts))
+    earliest = earliest_allowed_dates(start, first, judge, agreement.trading_calendar.roll_forward_array,
                                       rulebook.sale_date_boundaries)[0]
     decision.earliest_allowed_date = None if np.isnat(earliest) else earliest.astype(date)
     return decision

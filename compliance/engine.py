@@ -71,6 +71,8 @@ class DurableRulesEngine:
         self._outcomes: dict[str, set[tuple[str, str]]] = {}
         self._name = f"resale_compliance_{next(_ruleset_names)}"
         self._sids = itertools.count(1)
+        # Only the facts some condition reads go to the engine (messages are JSON-decoded per action).
+        self._condition_facts = sorted({f for r in rulebook.rules for f in r.condition_facts})
         definition: dict[str, dict] = {}
         for rule in rulebook.rules:
             variants = {
@@ -99,7 +101,7 @@ class DurableRulesEngine:
 
         ``facts`` maps fact names to Python values (date, bool, int, float, str); None means absent.
         """
-        message = {k: _normalise(v) for k, v in facts.items() if v is not None}
+        message = {k: _normalise(facts[k]) for k in self._condition_facts if facts.get(k) is not None}
         message.update(_ALWAYS)
         expected = {r.id for r in self.rulebook.rules
                     if all(f in message for f in r.condition_facts)}

@@ -81,11 +81,10 @@ def first_day_window_start_reaches(anchor: np.ndarray, months, *, strictly_after
     ``add_months(anchor, months)`` (month-end clamping), so scanning a week is exact. For a sale on
     ``anchor`` in a three-month window, this is the first day it no longer counts.
     """
-    result = np.full(anchor.shape, np.datetime64("NaT"), dtype="M8[D]")
+    months = np.broadcast_to(np.asarray(months, dtype=np.int64), anchor.shape)
     base = add_months(anchor, months) - 3 * ONE_DAY
-    for offset in range(8):
-        t = base + offset * ONE_DAY
-        start = window_start(t, months)
-        reached = start > anchor if strictly_after else start >= anchor
-        result = np.where(np.isnat(result) & reached, t, result)
-    return result
+    days = base[:, None] + np.arange(8).astype("m8[D]")          # a week around the anniversary
+    start = window_start(days.ravel(), np.repeat(months, 8)).reshape(days.shape)
+    reached = start > anchor[:, None] if strictly_after else start >= anchor[:, None]
+    first = np.argmax(reached, axis=1)
+    return np.where(reached.any(axis=1), days[np.arange(len(anchor)), first], np.datetime64("NaT"))
