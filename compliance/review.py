@@ -22,11 +22,11 @@ import pandas as pd
 
 from . import vectorized as vz
 from .agreement import Agreement, load_agreement
-from .check import engine_for, require_clauses
+from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
 from .decision import OUTPUT_COLUMNS, display_column, render
 from .earliest import earliest_allowed_dates, never_cured
-from .facts import Facts, PriorSales, derive_facts
-from .model import REQUIRED, EventColumns
+from .facts import Facts, PriorSale, PriorSales, derive_facts
+from .model import REQUIRED, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
 
@@ -89,7 +89,7 @@ def _scan(events: EventColumns, facts: Facts, candidates: np.ndarray, order: np.
         f["position_available"] = held[k] - sold.get((investor[k], security[k]), 0)
         f["volume_aggregate_3m"] = aggregate
         f["amount_aggregate_3m_dollars"] = None if price[k] is None else aggregate * price[k]
-        if all(judge(f) == vz.PASS or judge(f) == vz.NOT_APPLICABLE for judge in judges):
+        if all(judge(f) in (vz.PASS, vz.NOT_APPLICABLE) for judge in judges):
             allowed[i] = True
             sold[(investor[k], security[k])] = sold.get((investor[k], security[k]), 0) + quantity[k]
             if route[k] == "rule_144":
@@ -258,6 +258,33 @@ def _append_messages(parts: list[list[str]], selected: np.ndarray, codes: np.nda
     shown = {n: display_column(facts[n][rows], missing="unknown") for n in names}
     for k, i in enumerate(rows.tolist()):
         parts[i].append(render(rule.message_fail, {n: shown[n][k] for n in names}))
+
+
+def reference_review(notices: pd.DataFrame, agreement: Agreement,
+                     rules_dir: Path | str = RULES_DIR) -> pd.DataFrame:
+    """The batch semantics spelled out with ``check()``'s own path (durable_rules), one row at a
+    time in review order, each row seeing the earlier allowed rows as its history. Slow; the
+    tests and the benchmark hold ``review()`` equal to it."""
+    engine = engine_for(rules_dir)
+    records = [{k: (None if is_missing(v) else v) for k, v in r.items()} for r in notices.to_dict("records")]
+    ids = pd.Series([None if r.get("notice_id") is None else str(r["notice_id"]).strip() for r in records],
+                    dtype=object)
+    duplicated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
+    decisions, valid = {}, []
+    for i, record in enumerate(records):
+        try:
+            if duplicated[i]:
+                raise InputError([("notice_id", record["notice_id"], "is not unique in this file")])
+            valid.append((i, validate_event(record, agreement, engine.rulebook, allow_extra=True)))
+        except InputError as exc:
+            decisions[i] = error_decision(record.get("notice_id"), exc)
+    prior: list[PriorSale] = []
+    for i, event in sorted(valid, key=lambda item: (item[1].sale_date, item[0])):
+        decisions[i] = evaluate_event(event, agreement, engine, tuple(prior))
+        if decisions[i].outcome == "allow":
+            prior.append(PriorSale(event.investor, event.security, event.route, event.sale_date, event.quantity))
+    rows = [decisions[i].to_row() for i in range(len(records))]
+    return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=notices.index)
 
 
 def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = None, *,

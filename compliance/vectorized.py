@@ -104,29 +104,29 @@ def statuses(rulebook: Rulebook, facts: Facts, n: int) -> np.ndarray:
     return out
 
 
-def scalar_truth(cond: tuple):
-    """The same three-valued truth as ``truth``, compiled to a function of one event's facts
-    (a dict of Python values, None where absent): for the sequential part of a batch review."""
+_SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _source(cond: tuple) -> str:
+    """A condition as one Python expression over ``f`` (a dict of one event's facts)."""
     kind = cond[0]
     if kind in ("true", "false"):
-        value = TRUE if kind == "true" else FALSE
-        return lambda f: value
+        return str(TRUE if kind == "true" else FALSE)
     if kind in ("all", "any"):
-        parts = [scalar_truth(c) for c in cond[1]]
-        combine = min if kind == "all" else max
-        return lambda f: combine(p(f) for p in parts)
+        parts = [_source(c) for c in cond[1]]
+        return parts[0] if len(parts) == 1 else f"{'min' if kind == 'all' else 'max'}({', '.join(parts)})"
     _, name, op, (operand_kind, operand) = cond
-    compare = _OPS[op]
-    if operand_kind == "fact":
-        def fact_to_fact(f):
-            a, b = f.get(name), f.get(operand)
-            return UNKNOWN if a is None or b is None else (TRUE if compare(a, b) else FALSE)
-        return fact_to_fact
+    left = f"f.get({name!r})"
+    right = f"f.get({operand!r})" if operand_kind == "fact" else repr(operand)
+    unknown = f"{left} is None" + (f" or {right} is None" if operand_kind == "fact" else "")
+    return f"({UNKNOWN} if {unknown} else ({TRUE} if {left} {_SYMBOLS[op]} {right} else {FALSE}))"
 
-    def fact_to_constant(f):
-        a = f.get(name)
-        return UNKNOWN if a is None else (TRUE if compare(a, operand) else FALSE)
-    return fact_to_constant
+
+def scalar_truth(cond: tuple):
+    """The same three-valued truth as ``truth``, compiled to a function of one event's facts
+    (a dict of Python values, None where absent): for the ordered scan of a batch review and the
+    date search of a check."""
+    return eval(f"lambda f: {_source(cond)}", {"min": min, "max": max})  # noqa: S307 — generated from the validated rulebook
 
 
 def scalar_status(rule) -> callable:
