@@ -8,10 +8,23 @@
 from .agreement import Agreement, AgreementError, load_agreement
 from .check import check
 from .decision import OUTPUT_COLUMNS, Decision, Finding
+from .display import card, decision_html, style_review
 from .model import InputError
 from .review import review
 from .rulebook import Rulebook, RulebookError, load_rulebook
+from .sweep import sweep, sweep_bands
+
+
+def __getattr__(name: str):
+    # The plots need matplotlib (the `notebook` extra); import them only when asked for.
+    if name in ("plot_sweep", "plot_timeline", "timeline_segments"):
+        from . import plots
+        return getattr(plots, name)
+    raise AttributeError(f"module 'compliance' has no attribute {name!r}")
+
 
 __all__ = ["Agreement", "AgreementError", "Decision", "Finding", "InputError", "OUTPUT_COLUMNS",
-           "Rulebook", "RulebookError", "check", "load_agreement", "load_rulebook", "review"]
+           "Rulebook", "RulebookError", "card", "check", "decision_html", "load_agreement",
+           "load_rulebook", "plot_sweep", "plot_timeline", "review", "style_review", "sweep",
+           "sweep_bands", "timeline_segments"]
 __version__ = "0.1.0"

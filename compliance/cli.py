@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from .agreement import AgreementError, load_agreement
 from .check import check, engine_for
 from .decision import Decision
 from .review import ReviewError, review
+from .sweep import sweep, sweep_bands
 from .rulebook import RulebookError
 
 SUMMARY_COLUMNS = ["notice_id", "outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
@@ -73,29 +75,71 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if decision.outcome == "allow" else 1
 
 
+def _progress(total: int):
+    """Phase lines on a terminal for long runs; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty() or total < 20_000:
+        return None
+    started = time.monotonic()
+
+    def report(text: str) -> None:
+        print(f"\r[{time.monotonic() - started:6.1f} s] {text:<70}", end="", file=sys.stderr, flush=True)
+    return report
+
+
 def _cmd_review(args: argparse.Namespace) -> int:
     notices = read_notices(Path(args.notices))
-    result = review(notices, load_agreement(args.agreement))
+    agreement = load_agreement(args.agreement)
+    progress = _progress(len(notices))
+    result = review(notices, agreement, progress=progress)
+    if progress:
+        print(file=sys.stderr)
     if args.output:
         write_decisions(result, Path(args.output))
         print(f"wrote {len(result)} decisions to {args.output}")
     else:
         print(result[SUMMARY_COLUMNS].to_string(index=False))
-    print(summary(result))
+    print(summary(result, agreement))
     return 0 if (result["outcome"] == "allow").all() else 1
 
 
-def summary(result: pd.DataFrame) -> str:
+def summary(result: pd.DataFrame, agreement) -> str:
+    """Counts by outcome, denials by rule with the rule's citations, and the rows in error."""
     counts = result["outcome"].value_counts()
     lines = ["", "Summary: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("allow", "deny", "error"))
              + f" of {len(result)} notices"]
     denied = result[result["outcome"] == "deny"]
     by_rule = denied["failed_rules"].str.split(";").explode().value_counts()
+    rules = {r.id: r for r in engine_for().rulebook.rules}
     for rule_id, n in by_rule.items():
-        lines.append(f"  denied by {rule_id}: {n}")
+        rule = rules[rule_id]
+        cites = [agreement.citation(k) for k in rule.agreement_clauses] + list(rule.regulation)
+        lines.append(f"  denied by {rule_id}: {n}  ({'; '.join(cites)})")
     for _, row in result[result["outcome"] == "error"].iterrows():
         lines.append(f"  error in {row['notice_id'] or '(no id)'}: {row['error']}")
     return "\n".join(lines)
+
+
+SWEEP_DEFAULTS = {"security": "shares", "quantity": "1000", "affiliate": "false",
+                  "opinion_of_counsel": "true", "company_advised": "true"}
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    event = {**SWEEP_DEFAULTS, "notice_id": "sweep", "investor": args.investor, "route": args.route}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        event[key.strip()] = value.strip()
+    event["sale_date"] = getattr(args, "from")
+    days = sweep(event, load_agreement(args.agreement), getattr(args, "from"), args.to)
+    if days.empty:
+        print("no trading day in the range")
+        return 2
+    print(days.to_string(index=False))
+    bands = sweep_bands(days)
+    print("\nWindows:")
+    for band in bands.itertuples():
+        why = "" if band.outcome == "allow" else f"  ({band.failed_rules})"
+        print(f"  {band.start} .. {band.end}  {band.outcome}{why}")
+    return 0
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -148,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--agreement", help="agreement directory (default: the bundled Focus Enhancements fixture)")
     p.add_argument("-o", "--output", help="write the decisions to OUT.csv, OUT.json or OUT.parquet")
     p.set_defaults(run=_cmd_review)
+    p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
+    p.add_argument("--investor", required=True)
+    p.add_argument("--route", required=True, choices=["registration_statement", "rule_144", "other_exemption"])
+    p.add_argument("--from", required=True, metavar="DATE")
+    p.add_argument("--to", required=True, metavar="DATE")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in SWEEP_DEFAULTS.items()) + ")")
+    p.add_argument("--agreement", help="agreement directory (default: the bundled Focus Enhancements fixture)")
+    p.set_defaults(run=_cmd_sweep)
     p = sub.add_parser("rules", help="list every rule with its citations")
     p.add_argument("--agreement", help="agreement directory whose section numbers to show")
     p.set_defaults(run=_cmd_rules)

@@ -105,6 +105,10 @@ class Decision:
             "error": self.error or "",
         }
 
+    def _repr_html_(self) -> str:
+        from .display import decision_html
+        return decision_html(self)
+
     def __repr__(self) -> str:
         return (f"Decision(notice_id={self.notice_id!r}, outcome={self.outcome!r}, "
                 f"failed_rules={self.failed_rules}, earliest_allowed_date={self.earliest_allowed_date})")

@@ -45,6 +45,7 @@ _CARD = ("font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; 
 _QUOTE = ("margin: 4px 0 6px 0; padding: 4px 10px; border-left: 3px solid #8c959f; color: #1f2328; "
           "background: #f6f8fa; font-family: Georgia, 'Times New Roman', serif")
 _SMALL_TABLE = "border-collapse: collapse; margin: 4px 0; font-size: 12px"
+_FACTS_HEADING = '<div style="color: #59636e; font-size: 12px; margin-top: 2px">facts used</div>'
 _CELL = "padding: 1px 8px 1px 0; text-align: left; vertical-align: top; border: none"
 
 
@@ -130,8 +131,7 @@ def _finding_html(f: Finding, agreement: Agreement, rulebook: Rulebook | None) -
                if unquoted else "")
     body = (
         f'<div style="margin: 2px 0 0 1.2em">'
-        f'{_kv_table([("facts used", "")], raw=True) if f.facts else ""}'
-        f'{_kv_table(f.facts.items()) if f.facts else ""}'
+        f'{_FACTS_HEADING + _kv_table(f.facts.items()) if f.facts else ""}'
         f'{_kv_table([("citations", _e("; ".join(f.citations))), ("a failure stops", _e(stops))], raw=True)}'
         f'{_quotes(quoted)}{missing}</div>')
     is_open = " open" if f.failing else ""

@@ -135,11 +135,15 @@ def _before(rank: np.ndarray, counted: np.ndarray, quantity: np.ndarray, at: np.
 
 
 def review_frame(notices: pd.DataFrame, agreement: Agreement,
-                 rules_dir: Path | str = RULES_DIR) -> pd.DataFrame:
+                 rules_dir: Path | str = RULES_DIR, progress=None) -> pd.DataFrame:
+    """The batch review; ``progress(text)``, if given, is told each phase as it starts."""
+    progress = progress or (lambda text: None)
     engine = engine_for(rules_dir)
     rulebook = engine.rulebook
     require_clauses(agreement, rulebook)
+    progress(f"parsing {len(notices):,} notices")
     events, positions, errors, n_rows = _parse(notices, agreement, rulebook)
+    progress(f"judging {len(events):,} valid notices")
     order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
 
@@ -147,6 +151,7 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     first = vz.statuses(rulebook, facts, len(events))
     failing = (first == vz.FAIL) | (first == vz.UNDETERMINED)
     stopped_by_others = (failing & _stops(rulebook, "sale") & ~_sensitive(rulebook)).any(axis=1)
+    progress(f"scanning {int((~stopped_by_others).sum()):,} notices in sale_date order")
     allowed = _scan(events, facts, ~stopped_by_others, order, rulebook)
 
     prior = prior_sales(events, allowed, order)
@@ -168,9 +173,11 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
         return ~stops.any(axis=1), later, later_change, never_cured(settled_after, stops, later)
 
     never = never_cured(settled_after, stopping(status), facts)
+    progress(f"searching earliest allowed dates for {int((~allowed & ~never).sum()):,} denied notices")
     earliest = earliest_allowed_dates(events.sale_date, (allowed, facts, next_change, never), judge,
                                       agreement.trading_calendar.roll_forward_array,
                                       rulebook.sale_date_boundaries)
+    progress("writing reasons")
     out = _outputs(rulebook, agreement, events, facts, status, earliest)
     frame = pd.DataFrame(index=range(n_rows), columns=list(OUTPUT_COLUMNS), dtype=object)
     frame.iloc[positions] = out[list(OUTPUT_COLUMNS)].to_numpy()
@@ -288,8 +295,8 @@ def reference_review(notices: pd.DataFrame, agreement: Agreement,
 
 
 def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = None, *,
-           rules_dir: Path | str = RULES_DIR) -> pd.DataFrame:
+           rules_dir: Path | str = RULES_DIR, progress=None) -> pd.DataFrame:
     """Review a DataFrame of sale notices; returns the output columns, index preserved."""
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
-    return review_frame(notices, agreement, rules_dir)
+    return review_frame(notices, agreement, rules_dir, progress)

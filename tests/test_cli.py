@@ -53,3 +53,15 @@ def test_rules_lists_every_rule_with_agreement_sections(capsys):
     out = capsys.readouterr().out
     assert "rule144.volume" in out and "17 CFR 230.144(e)(1)" in out
     assert "Section 1(b)(iii)" in out
+
+
+def test_sweep_shows_the_suspension_window(capsys):
+    # Registered sales of Papell Holdings around the suspension Thu 2002-08-01 .. Tue 2002-08-20:
+    # allowed Thu 07-25 .. Wed 07-31, denied 08-01 .. 08-20, allowed again from Wed 08-21.
+    status = main(["sweep", "--investor", "Papell Holdings Limited", "--route", "registration_statement",
+                   "--from", "2002-07-25", "--to", "2002-08-26"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "2002-07-25 .. 2002-07-31  allow" in out
+    assert "2002-08-01 .. 2002-08-20  deny  (registration.not_suspended)" in out
+    assert "2002-08-21 .. 2002-08-26  allow" in out
