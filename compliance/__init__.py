@@ -1,7 +1,7 @@
 """resale-compliance: may this restricted stock be sold, on this date, by this route — and why.
 
     import compliance
-    agreement = compliance.load_agreement()       # the bundled Focus Enhancements fixture
+    agreement = compliance.load_agreement()       # the default bundled fixture (fixtures/default.yaml)
     d = compliance.check({...}, agreement)        # a Decision: outcome, findings, citations, dates
     out = compliance.review(df, agreement)        # one output row per sale notice
 """

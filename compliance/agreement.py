@@ -25,7 +25,7 @@ from .calendars import business_day_calendar, trading_calendar
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 DEFAULT_POINTER = FIXTURES_DIR / "default.yaml"
 SECURITIES = ("shares", "warrant_shares")
-BUSINESS_DAYS = ("settlement", "exchange", "banking", "trading")
+
 
 def default_agreement_dir() -> Path:
     """The agreement directory ``fixtures/default.yaml`` names (``agreement: <directory>``,

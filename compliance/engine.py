@@ -12,7 +12,10 @@ the only one that imports it, and it handles them:
 - the background dispatcher may run an action after ``assert_fact`` returns: outcomes are
   collected by the actions themselves, and an evaluation waits (briefly) for every rule whose
   facts are all present before it deletes the session;
-- loose typing: only typed, normalised facts reach it (dates as ordinal day numbers).
+- loose typing: only typed, normalised facts reach it (dates as ordinal day numbers);
+- a comparison of two fields inside an ``$and`` matches when the field it refers to (``$m``) is
+  absent (seen in this project: ``route == rule_144 and sale_date >= holding_period_satisfied_on``
+  matched without the second field): every field-to-field comparison carries presence guards.
 
 Each rule R compiles to three durable rules: ``applies and fails`` (fail), ``not fails`` (pass),
 ``not applies`` (not applicable, which wins over pass). So a rule that does not fail passes even
@@ -35,6 +38,7 @@ _DURABLE_LOCK = threading.Lock()
 _OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _ALWAYS = {"evaluate": 1}          # a field every fact carries, for rules with no condition
 _CATCH_ALL = "catch_all"
+_PRESENT = -2147483648             # below every day number, count and amount: "the field is there"
 _WAIT_SECONDS = 0.5
 _ruleset_names = itertools.count(1)
 
@@ -54,7 +58,11 @@ def _to_durable(cond: tuple) -> dict | None:
         return {"$or": parts} if parts else None
     _, fact, op, (operand_kind, operand) = cond
     value = {"$m": operand} if operand_kind == "fact" else _normalise(operand)
-    return {fact: value} if _OPS[op] is None else {_OPS[op]: {fact: value}}
+    comparison = {fact: value} if _OPS[op] is None else {_OPS[op]: {fact: value}}
+    if operand_kind != "fact":
+        return comparison
+    # Field-to-field comparisons are between dates or numbers (rulebook.py checks): guard both.
+    return {"$and": [comparison, {"$gte": {fact: _PRESENT}}, {"$gte": {operand: _PRESENT}}]}
 
 
 def _normalise(value: Any) -> Any:

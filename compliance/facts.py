@@ -280,7 +280,12 @@ def _registration(events: EventColumns, agreement: Agreement, changes: _NextChan
     j = np.searchsorted(amended, t, side="right") - 1
     info = np.where(j >= 0, amended_info[np.maximum(j, 0)] if len(amended) else NAT,
                     np.datetime64(rs.information_as_of, "D"))
-    changes.add(first_day_window_start_reaches(info, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS, strictly_after=True))
+    if rs.updated_by_incorporated_reports:
+        # A statement on a form that incorporates the periodic reports (Form S-3) is brought up to
+        # date by each report filed: its information is as of the time of use.
+        info = t
+    else:
+        changes.add(first_day_window_start_reaches(info, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS, strictly_after=True))
     effective = np.datetime64(rs.effective_on, "D")
     return {
         "registration_covers_security": np.isin(events.security, list(rs.covers)),

@@ -237,6 +237,9 @@ class _RuleContext:
                 raise self.error(f"an operand is a constant, {{fact: NAME}} or {{param: NAME}}, got {operand!r}")
             other = self.fact_type(operand["fact"])
             self._check_types(fact, ftype, op, other["type"])
+            if ftype["type"] not in ORDERED_TYPES:
+                raise self.error(f"facts are compared with each other only when they are dates or "
+                                 f"numbers; {fact!r} is {ftype['type']}")
             return ("cmp", fact, op, ("fact", operand["fact"]))
         self._check_constant(fact, ftype, op, operand)
         return ("cmp", fact, op, ("const", operand))

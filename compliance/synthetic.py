@@ -1,18 +1,16 @@
 """Synthetic sale notices for benchmarks and equivalence tests: seeded, every route, investor and
 security, sale dates 2002-2007, a realistic mix of allowed and denied, and a few bad rows.
 
-The notices are for the bundled Focus Enhancements fixture (its investors' names); they are
-generated data, not records of any real sale.
+The investors and their positions are read from an agreement (default: the default bundled one);
+the notices are generated data, not records of any real sale.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-INVESTORS = ("Stone Street Limited Partnership", "Folkinburg Investments",
-             "Boat Basin Investments LLC", "Papell Holdings Limited")
-# Shares and Warrant Shares held by the four investors together (Schedule A; Section 4(n)).
-POSITION = 2_434_490 + 243_449
+from .agreement import load_agreement
+
 FIRST_SALE = np.datetime64("2002-01-02")
 LAST_SALE = np.datetime64("2007-12-31")
 
@@ -21,14 +19,17 @@ def _dates(days: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(days, unit="D").astype(object)
 
 
-def synthetic_notices(n: int, seed: int = 0, bad_fraction: float = 0.001) -> pd.DataFrame:
+def synthetic_notices(n: int, seed: int = 0, bad_fraction: float = 0.001, agreement=None) -> pd.DataFrame:
     """``n`` notices as text columns (as read from a CSV), reproducible from ``seed``. Quantities
     shrink as ``n`` grows so that the notices together ask for about half the position, which
     keeps a mix of allowed and denied at any size."""
+    agreement = agreement or load_agreement()
+    investors = tuple(agreement.investors)
+    position = sum(i.shares + i.warrant_shares for i in agreement.investors.values())
     rng = np.random.default_rng(seed)
     sizes = np.array([500, 2000, 10000, 50000, 120000, 400000])
     weights = np.array([0.15, 0.25, 0.25, 0.2, 0.1, 0.05])
-    scale = min(1.0, 0.5 * POSITION / (n * float(sizes @ weights)))
+    scale = min(1.0, 0.5 * position / (n * float(sizes @ weights)))
     span = int((LAST_SALE - FIRST_SALE).astype(int)) + 1
     sale = FIRST_SALE + rng.integers(0, span, n).astype("m8[D]")
     route = rng.choice(["registration_statement", "rule_144", "other_exemption"], n, p=[0.45, 0.45, 0.10])
@@ -44,7 +45,7 @@ def synthetic_notices(n: int, seed: int = 0, bad_fraction: float = 0.001) -> pd.
     filed = sale + rng.integers(-15, 4, n).astype("m8[D]")
     frame = pd.DataFrame({
         "notice_id": [f"S{seed}-{i}" for i in range(n)],
-        "investor": rng.choice(INVESTORS, n).astype(object),
+        "investor": rng.choice(np.array(investors, dtype=object), n),
         "security": security.astype(object),
         "quantity": np.maximum(1, np.round(rng.choice(sizes, n, p=weights) * scale)).astype(np.int64)
                       .astype(str).astype(object),

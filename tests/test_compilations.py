@@ -35,3 +35,21 @@ def test_durable_numpy_and_scalar_statuses_agree():
     # every rule is seen passing or not applicable, and most are seen failing
     assert {r.id for r in rulebook.rules} <= {rule for rule, _ in seen}
     assert sum(1 for _, status in seen if status == "fail") >= 12
+
+
+def test_a_missing_date_leaves_the_holding_period_undetermined_in_every_compilation():
+    # Found by the 1,000,000-row benchmark: Warrant Shares said to be cash-exercised with no
+    # exercise date have no holding-period start, so whether 144(d)(1) is met cannot be known.
+    # durable_rules matched "sale_date >= holding_period_satisfied_on" inside an $and without
+    # the second field; the compiled guards must keep it undetermined.
+    agreement = compliance.load_agreement()
+    event = {"notice_id": "X", "investor": "Folkinburg Investments", "security": "warrant_shares",
+             "quantity": 1, "sale_date": "2002-08-28", "route": "rule_144", "affiliate": False,
+             "opinion_of_counsel": True, "company_advised": True, "warrant_exercise": "cash",
+             "manner_of_sale": "brokers_transaction", "form_144_filed_on": "2002-08-21", "sale_price": 2.0}
+    decision = compliance.check(event, agreement)
+    assert decision.finding("rule144.holding_period").status == "undetermined"
+    assert decision.outcome == "deny"
+    import pandas as pd
+    batch = compliance.review(pd.DataFrame([event]), agreement)
+    assert "rule144.holding_period" in batch.loc[0, "failed_rules"].split(";")
