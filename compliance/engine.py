@@ -65,9 +65,18 @@ def _to_durable(cond: tuple) -> dict | None:
     return {"$and": [comparison, {"$gte": {fact: _PRESENT}}, {"$gte": {operand: _PRESENT}}]}
 
 
+_LARGEST_AMOUNT = 1e15  # beyond every threshold; larger floats would reach JSON in exponent form
+
+
 def _normalise(value: Any) -> Any:
+    """A fact value as durable_rules takes it: dates as ordinal day numbers; floats written
+    without an exponent, which its JSON parser rejects (1e+16, 1e-05): magnitudes are clamped to
+    1e15 (beyond every threshold) and below 1e-4 (a hundredth of a cent) read as zero."""
     if isinstance(value, date):
         return value.toordinal()
+    if isinstance(value, float):
+        value = max(-_LARGEST_AMOUNT, min(value, _LARGEST_AMOUNT))
+        return 0.0 if abs(value) < 1e-4 else value
     return value
 
 

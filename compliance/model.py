@@ -7,10 +7,13 @@ Missing means absent, None, NaN or an empty string.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from .calendars import LAST_DATE, business_day_calendar
 
@@ -25,6 +28,10 @@ OPTIONAL = ("notice_received_at", "certificate_received_at", "delivered_at", "de
             "opinion_of_counsel", "company_advised", "warrant_exercised_on", "warrant_exercise",
             "manner_of_sale", "form_144_filed_on", "sale_price", "prior_144_sales_3m")
 FIELDS = REQUIRED + OPTIONAL
+# Bounds that keep every count and amount exact in 64-bit arithmetic and in durable_rules' JSON
+# numbers; no real position or price comes near them.
+MAX_SHARES = 10**15
+MIN_PRICE, MAX_PRICE = 0.0001, 1_000_000
 # Dates are accepted only where every business-day calendar has real data (the Federal Reserve
 # calendar starts in 1999): outside it, a calendar would silently call every weekday open.
 FIRST_DATE = business_day_calendar("banking").first_date
@@ -139,6 +146,9 @@ class _Parser:
         if number < minimum:
             self.fail(field, f"must be at least {minimum}")
             return None
+        if number > MAX_SHARES:
+            self.fail(field, f"must be at most {MAX_SHARES:,} shares")
+            return None
         return int(number)
 
     def price(self, field: str) -> float | None:
@@ -146,8 +156,8 @@ class _Parser:
         if v is None:
             return None
         number = _as_number(v)
-        if number is None or not math.isfinite(number) or number <= 0:
-            self.fail(field, "must be a price in US$ per share, greater than 0")
+        if number is None or not MIN_PRICE <= number <= MAX_PRICE:
+            self.fail(field, f"must be a price in US$ per share, from {MIN_PRICE} to {MAX_PRICE:,}")
             return None
         return float(number)
 
@@ -203,21 +213,24 @@ class _Parser:
         return day
 
 
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
 def _as_number(v: Any) -> float | None:
-    if isinstance(v, bool) or type(v).__name__ == "bool_":
+    """A finite number from an int, a float or text (thousands commas only in their places);
+    None for anything else, booleans (numpy's too) included."""
+    if isinstance(v, (bool, np.bool_)):
         return None
-    if isinstance(v, (int, float)) or type(v).__module__ == "numpy":
+    if isinstance(v, (int, float, np.integer, np.floating)):
         try:
-            return float(v)
-        except (TypeError, ValueError):
+            number = float(v)
+        except (TypeError, ValueError, OverflowError):
             return None
-    if isinstance(v, str):
-        try:
-            number = float(v.strip().replace(",", ""))
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
+    elif isinstance(v, str) and _NUMBER_TEXT.match(v.strip()):
+        number = float(v.strip().replace(",", ""))
+    else:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def parse_event(raw: Mapping[str, Any], timezone: ZoneInfo, *, allow_extra: bool = False) -> SaleEvent:

@@ -44,6 +44,8 @@ def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
         raise ReviewError(f"missing required column(s): {', '.join(missing)} "
                           f"(required: {', '.join(REQUIRED)})")
     blocks, errors = parse_table(notices, agreement, rulebook)
+    if not blocks:
+        return EventColumns.from_events([]), np.zeros(0, np.int64), errors, len(notices)
     positions = np.concatenate([p for p, _ in blocks])
     events = EventColumns(**{name: np.concatenate([getattr(b, name) for _, b in blocks])
                              for name in EventColumns.__dataclass_fields__})
@@ -143,6 +145,13 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     require_clauses(agreement, rulebook)
     progress(f"parsing {len(notices):,} notices")
     events, positions, errors, n_rows = _parse(notices, agreement, rulebook)
+    frame = pd.DataFrame(index=range(n_rows), columns=list(OUTPUT_COLUMNS), dtype=object)
+    for i, (notice_id, message) in errors.items():
+        frame.iloc[i] = [notice_id if isinstance(notice_id, str) else ("" if notice_id is None else str(notice_id)),
+                         "error", "", "", "", "", "", "", "", "", f"Input error: {message}", message]
+    frame.index = notices.index
+    if not len(events):
+        return frame
     progress(f"judging {len(events):,} valid notices")
     order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
@@ -179,12 +188,7 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
                                       rulebook.sale_date_boundaries)
     progress("writing reasons")
     out = _outputs(rulebook, agreement, events, facts, status, earliest)
-    frame = pd.DataFrame(index=range(n_rows), columns=list(OUTPUT_COLUMNS), dtype=object)
     frame.iloc[positions] = out[list(OUTPUT_COLUMNS)].to_numpy()
-    for i, (notice_id, message) in errors.items():
-        frame.iloc[i] = [notice_id if isinstance(notice_id, str) else ("" if notice_id is None else str(notice_id)),
-                         "error", "", "", "", "", "", "", "", "", f"Input error: {message}", message]
-    frame.index = notices.index
     return frame
 
 

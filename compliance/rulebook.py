@@ -302,11 +302,31 @@ def _compare_constants(left: Any, op: str, right: Any, ctx: _RuleContext) -> boo
         raise ctx.error(f"parameter value {left!r} cannot be compared with {right!r}") from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML requires unique keys in a mapping; PyYAML silently keeps the last. Refuse them."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _load_yaml(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 — a SafeLoader
     except yaml.YAMLError as exc:
-        raise RulebookError(f"{path.name}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        rule = ""
+        if mark is not None:  # name the rule the bad line belongs to
+            ids = re.findall(r"^\s*- id:\s*(\S+)", "\n".join(text.split("\n")[:mark.line + 1]), re.M)
+            rule = f" rule {ids[-1]!r}:" if ids else ""
+        raise RulebookError(f"{path.name}:{rule} not valid YAML: {exc}") from None
 
 
 def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Parameters,
@@ -324,6 +344,10 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
     cites = raw["cites"] or {}
     if not isinstance(cites, dict) or set(cites) - {"agreement", "regulation"}:
         raise ctx.error("'cites' has 'agreement' and/or 'regulation' lists")
+    for key in ("agreement", "regulation"):
+        if cites.get(key) is not None and not (isinstance(cites[key], list)
+                                               and all(isinstance(c, str) for c in cites[key])):
+            raise ctx.error(f"'cites.{key}' must be a list of text, got {cites[key]!r}")
     clauses = tuple(cites.get("agreement") or ())
     regulation = tuple(cites.get("regulation") or ())
     if not clauses and not regulation:
@@ -339,8 +363,9 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
     if against not in ("investor", "company"):
         raise ctx.error(f"'against' is investor or company, got {against!r}")
     message = raw["message"]
-    if not isinstance(message, dict) or set(message) != {"fail", "pass"}:
-        raise ctx.error("'message' needs 'fail' and 'pass' templates")
+    if not isinstance(message, dict) or set(message) != {"fail", "pass"} \
+            or not all(isinstance(t, str) for t in message.values()):
+        raise ctx.error("'message' needs 'fail' and 'pass' templates (text)")
     for template in message.values():
         for name in re.findall(r"{(\w+)}", template):
             ctx.fact_type(name)

@@ -15,7 +15,7 @@ import pandas as pd
 from .agreement import Agreement
 from .calendars import LAST_DATE
 from .check import validate_event
-from .model import (DELIVERIES, FIRST_DATE, MANNERS_OF_SALE, OPTIONAL, REQUIRED, ROUTES, SECURITIES,
+from .model import (DELIVERIES, FIRST_DATE, MANNERS_OF_SALE, MAX_PRICE, MIN_PRICE, OPTIONAL, REQUIRED, ROUTES, SECURITIES,
                     WARRANT_EXERCISES, EventColumns, InputError, is_missing)
 
 ISO_DAY = r"\d{4}-\d{2}-\d{2}"
@@ -122,7 +122,7 @@ def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook) -> tuple[li
     decimal = price_text.str.fullmatch(r"\d{1,9}(\.\d{1,9})?").to_numpy() & _is_text(text["sale_price"])
     price = pd.to_numeric(price_text.where(decimal, "nan"), errors="coerce").to_numpy(dtype=np.float64)
     empty_price = (text["sale_price"] == "").to_numpy()
-    ok &= (decimal & (price > 0)) | empty_price
+    ok &= (decimal & (price >= MIN_PRICE) & (price <= MAX_PRICE)) | empty_price
     columns["sale_price"] = np.where(empty_price, np.nan, price)
     columns["prior_144_sales_3m"], ok = _whole(text["prior_144_sales_3m"], ok, 0, False)
 
@@ -132,7 +132,8 @@ def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook) -> tuple[li
     received = np.maximum(columns["notice_received_on"], columns["certificate_received_on"])
     delivered = ~np.isnat(columns["delivered_on"])
     ok &= ~(delivered & (np.isnat(received) | (columns["delivered_on"] < received)))
-    duplicated = ids.duplicated(keep=False).to_numpy() & (ids != "").to_numpy()
+    keys = ids.map(str)  # the notice_id as parsed: 7 and "7" are the same notice
+    duplicated = keys.duplicated(keep=False).to_numpy() & (ids != "").to_numpy()
 
     errors: dict[int, tuple] = {}
     slow_positions, slow_events = [], []
@@ -148,7 +149,7 @@ def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook) -> tuple[li
         except InputError as exc:
             errors[i] = (record.get("notice_id"), str(exc))
     fast = np.flatnonzero(ok & ~duplicated)
-    blocks = [(fast, EventColumns(**{k: v[fast] for k, v in columns.items()}))]
+    blocks = [(fast, EventColumns(**{k: v[fast] for k, v in columns.items()}))] if len(fast) else []
     if slow_events:
         blocks.append((np.array(slow_positions, dtype=np.int64), EventColumns.from_events(slow_events)))
     return blocks, errors

@@ -53,7 +53,7 @@ def test_earliest_allowed_date_matches_brute_force():
     engine = engine_for()
     rng = random.Random(2002)
     later = 0
-    for i in range(48):
+    for i in range(32):
         event = validate_event(random_event(rng, i), agreement, engine.rulebook)
         searched = evaluate_event(event, agreement, engine).earliest_allowed_date
         brute = brute_force_earliest(event, agreement, engine)
@@ -63,4 +63,4 @@ def test_earliest_allowed_date_matches_brute_force():
             assert searched == brute, event
         later += searched is not None and searched > event.sale_date
     # the sample must exercise the search, not only "allowed now" and "never"
-    assert later >= 8
+    assert later >= 6

@@ -1,0 +1,392 @@
+"""The input contract (issue 2), fail closed: every kind of bad value of every field, given to
+``compliance.check``, yields outcome "error" (never allow) and an error text naming the field and
+the value. ``compliance.review`` keeps one output row per input row, in order, index preserved.
+
+Start: a fully valid event that is allowed (worked by hand below); each case changes one field.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import compliance
+from compliance.model import FIELDS, OPTIONAL, REQUIRED
+from compliance.review import ReviewError
+
+# Worked by hand (fixture: fixtures/focus_enhancements/agreement.yaml; Rule 144 as of 1997-04-29):
+# - Papell Holdings Limited holds 1,128,718 Shares (Schedule A): 100,000 fits (event.position);
+#   Closing 2002-01-16 is before the sale (event.acquired). Mon 2003-02-03 is a trading day.
+# - Holding period 12 months from 2002-01-16, satisfied the day after the anniversary: 2003-01-17
+#   <= 2003-02-03. Non-affiliate free resale (144(k), 24 months) only from 2004-01-17, so (c), (e),
+#   (f), (h) apply: issuer current (the only late report is due 2003-11-14, after the sale); volume
+#   limit = max(1% of 38,000,000 = 380,000; 300,000 weekly) = 380,000 >= 100,000; brokers'
+#   transaction permitted; Form 144 required (100,000 > 500 shares) and filed on the sale date.
+# - Opinion of counsel delivered and the Company advised (Sections 1(b)(i), 3(h)).
+# => allow.
+VALID = {
+    "notice_id": "N1", "investor": "Papell Holdings Limited", "security": "shares", "quantity": 100000,
+    "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False, "opinion_of_counsel": True,
+    "company_advised": True, "manner_of_sale": "brokers_transaction", "form_144_filed_on": "2003-02-03",
+    "sale_price": 1.0,
+}
+REMOVE = object()  # the field is left out of the event
+
+
+@pytest.fixture(scope="module")
+def agreement():
+    return compliance.load_agreement()
+
+
+def event_with(**changes) -> dict:
+    event = dict(VALID)
+    for name, value in changes.items():
+        if value is REMOVE:
+            event.pop(name, None)
+        else:
+            event[name] = value
+    return event
+
+
+def assert_error(decision, field: str, value=REMOVE) -> None:
+    """Outcome error (never allow), and the error text names the field and (if given) the value."""
+    assert decision.outcome == "error", decision
+    row = decision.to_row()
+    assert row["outcome"] == "error"
+    assert row["legend_removal"] != True and row["dwac_eligible"] != True  # noqa: E712
+    assert row["failed_rules"] == "" and row["citations"] == ""
+    text = decision.error or ""
+    assert field in text, text
+    if value is not REMOVE:
+        assert repr(value) in text or str(value) in text, text
+    assert row["error"] == text and text in row["reasons"]
+
+
+def test_valid_event_is_allowed(agreement):
+    decision = compliance.check(VALID, agreement)
+    assert decision.outcome == "allow", decision.reasons
+    assert decision.failed_rules == []
+    assert decision.error is None
+    assert decision.regime == "1997-04-29"
+    assert decision.earliest_allowed_date == date(2003, 2, 3)
+
+
+def test_contract_field_lists_match_the_issue():
+    assert REQUIRED == ("notice_id", "investor", "security", "quantity", "sale_date", "route", "affiliate")
+    assert set(OPTIONAL) == {
+        "notice_received_at", "certificate_received_at", "delivered_at", "delivery", "opinion_of_counsel",
+        "company_advised", "warrant_exercised_on", "warrant_exercise", "manner_of_sale",
+        "form_144_filed_on", "sale_price", "prior_144_sales_3m"}
+
+
+# -- required fields missing, in every way "missing" can be spelt -----------------------------
+MISSING = [("absent", REMOVE), ("none", None), ("nan", float("nan")), ("numpy_nan", np.nan),
+           ("empty", ""), ("blank", "   ")]
+
+
+@pytest.mark.parametrize("field", REQUIRED)
+@pytest.mark.parametrize("how, value", [pytest.param(*m, id=m[0]) for m in MISSING])
+def test_required_field_missing(agreement, field, how, value):
+    decision = compliance.check(event_with(**{field: value}), agreement)
+    assert_error(decision, field)
+    assert "required" in decision.error
+
+
+@pytest.mark.parametrize("field, value", [("sale_date", pd.NaT), ("affiliate", pd.NA), ("quantity", pd.NA)])
+def test_required_field_pandas_missing(agreement, field, value):
+    assert_error(compliance.check(event_with(**{field: value}), agreement), field)
+
+
+# -- one bad value at a time ------------------------------------------------------------------
+BAD = [
+    # notice_id: text
+    ("notice_id", ["N1"]), ("notice_id", 1.5), ("notice_id", True), ("notice_id", {"id": 1}),
+    # investor: a name on Schedule A
+    ("investor", "Nobody Holdings"), ("investor", "papell holdings limited"), ("investor", 42),
+    ("investor", ["Papell Holdings Limited"]),
+    # security
+    ("security", "Shares"), ("security", "stock"), ("security", "warrants"), ("security", 1),
+    ("security", True),
+    # quantity: whole number > 0
+    ("quantity", 0), ("quantity", -5), ("quantity", 1.5), ("quantity", "abc"), ("quantity", True),
+    ("quantity", False), ("quantity", "-100"), ("quantity", "1.5"), ("quantity", [100000]),
+    ("quantity", "0x10"), ("quantity", "inf"), ("quantity", "nan"),
+    # sale_date: YYYY-MM-DD, unparseable and out of range (1999-01-01 .. 2035-12-31)
+    ("sale_date", "2003-02-30"), ("sale_date", "2003-13-01"), ("sale_date", "03-02-2003"),
+    ("sale_date", "2003/02/03"), ("sale_date", "20030203"), ("sale_date", "tomorrow"),
+    ("sale_date", 20030203), ("sale_date", "2003-02-03T10:00:00"), ("sale_date", datetime(2003, 2, 3, 10, 0)),
+    ("sale_date", "1998-06-01"), ("sale_date", "2040-01-01"), ("sale_date", "1800-01-02"),
+    ("sale_date", True),
+    # route
+    ("route", "rule144"), ("route", "Rule 144"), ("route", "registered"), ("route", 144),
+    # affiliate: true/false
+    ("affiliate", "yes"), ("affiliate", 1), ("affiliate", 0), ("affiliate", "no"), ("affiliate", "T"),
+    ("affiliate", 1.0), ("affiliate", [False]),
+    # notice_received_at / certificate_received_at / delivered_at: ISO date or date-time
+    ("notice_received_at", "2003-02-03T25:00"), ("notice_received_at", "yesterday"),
+    ("notice_received_at", 20030203), ("notice_received_at", "2040-01-01T10:00:00"),
+    ("notice_received_at", "1998-06-01"),
+    ("certificate_received_at", "2003-02-31"), ("certificate_received_at", 5),
+    ("certificate_received_at", "2040-01-01"),
+    ("delivered_at", "2003-02-40"), ("delivered_at", "soon"),
+    # delivery
+    ("delivery", "fax"), ("delivery", "DWAC"), ("delivery", True), ("delivery", "dtc"),
+    # opinion_of_counsel / company_advised: true/false
+    ("opinion_of_counsel", "yes"), ("opinion_of_counsel", 1), ("company_advised", "advised"),
+    ("company_advised", 1),
+    # manner_of_sale ("none" is the engine's internal "not stated", not an input value)
+    ("manner_of_sale", "auction"), ("manner_of_sale", "none"), ("manner_of_sale", "Brokers_Transaction"),
+    ("manner_of_sale", 3),
+    # form_144_filed_on: a date
+    ("form_144_filed_on", "2003-02-31"), ("form_144_filed_on", "1998-06-01"),
+    ("form_144_filed_on", "2040-01-01"), ("form_144_filed_on", "filed"), ("form_144_filed_on", True),
+    # sale_price: US$ per share > 0
+    ("sale_price", 0), ("sale_price", -1), ("sale_price", "x"), ("sale_price", True),
+    ("sale_price", float("inf")), ("sale_price", "-0.5"), ("sale_price", [1.0]),
+    # prior_144_sales_3m: whole number >= 0
+    ("prior_144_sales_3m", -1), ("prior_144_sales_3m", 1.5), ("prior_144_sales_3m", "many"),
+    ("prior_144_sales_3m", True),
+]
+
+
+def _case_id(field, value):
+    return f"{field}={value!r}"[:60]
+
+
+@pytest.mark.parametrize("field, value", [pytest.param(f, v, id=_case_id(f, v)) for f, v in BAD])
+def test_bad_value(agreement, field, value):
+    assert_error(compliance.check(event_with(**{field: value}), agreement), field, value)
+
+
+# Warrant fields: bad values on a Warrant Shares event (so that no contradiction is involved).
+WARRANT_BASE = {"security": "warrant_shares", "quantity": 10000, "warrant_exercised_on": "2002-06-03",
+                "warrant_exercise": "cashless"}
+
+
+def test_valid_warrant_event_is_allowed(agreement):
+    # By hand: Papell holds 112,872 Warrant Shares; cashless exercise 2002-06-03 within the term
+    # 2002-01-16..2006-01-16; tacking -> holding period from 2002-01-16, met 2003-01-17 <= 2003-02-03;
+    # the remaining Rule 144 conditions are those of VALID (10,000 <= 380,000; 10,000 > 500 and
+    # Form 144 filed on the day) -> allow.
+    decision = compliance.check(event_with(**WARRANT_BASE), agreement)
+    assert decision.outcome == "allow", decision.reasons
+
+
+@pytest.mark.parametrize("field, value", [
+    ("warrant_exercised_on", "2002-06-31"), ("warrant_exercised_on", "June 3"),
+    ("warrant_exercised_on", "1998-06-01"), ("warrant_exercised_on", 20020603),
+    ("warrant_exercise", "free"), ("warrant_exercise", "Cash"), ("warrant_exercise", True),
+])
+def test_bad_warrant_value(agreement, field, value):
+    assert_error(compliance.check(event_with(**{**WARRANT_BASE, field: value}), agreement), field, value)
+
+
+# -- contradictory input ----------------------------------------------------------------------
+@pytest.mark.parametrize("changes, field, value", [
+    # Shares do not come from an exercise.
+    ({"warrant_exercised_on": "2003-01-10"}, "warrant_exercised_on", "2003-01-10"),
+    ({"warrant_exercise": "cash"}, "warrant_exercise", "cash"),
+    # Delivered before the Company had both items (the later receipt is the certificate, 2003-02-05).
+    ({"notice_received_at": "2003-02-03", "certificate_received_at": "2003-02-05",
+      "delivered_at": "2003-02-04"}, "delivered_at", "2003-02-04"),
+    # Delivered with only one of the two items received, or none.
+    ({"notice_received_at": "2003-02-03", "delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
+    ({"certificate_received_at": "2003-02-03", "delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
+    ({"delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
+    # 2003-02-06 09:00 in New York is 06:00 in California: the Company received it on the 6th,
+    # after a delivery on the 5th.
+    ({"notice_received_at": "2003-02-06T09:00:00-05:00", "certificate_received_at": "2003-02-03",
+      "delivered_at": "2003-02-05"}, "delivered_at", "2003-02-05"),
+], ids=["shares_with_exercise_date", "shares_with_exercise_method", "delivered_before_later_receipt",
+        "delivered_with_notice_only", "delivered_with_certificate_only", "delivered_with_no_receipt",
+        "delivered_before_receipt_after_tz_conversion"])
+def test_contradictory_input(agreement, changes, field, value):
+    assert_error(compliance.check(event_with(**changes), agreement), field, value)
+
+
+def test_receipt_time_zone_is_not_a_false_contradiction(agreement):
+    # Control for the case above: 2003-02-06 01:00 in New York (-05:00) is 2003-02-05 22:00 in
+    # California (Company local time), so both items were received by 2003-02-05 and a delivery on
+    # 2003-02-05 is not before the receipt: the event is judged (allowed, as VALID).
+    decision = compliance.check(event_with(notice_received_at="2003-02-06T01:00:00-05:00",
+                                           certificate_received_at="2003-02-03",
+                                           delivered_at="2003-02-05"), agreement)
+    assert decision.outcome == "allow", decision.reasons
+
+
+# -- unknown fields and non-mapping events ----------------------------------------------------
+@pytest.mark.parametrize("name, value", [("quantiy", 100000), ("opinion_of_council", True),
+                                         ("Sale_Date", "2003-02-03"), ("notes", "fine")])
+def test_unknown_field_is_rejected(agreement, name, value):
+    event = event_with(**{name: value})
+    assert_error(compliance.check(event, agreement), name, value)
+
+
+@pytest.mark.parametrize("event", [None, ["notice_id", "N1"], "N1", 42, list(VALID.items()),
+                                   pd.Series(VALID)], ids=["none", "list", "str", "int", "pairs", "series"])
+def test_non_mapping_event(agreement, event):
+    decision = compliance.check(event, agreement)
+    assert_error(decision, "event")
+    assert "mapping" in decision.error
+
+
+def test_every_problem_is_reported_together(agreement):
+    # Two independent defects: both fields are named in one error.
+    decision = compliance.check(event_with(quantity=-5, route="rule144"), agreement)
+    assert_error(decision, "quantity", -5)
+    assert "route" in decision.error and "rule144" in decision.error
+
+
+# -- accepted spellings (fail closed must not mean fail on good input) ------------------------
+@pytest.mark.parametrize("changes", [
+    {"quantity": "100000"}, {"quantity": 100000.0}, {"quantity": np.int64(100000)}, {"quantity": "100,000"},
+    {"affiliate": "false"}, {"affiliate": "FALSE"}, {"affiliate": np.bool_(False)},
+    {"sale_date": date(2003, 2, 3)}, {"sale_date": datetime(2003, 2, 3)}, {"sale_date": pd.Timestamp("2003-02-03")},
+    {"sale_price": "1.0"}, {"notice_id": 1},
+], ids=lambda c: _case_id(*next(iter(c.items()))))
+def test_equivalent_spellings_are_judged_like_the_valid_event(agreement, changes):
+    # Each is the same event as VALID (worked above: allow), given in another accepted form.
+    expected = compliance.check(VALID, agreement).to_row()
+    got = compliance.check(event_with(**changes), agreement).to_row()
+    expected.pop("notice_id"), got.pop("notice_id")
+    assert got == expected
+
+
+# -- defects found by these tests (fixed; kept as regressions) ----------------------------------
+@pytest.mark.parametrize("field, value", [("quantity", float("inf")), ("quantity", 10**400),
+                                          ("prior_144_sales_3m", float("inf")),
+                                          ("prior_144_sales_3m", 10**400)],
+                         ids=["quantity_inf", "quantity_10e400", "prior_inf", "prior_10e400"])
+def test_non_finite_whole_number(agreement, field, value):
+    assert_error(compliance.check(event_with(**{field: value}), agreement), field)
+
+
+@pytest.mark.parametrize("field", ["quantity", "sale_price", "prior_144_sales_3m"])
+def test_numpy_bool_is_not_a_number(agreement, field):
+    assert_error(compliance.check(event_with(**{field: np.True_}), agreement), field)
+
+
+def test_malformed_thousands_separators(agreement):
+    assert_error(compliance.check(event_with(quantity="1,0,0"), agreement), "quantity", "1,0,0")
+
+
+def test_huge_quantity_is_an_error(agreement):
+    # 10**19 shares: beyond the input contract's bound (10**15, model.MAX_SHARES) that keeps counts
+    # exact in 64-bit arithmetic; an error naming the field, never an allow.
+    assert_error(compliance.check(event_with(quantity=10**19), agreement), "quantity")
+
+
+def test_tiny_price_is_judged(agreement):
+    # $0.0001 is the smallest price the contract takes (model.MIN_PRICE): 100,000 x $0.0001 = $10,
+    # yet Form 144 is needed anyway (100,000 > 500 shares) and was filed on the day -> allowed.
+    # durable_rules' JSON parser once rejected such amounts written with an exponent (1e-05).
+    decision = compliance.check(event_with(sale_price=0.0001), agreement)
+    assert decision.outcome == "allow", decision
+    assert_error(compliance.check(event_with(sale_price=1e-10), agreement), "sale_price")
+
+
+# -- review: batches mixing good and bad rows -------------------------------------------------
+def _notices() -> pd.DataFrame:
+    rows = [
+        {**VALID, "notice_id": "G1"},                                      # allow (VALID)
+        {**VALID, "notice_id": "B1", "quantity": -5},                        # error: quantity
+        # Registration route, Folkinburg, 50,000 Shares on Tue 2002-10-01: effective 2002-03-15,
+        # outside the 2002-08-01..20 suspension, before the 2004-01-16 end, prospectus fresh (not used
+        # more than nine months after effectiveness: 2002-12-15), 50,000 <= 995,928 -> allow.
+        {"notice_id": "G2", "investor": "Folkinburg Investments", "security": "shares", "quantity": 50000,
+         "sale_date": "2002-10-01", "route": "registration_statement", "affiliate": False},
+        {**VALID, "notice_id": "B2", "sale_date": "2003-02-30"},             # error: sale_date
+        {**VALID, "notice_id": "B3", "investor": "Nobody Holdings"},         # error: investor
+        # The issue's example: Rule 144 on 2002-10-01 is before the holding period ends (2003-01-17).
+        {"notice_id": "G3", "investor": "Stone Street Limited Partnership", "security": "shares",
+         "quantity": 1000, "sale_date": "2002-10-01", "route": "rule_144", "affiliate": False},
+        {**VALID, "notice_id": "B4", "affiliate": "yes"},                    # error: affiliate
+    ]
+    return pd.DataFrame(rows, index=[70, 10, 60, 20, 50, 30, 40])
+
+
+def test_review_mixed_batch(agreement):
+    notices = _notices()
+    out = compliance.review(notices, agreement)
+    assert len(out) == len(notices)
+    assert list(out.index) == list(notices.index)
+    assert list(out["notice_id"]) == list(notices["notice_id"])
+    assert list(out.columns) == list(compliance.OUTPUT_COLUMNS)
+    by_id = out.set_index("notice_id")
+    assert by_id.loc["G1", "outcome"] == "allow"
+    assert by_id.loc["G2", "outcome"] == "allow"
+    assert by_id.loc["G3", "outcome"] == "deny"
+    assert "rule144.holding_period" in by_id.loc["G3", "failed_rules"].split(";")
+    for notice_id, field, value in [("B1", "quantity", "-5"), ("B2", "sale_date", "2003-02-30"),
+                                    ("B3", "investor", "Nobody Holdings"), ("B4", "affiliate", "yes")]:
+        assert by_id.loc[notice_id, "outcome"] == "error"
+        assert field in by_id.loc[notice_id, "error"] and value in by_id.loc[notice_id, "error"]
+    assert (out["outcome"] != "allow").sum() == 5  # exactly G1 and G2 are allowed
+
+
+def test_review_good_rows_judged_as_alone(agreement):
+    # A bad row beside a good one changes nothing for the good one.
+    notices = _notices()
+    out = compliance.review(notices, agreement)
+    alone = compliance.check({**VALID, "notice_id": "G1"}, agreement).to_row()
+    assert out.loc[70].to_dict() == alone
+
+
+def test_review_duplicate_notice_ids_are_all_errors(agreement):
+    notices = pd.DataFrame([{**VALID, "notice_id": "D1"}, {**VALID, "notice_id": "U1"},
+                            {**VALID, "notice_id": "D1", "quantity": 5},
+                            {**VALID, "notice_id": 7}, {**VALID, "notice_id": 7}])
+    out = compliance.review(notices, agreement)
+    assert list(out["outcome"]) == ["error", "allow", "error", "error", "error"]
+    for i in (0, 2, 3, 4):
+        assert "notice_id" in out.loc[i, "error"] and "unique" in out.loc[i, "error"]
+
+
+def test_review_duplicate_notice_ids_after_whitespace(agreement):
+    # The parser strips text, so ' D1' is notice D1 again: both rows are errors.
+    notices = pd.DataFrame([{**VALID, "notice_id": "D1"}, {**VALID, "notice_id": " D1"},
+                            {**VALID, "notice_id": "X"}])
+    out = compliance.review(notices, agreement)
+    assert list(out["outcome"]) == ["error", "error", "allow"]
+
+
+def test_review_duplicate_notice_ids_across_types(agreement):
+    notices = pd.DataFrame([{**VALID, "notice_id": 7}, {**VALID, "notice_id": "7"},
+                            {**VALID, "notice_id": "X"}])
+    out = compliance.review(notices, agreement)
+    assert list(out["outcome"]) == ["error", "error", "allow"]
+
+
+@pytest.mark.parametrize("rows", [
+    [{**VALID, "quantity": -5}],
+    [{**VALID, "notice_id": "D1"}, {**VALID, "notice_id": "D1"}],
+], ids=["one_bad_row", "only_duplicates"])
+def test_review_batch_without_a_valid_row(agreement, rows):
+    out = compliance.review(pd.DataFrame(rows), agreement)
+    assert len(out) == len(rows)
+    assert set(out["outcome"]) == {"error"}
+
+
+@pytest.mark.parametrize("column", REQUIRED)
+def test_review_missing_required_column(agreement, column):
+    notices = pd.DataFrame([VALID]).drop(columns=[column])
+    with pytest.raises(ReviewError, match=column):
+        compliance.review(notices, agreement)
+
+
+def test_review_nan_in_optional_columns_is_absent(agreement):
+    # A column present for one row is NaN for the others: NaN means "not given" (the defaults), not
+    # a bad value. Row 2 is G2 of _notices (allow); row 1 is VALID (allow).
+    g2 = _notices().loc[60].dropna().to_dict()
+    notices = pd.DataFrame([{**VALID, "notice_id": "A"}, {**g2, "notice_id": "B"}])
+    assert notices.loc[1, ["opinion_of_counsel", "sale_price"]].isna().all()
+    out = compliance.review(notices, agreement)
+    assert list(out["outcome"]) == ["allow", "allow"]
+
+
+def test_contract_fields_all_exercised():
+    # Every field of the contract has at least one bad-value case above.
+    covered = {f for f, _ in BAD} | {"warrant_exercised_on", "warrant_exercise", "delivered_at"}
+    assert covered == set(FIELDS)
