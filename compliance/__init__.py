@@ -8,6 +8,7 @@
 from .agreement import Agreement, AgreementError, load_agreement
 from .check import check
 from .decision import OUTPUT_COLUMNS, Decision, Finding
+from .decision_log import read_log
 from .display import card, decision_html, style_review
 from .model import InputError
 from .review import review
@@ -25,6 +26,6 @@ def __getattr__(name: str):
 
 __all__ = ["Agreement", "AgreementError", "Decision", "Finding", "InputError", "OUTPUT_COLUMNS",
            "Rulebook", "RulebookError", "card", "check", "decision_html", "load_agreement",
-           "load_rulebook", "plot_sweep", "plot_timeline", "review", "style_review", "sweep",
+           "load_rulebook", "plot_sweep", "plot_timeline", "read_log", "review", "style_review", "sweep",
            "sweep_bands", "timeline_segments"]
 __version__ = "0.1.0"

@@ -113,8 +113,9 @@ def validate_event(raw: Mapping[str, Any], agreement: Agreement, rulebook: Ruleb
 
 
 def check(event: Mapping[str, Any], agreement: Agreement | str | Path | None = None, *,
-          rules_dir: Path | str = RULES_DIR) -> Decision:
-    """Judge one proposed sale. Bad input gives ``outcome == 'error'`` (never allow)."""
+          rules_dir: Path | str = RULES_DIR, record: str | Path | None = None) -> Decision:
+    """Judge one proposed sale. Bad input gives ``outcome == 'error'`` (never allow).
+    ``record``: a decision log (``compliance.decision_log``) to append the decision to."""
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
     engine = engine_for(rules_dir)
@@ -123,5 +124,10 @@ def check(event: Mapping[str, Any], agreement: Agreement | str | Path | None = N
     try:
         parsed = validate_event(event, agreement, engine.rulebook)
     except InputError as exc:
-        return error_decision(notice_id, exc)
-    return evaluate_event(parsed, agreement, engine)
+        decision = error_decision(notice_id, exc)
+    else:
+        decision = evaluate_event(parsed, agreement, engine)
+    if record is not None:
+        from .decision_log import append_check
+        append_check(record, event, decision, agreement, rules_dir)
+    return decision

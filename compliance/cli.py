@@ -19,6 +19,7 @@ from .decision import Decision
 from .review import ReviewError, review
 from .sweep import sweep, sweep_bands
 from .rulebook import RulebookError
+from .decision_log import LogError
 
 SUMMARY_COLUMNS = ["notice_id", "outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
                    "legend_removal", "dwac_eligible", "regime"]
@@ -70,7 +71,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         print(f"compliance check: the event is not valid JSON: {exc}", file=sys.stderr)
         return 2
-    decision = check(event, load_agreement(args.agreement))
+    decision = check(event, load_agreement(args.agreement), record=args.record)
     print(json.dumps(decision_json(decision), indent=2, default=str))
     return 0 if decision.outcome == "allow" else 1
 
@@ -90,7 +91,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     notices = read_notices(Path(args.notices))
     agreement = load_agreement(args.agreement)
     progress = _progress(len(notices))
-    result = review(notices, agreement, progress=progress)
+    result = review(notices, agreement, progress=progress, record=args.record)
     if progress:
         print(file=sys.stderr)
     if args.output:
@@ -180,17 +181,74 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_log_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when the chain is intact, 1 naming the first bad record, 2 for a file that is not a log."""
+    from .decision_log import verify
+    result = verify(args.path)
+    print(result)
+    return 0 if result.ok else 1
+
+
+def _cmd_log_show(args: argparse.Namespace) -> int:
+    from .decision_log import read_log
+    frame = read_log(args.path, notice=args.notice, since=args.since)
+    if args.json:
+        columns = ["seq", "recorded_at", "source", "batch", "notice_id", "event", "output",
+                   "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir", "rules_dir",
+                   "engine_version", "prev_hash", "hash"]
+        print(json.dumps(frame[columns].to_dict("records"), indent=2, default=str))
+    elif frame.empty:
+        print("no records")
+    else:
+        shown = frame[["seq", "recorded_at", "notice_id", "outcome", "failed_rules", "earliest_allowed_date",
+                       "delivery_date", "rulebook_fingerprint", "agreement_fingerprint"]].copy()
+        for column in ("rulebook_fingerprint", "agreement_fingerprint"):
+            shown[column] = shown[column].str[:12]
+        print(shown.to_string(index=False))
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    """Exit 0 when every recorded decision is unchanged, 1 when any differs or cannot be replayed."""
+    from .decision_log import replay
+    result = replay(args.path, args.agreement, rules_dir=args.rules_dir)
+    print(result.report())
+    return 0 if result.ok else 1
+
+
+def _add_log_commands(sub) -> None:
+    p = sub.add_parser("log", help="the decision log: verify its hash chain, show its records")
+    log = p.add_subparsers(dest="log_command", required=True)
+    q = log.add_parser("verify", help="check the hash chain; exit 1 naming the first bad record")
+    q.add_argument("path")
+    q.set_defaults(run=_cmd_log_verify)
+    q = log.add_parser("show", help="print the records as a table or JSON")
+    q.add_argument("path")
+    q.add_argument("--notice", metavar="ID", help="only this notice_id")
+    q.add_argument("--since", metavar="DATE", help="only records recorded on or after DATE (UTC, YYYY-MM-DD)")
+    q.add_argument("--json", action="store_true", help="print JSON (every field) instead of a table")
+    q.set_defaults(run=_cmd_log_show)
+    p = sub.add_parser("replay", help="re-evaluate every recorded event with the current rules; "
+                                      "exit 1 when any decision now differs")
+    p.add_argument("path")
+    p.add_argument("--agreement", help="agreement directory to use instead of each record's own")
+    p.add_argument("--rules-dir", help="rules directory (default: the bundled rules/)")
+    p.set_defaults(run=_cmd_replay)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compliance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="judge one sale event given as JSON (text, a file, or - for stdin)")
     p.add_argument("event")
     p.add_argument("--agreement", help="agreement directory (default: the one fixtures/default.yaml names)")
+    p.add_argument("--record", metavar="PATH", help="append the decision to this decision log (SQLite)")
     p.set_defaults(run=_cmd_check)
     p = sub.add_parser("review", help="review a CSV or Parquet file of sale notices")
     p.add_argument("notices")
     p.add_argument("--agreement", help="agreement directory (default: the one fixtures/default.yaml names)")
     p.add_argument("-o", "--output", help="write the decisions to OUT.csv, OUT.json or OUT.parquet")
+    p.add_argument("--record", metavar="PATH", help="append every decision to this decision log (SQLite)")
     p.set_defaults(run=_cmd_review)
     p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
     p.add_argument("--investor", required=True)
@@ -212,10 +270,11 @@ def main(argv: list[str] | None = None) -> int:
                                         "resale-relevant clauses no rule encodes yet")
     p.add_argument("directory")
     p.set_defaults(run=_cmd_coverage)
+    _add_log_commands(sub)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (ReviewError, AgreementError, RulebookError, OSError) as exc:
+    except (ReviewError, AgreementError, RulebookError, LogError, OSError) as exc:
         print(f"compliance {args.command}: {exc}", file=sys.stderr)
         return 2
 

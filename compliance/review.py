@@ -299,8 +299,13 @@ def reference_review(notices: pd.DataFrame, agreement: Agreement,
 
 
 def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = None, *,
-           rules_dir: Path | str = RULES_DIR, progress=None) -> pd.DataFrame:
-    """Review a DataFrame of sale notices; returns the output columns, index preserved."""
+           rules_dir: Path | str = RULES_DIR, progress=None, record: str | Path | None = None) -> pd.DataFrame:
+    """Review a DataFrame of sale notices; returns the output columns, index preserved.
+    ``record``: a decision log (``compliance.decision_log``) to append every decision to."""
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
-    return review_frame(notices, agreement, rules_dir, progress)
+    result = review_frame(notices, agreement, rules_dir, progress)
+    if record is not None:
+        from .decision_log import append_review
+        append_review(record, notices, result, agreement, rules_dir)
+    return result

@@ -1,0 +1,288 @@
+"""The decision log (issue 5): round trip, tamper evidence, a killed writer, concurrent writers,
+replay after a one-value parameter edit, and refusal of foreign files."""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import compliance
+from compliance import decision_log as dl
+from compliance.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = {"investor": "Papell Holdings Limited", "security": "shares", "quantity": 100000,
+        "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False, "opinion_of_counsel": True,
+        "company_advised": True, "manner_of_sale": "brokers_transaction",
+        "form_144_filed_on": "2003-02-03", "sale_price": 1.0}
+
+
+def event(notice_id: str, **changes) -> dict:
+    e = {**BASE, "notice_id": notice_id, **changes}
+    return {k: v for k, v in e.items() if v is not None}
+
+
+@pytest.fixture(scope="module")
+def agreement():
+    return compliance.load_agreement()
+
+
+def cheap_context(batch: str = "b" * 32) -> dl.Context:
+    return dl.Context("check", batch, "r" * 64, "a" * 64, "/agreement", "/rules", "test")
+
+
+def cheap_entries(n: int, prefix: str = "K"):
+    return [(f"{prefix}{i}", json.dumps({"i": i}), json.dumps({"notice_id": f"{prefix}{i}", "outcome": "allow"}))
+            for i in range(n)]
+
+
+def test_round_trip_check_and_review(tmp_path, agreement):
+    log = tmp_path / "log.sqlite"
+    d = compliance.check(event("C1"), agreement, record=log)
+    notices = pd.DataFrame([event("R1", quantity=400, form_144_filed_on=None),
+                            event("R2", route="registration_statement", sale_date="2002-07-25")]).astype(str)
+    out = compliance.review(notices, agreement, record=log)
+    frame = compliance.read_log(log)
+    assert frame["seq"].tolist() == [1, 2, 3]
+    assert frame["notice_id"].tolist() == ["C1", "R1", "R2"]
+    assert frame["source"].tolist() == ["check", "review", "review"]
+    assert frame["event"][0] == event("C1")
+    assert frame["output"][0] == json.loads(json.dumps(d.to_row()))
+    assert frame["outcome"].tolist() == [d.outcome, *out["outcome"]]
+    assert frame["failed_rules"].tolist()[1:] == out["failed_rules"].tolist()
+    assert frame["event"][1]["quantity"] == "400"
+    assert frame["rulebook_fingerprint"].nunique() == 1 and len(frame["rulebook_fingerprint"][0]) == 64
+    assert frame["engine_version"][0] == compliance.__version__
+    assert frame["agreement_dir"][0] == str(agreement.directory.resolve())
+    assert frame["prev_hash"][0] == dl.GENESIS and frame["prev_hash"][1] == frame["hash"][0]
+    assert dl.verify(log).ok and dl.verify(log).records == 3
+    assert compliance.read_log(log, notice="R2")["seq"].tolist() == [3]
+    assert len(compliance.read_log(log, since="2999-01-01")) == 0
+    assert dl.replay(log).ok
+
+
+def test_cli_record_show_verify_replay(tmp_path, capsys):
+    log = tmp_path / "log.sqlite"
+    assert main(["check", json.dumps(event("C1")), "--record", str(log)]) == 0
+    csv = tmp_path / "n.csv"
+    pd.DataFrame([event("R1", quantity=400, form_144_filed_on=None)]).to_csv(csv, index=False)
+    assert main(["review", str(csv), "--record", str(log)]) == 0
+    capsys.readouterr()
+    assert main(["log", "verify", str(log)]) == 0
+    assert "OK: 2 records" in capsys.readouterr().out
+    assert main(["log", "show", str(log), "--notice", "R1", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [r["notice_id"] for r in shown] == ["R1"] and shown[0]["output"]["outcome"] == "allow"
+    assert main(["log", "show", str(log), "--since", "2000-01-01"]) == 0
+    assert "C1" in capsys.readouterr().out
+    assert main(["replay", str(log)]) == 0
+
+
+def tampered(tmp_path, sql: str) -> Path:
+    log = tmp_path / "log.sqlite"
+    dl.append(log, cheap_context(), cheap_entries(6))
+    assert dl.verify(log).ok
+    con = sqlite3.connect(log)
+    con.executescript(sql)
+    con.close()
+    return log
+
+
+def test_edited_record_is_named(tmp_path, capsys):
+    log = tampered(tmp_path, """UPDATE decisions SET output = '{"notice_id":"K2","outcome":"deny"}' WHERE seq = 3;""")
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 3 and result.records == 2
+    assert "edited" in result.problem
+    assert main(["log", "verify", str(log)]) == 1
+    assert "record 3" in capsys.readouterr().out
+
+
+def test_deleted_record_is_named(tmp_path):
+    log = tampered(tmp_path, "DELETE FROM decisions WHERE seq = 3;")
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 4 and "gap" in result.problem
+
+
+def test_reordered_records_are_named(tmp_path):
+    log = tampered(tmp_path, """UPDATE decisions SET seq = -1 WHERE seq = 3;
+                                UPDATE decisions SET seq = 3 WHERE seq = 4;
+                                UPDATE decisions SET seq = 4 WHERE seq = -1;""")
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 3
+
+
+def test_rehashed_edit_still_breaks_the_chain(tmp_path):
+    # an edit whose own hash is recomputed still breaks the next record's prev_hash
+    log = tampered(tmp_path, "")
+    con = sqlite3.connect(log)
+    row = list(con.execute("SELECT * FROM decisions WHERE seq = 2").fetchone())
+    row[6] = '{"notice_id":"K1","outcome":"deny"}'
+    con.execute("UPDATE decisions SET output = ?, hash = ? WHERE seq = 2", (row[6], dl.record_hash(*row[:13])))
+    con.commit()
+    con.close()
+    result = dl.verify(log)
+    assert result.first_bad == 3 and "prev_hash" in result.problem
+
+
+WRITER = textwrap.dedent("""
+    import json, sys
+    from compliance import decision_log as dl
+    path, prefix, n, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    ctx = dl.Context("check", prefix * 8, "r" * 64, "a" * 64, "/agreement", "/rules", "test")
+    def entries():
+        i = 0
+        while n < 0 or i < n:
+            yield (f"{prefix}{i}", json.dumps({"i": i}), json.dumps({"notice_id": f"{prefix}{i}", "outcome": "allow"}))
+            i += 1
+    dl.append(path, ctx, entries(), chunk_size=chunk)
+""")
+
+
+def writer(log: Path, prefix: str, n: int, chunk: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(log), prefix, str(n), str(chunk)],
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def count(log: Path) -> int:
+    try:
+        con = sqlite3.connect(log, timeout=30)
+        try:
+            return con.execute("SELECT count(*) FROM decisions").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        return 0
+
+
+def test_sigkilled_writer_leaves_a_whole_prefix(tmp_path):
+    log = tmp_path / "log.sqlite"
+    proc = writer(log, "K", -1, 1000)          # writes until killed
+    deadline = time.monotonic() + 30
+    while count(log) < 3000 and time.monotonic() < deadline:
+        assert proc.poll() is None
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    result = dl.verify(log)
+    assert result.ok, str(result)
+    ids = compliance.read_log(log)["notice_id"].tolist()
+    assert len(ids) >= 3000 and len(ids) % 1000 == 0          # whole chunks only
+    assert ids == [f"K{i}" for i in range(len(ids))]           # a prefix, in order
+
+
+def test_two_concurrent_writers_lose_nothing(tmp_path):
+    log = tmp_path / "log.sqlite"                               # neither writer finds it: both create
+    procs = [writer(log, prefix, 20_000, 500) for prefix in ("A", "B")]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    result = dl.verify(log)
+    assert result.ok and result.records == 40_000, str(result)
+    frame = compliance.read_log(log)
+    for prefix in ("A", "B"):
+        mine = frame[frame["notice_id"].str.startswith(prefix)]["notice_id"].tolist()
+        assert mine == [f"{prefix}{i}" for i in range(20_000)]   # all, in each writer's order
+
+
+@pytest.fixture(scope="module")
+def edited_rules(tmp_path_factory):
+    """A copy of rules/ with one value changed: the 1997 Form 144 share threshold 500 -> 200,000."""
+    rules = tmp_path_factory.mktemp("edited") / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    path = rules / "parameters" / "rule_144.yaml"
+    old = '1997-04-29: {value: 500, reference: "17 CFR 230.144(h) (1997)"}'
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, old.replace("500", "200000")))
+    return rules
+
+
+def test_replay_finds_exactly_the_decisions_a_parameter_edit_changes(tmp_path, agreement, edited_rules):
+    log = tmp_path / "log.sqlite"
+    # Papell acquired 2002-01-16: on 2003-02-03 the one-year holding period is met, 144(k) (two
+    # years) is not, so the 1997 resale limits apply: Form 144 is required when the three-month
+    # amount exceeds 500 shares (edited: 200,000) or $10,000.
+    checks = [
+        event("A", quantity=1000, form_144_filed_on=None),     # 1,000 > 500, $1,000: deny; edited: not required -> allow  CHANGED
+        event("B", quantity=100000, form_144_filed_on=None),   # $100,000 > $10,000: required either way, deny both
+        event("F", route="registration_statement", sale_date="2002-07-25"),  # no Rule 144: allow both
+        event("G", quantity=400, form_144_filed_on=None),      # 400 <= 500 and $400: not required either way, allow both
+        event("H", quantity=1000, form_144_filed_on=None, sale_price=None),  # 1,000 > 500: deny; edited:
+        #   share limb false, dollar limb unknown (no price) -> undetermined, deny (fail closed): same
+        event("I", quantity=1000, form_144_filed_on=None, affiliate=True),   # affiliate, 1,000 > 500: deny; edited allow  CHANGED
+    ]
+    for e in checks:
+        compliance.check(e, agreement, record=log)
+    # one review batch: R1 (400 shares) is allowed either way; R2 (300 shares, ten days later) has
+    # a three-month aggregate of 700 > 500 with R1 -> deny; edited: 700 <= 200,000 -> allow  CHANGED
+    # (replayed as a batch, so R2 again sees R1 as an earlier sale)
+    batch = pd.DataFrame([event("R1", quantity=400, form_144_filed_on=None),
+                          event("R2", quantity=300, form_144_filed_on=None, sale_date="2003-02-13")]).astype(str)
+    recorded = compliance.review(batch, agreement, record=log)
+    assert recorded["outcome"].tolist() == ["allow", "deny"]
+
+    assert dl.replay(log).ok                              # the unchanged rules: nothing differs
+    result = dl.replay(log, rules_dir=edited_rules)
+    assert result.changed == {"A", "I", "R2"}
+    assert not result.failures and result.records == 8
+    assert set(result.grouped()) == {"rulebook"}         # the agreement did not change
+    a = next(d for d in result.differences if d.notice_id == "A")
+    assert a.changes["outcome"] == ("deny", "allow")
+    assert a.changes["failed_rules"] == ("rule144.form_144", "")
+    assert a.changes["earliest_allowed_date"] == ("2004-01-20", "2003-02-03")   # 144(k) date -> now
+
+    # and the other way round: a log written under the edited (older) rulebook replays against
+    # the current one, without error, finding the same three
+    older = tmp_path / "older.sqlite"
+    for e in checks:
+        compliance.check(e, agreement, rules_dir=edited_rules, record=older)
+    compliance.review(batch, agreement, rules_dir=edited_rules, record=older)
+    back = dl.replay(older)
+    assert back.changed == {"A", "I", "R2"} and not back.failures
+    assert main(["replay", str(older)]) == 1
+
+
+def test_replay_groups_an_agreement_change(tmp_path, agreement):
+    copy = tmp_path / "deal"
+    shutil.copytree(agreement.directory, copy)
+    log = tmp_path / "log.sqlite"
+    compliance.check(event("C1"), compliance.load_agreement(copy), record=log)
+    with open(copy / "agreement.yaml", "a") as f:
+        f.write("\n# a comment: the bytes changed, no decision does\n")
+    result = dl.replay(log)
+    assert result.ok                                       # fingerprint differs, decision does not
+
+
+def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
+    text = tmp_path / "notes.sqlite"
+    text.write_text("not a database at all " * 100)
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE decisions (x)")
+    con.commit()
+    con.close()
+    for path in (text, other, tmp_path / "missing.sqlite"):
+        with pytest.raises(dl.LogError, match="decision log"):
+            dl.verify(path)
+        with pytest.raises(dl.LogError):
+            compliance.read_log(path)
+        assert main(["log", "verify", str(path)]) == 2
+        assert main(["replay", str(path)]) == 2
+        assert "not a decision log" in capsys.readouterr().err or not path.exists()
+    for path in (text, other):
+        with pytest.raises(dl.LogError):
+            dl.append(path, cheap_context(), cheap_entries(1))
+        with pytest.raises(dl.LogError):
+            compliance.check(event("X"), record=path)
+    assert text.read_text().startswith("not a database")   # left untouched
+    con = sqlite3.connect(other)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"   # not switched to WAL
+    con.close()
+    assert not (tmp_path / "missing.sqlite").exists()       # reading never creates a log
