@@ -2,26 +2,15 @@
 the counting of Rule 144 periods. Expected dates worked out by hand beside each case."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
 import compliance
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements"
 REGISTERED = {"notice_id": "D", "investor": "Papell Holdings Limited", "security": "shares",
               "quantity": 1000, "route": "registration_statement", "affiliate": False}
 
 
-def agreement_with(tmp_path: Path, old: str, new: str) -> compliance.Agreement:
-    directory = tmp_path / "deal"
-    shutil.copytree(FIXTURE, directory)
-    path = directory / "agreement.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
-    return compliance.load_agreement(directory)
 
 
 @pytest.mark.parametrize("calendar, expected", [
@@ -33,8 +22,8 @@ def agreement_with(tmp_path: Path, old: str, new: str) -> compliance.Agreement:
     # banking (Fed days): as settlement here, Columbus Day closed -> Thu 10-17
     ("banking", "2002-10-17"),
 ])
-def test_columbus_day_under_each_business_day_convention(tmp_path, calendar, expected):
-    agreement = agreement_with(tmp_path, "business_day: settlement", f"business_day: {calendar}")
+def test_columbus_day_under_each_business_day_convention(edited_agreement, calendar, expected):
+    agreement = edited_agreement("business_day: settlement", f"business_day: {calendar}")
     d = compliance.check({**REGISTERED, "sale_date": "2002-10-11", "notice_received_at": "2002-10-11",
                           "certificate_received_at": "2002-10-11"}, agreement)
     assert d.delivery_date.isoformat() == expected
@@ -47,34 +36,34 @@ def test_columbus_day_under_each_business_day_convention(tmp_path, calendar, exp
     # banking: Thu 03-28 (1), Fri 03-29 (2), Mon 04-01 (3)
     ("banking", "2002-04-01"),
 ])
-def test_good_friday_under_each_business_day_convention(tmp_path, calendar, expected):
-    agreement = agreement_with(tmp_path, "business_day: settlement", f"business_day: {calendar}")
+def test_good_friday_under_each_business_day_convention(edited_agreement, calendar, expected):
+    agreement = edited_agreement("business_day: settlement", f"business_day: {calendar}")
     d = compliance.check({**REGISTERED, "sale_date": "2002-03-27", "notice_received_at": "2002-03-27",
                           "certificate_received_at": "2002-03-27"}, agreement)
     assert d.delivery_date.isoformat() == expected
 
 
-def test_anniversary_counting_allows_on_the_anniversary(tmp_path):
+def test_anniversary_counting_allows_on_the_anniversary(edited_agreement):
     # Acquired Wed 2002-01-16; one year: anniversary Thu 2003-01-16. With `anniversary` counting
     # the sale is allowed that day; with the default `day_after` only from Fri 2003-01-17.
     event = {"notice_id": "A", "investor": "Papell Holdings Limited", "security": "shares",
              "quantity": 1000, "sale_date": "2003-01-16", "route": "rule_144", "affiliate": False,
              "opinion_of_counsel": True, "company_advised": True, "manner_of_sale": "brokers_transaction",
              "form_144_filed_on": "2003-01-16", "sale_price": 1.0}
-    anniversary = agreement_with(tmp_path, "period_counting: day_after", "period_counting: anniversary")
+    anniversary = edited_agreement("period_counting: day_after", "period_counting: anniversary")
     assert compliance.check(event, anniversary).outcome == "allow"
     default = compliance.check(event, compliance.load_agreement())
     assert default.outcome == "deny"
     assert default.earliest_allowed_date.isoformat() == "2003-01-17"
 
 
-def test_agreement_without_a_clause_the_rules_cite_fails_clearly(tmp_path):
-    agreement = agreement_with(tmp_path, "  dwac_delivery:\n    section: Section 1(b)(iii)",
+def test_agreement_without_a_clause_the_rules_cite_fails_clearly(edited_agreement):
+    agreement = edited_agreement("  dwac_delivery:\n    section: Section 1(b)(iii)",
                                "  unused_clause:\n    section: Section 1(b)(iii)")
     with pytest.raises(compliance.AgreementError, match="dwac_delivery"):
         compliance.check({**REGISTERED, "sale_date": "2002-10-11"}, agreement)
 
 
-def test_malformed_agreement_field_names_file_and_field(tmp_path):
+def test_malformed_agreement_field_names_file_and_field(edited_agreement):
     with pytest.raises(compliance.AgreementError, match=r"agreement.yaml: field 'closing_date'"):
-        agreement_with(tmp_path, "closing_date: 2002-01-16", "closing_date: someday")
+        edited_agreement("closing_date: 2002-01-16", "closing_date: someday")
