@@ -2,15 +2,12 @@
 the counting of Rule 144 periods. Expected dates worked out by hand beside each case."""
 from __future__ import annotations
 
-
 import pytest
 
 import compliance
 
 REGISTERED = {"notice_id": "D", "investor": "Papell Holdings Limited", "security": "shares",
               "quantity": 1000, "route": "registration_statement", "affiliate": False}
-
-
 
 
 @pytest.mark.parametrize("calendar, expected", [

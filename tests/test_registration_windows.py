@@ -3,13 +3,10 @@ statement covers both securities), on copies of its agreement file that say othe
 dates worked out by hand beside each case."""
 from __future__ import annotations
 
-
 import compliance
 
 REGISTERED = {"notice_id": "R", "investor": "Papell Holdings Limited", "security": "shares",
               "quantity": 1000, "route": "registration_statement", "affiliate": False}
-
-
 
 
 def test_stop_order_window(edited_agreement):
