@@ -175,8 +175,8 @@ class _Parser:
         if isinstance(v, date):
             day = v
         else:
-            try:
-                day = date.fromisoformat(v) if isinstance(v, str) and len(v.strip()) == 10 else None
+            try:  # YYYY-MM-DD only (fromisoformat would also read week dates such as 2003-W06-1)
+                day = date.fromisoformat(v.strip()) if isinstance(v, str) and _ISO_DAY.match(v.strip()) else None
             except ValueError:
                 day = None
             if day is None:
@@ -213,6 +213,7 @@ class _Parser:
         return day
 
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 

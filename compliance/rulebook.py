@@ -341,6 +341,9 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
     for key in ("title", "fails_if", "cites", "message"):
         if key not in raw:
             raise ctx.error(f"missing '{key}'")
+    for key in ("title", "law", "convention"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ctx.error(f"'{key}' must be text, got {raw[key]!r}")
     cites = raw["cites"] or {}
     if not isinstance(cites, dict) or set(cites) - {"agreement", "regulation"}:
         raise ctx.error("'cites' has 'agreement' and/or 'regulation' lists")
@@ -397,8 +400,10 @@ def load_rulebook(rules_dir: Path | str = RULES_DIR) -> Rulebook:
     files = sorted(p for p in rules_dir.glob("*.yaml") if p.name != "facts.yaml")
     for path in files:
         doc = _load_yaml(path)
-        if not isinstance(doc, dict) or "family" not in doc or not isinstance(doc.get("rules"), list):
-            raise RulebookError(f"{path.name}: a rule file has 'family' and a list of 'rules'")
+        if not isinstance(doc, dict) or "family" not in doc or not isinstance(doc.get("rules"), list) \
+                or set(doc) - {"family", "definitions", "rules"}:
+            raise RulebookError(f"{path.name}: a rule file has 'family', optional 'definitions' and a "
+                                f"list of 'rules', and nothing else")
         for raw in doc["rules"]:
             rule = _rule(raw, path, doc["family"], facts, params, doc.get("definitions") or {})
             if any(r.id == rule.id for r in rules):

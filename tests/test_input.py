@@ -390,3 +390,8 @@ def test_contract_fields_all_exercised():
     # Every field of the contract has at least one bad-value case above.
     covered = {f for f, _ in BAD} | {"warrant_exercised_on", "warrant_exercise", "delivered_at"}
     assert covered == set(FIELDS)
+
+
+def test_week_dates_are_not_dates_of_the_contract(agreement):
+    # 2003-W06-1 is Monday 2003-02-03 in ISO week notation; the contract takes YYYY-MM-DD only.
+    assert_error(compliance.check(event_with(sale_date="2003-W06-1"), agreement), "sale_date", "2003-W06-1")

@@ -422,3 +422,19 @@ def test_param_expansion_same_manner_same_outcome_in_both_regimes(agreement):
     for day in ("2008-02-14", "2008-02-15"):
         event = {**_affiliate_riskless(day), "manner_of_sale": "brokers_transaction"}
         assert compliance.check(event, agreement).outcome == "allow", day
+
+
+def test_stray_top_level_key_and_non_text_title_fail(tmp_path):
+    rules = copy_rules(tmp_path)
+    path = rules / "event.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\nfamly: event\n", encoding="utf-8")
+    with pytest.raises(RulebookError, match="event.yaml"):
+        load_rulebook(rules)
+    rules = copy_rules(tmp_path / "again")
+    path = rules / "event.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    title: The sale date is a trading day of the Principal Trading Market",
+                                 "    title: [The sale date, is a trading day]"), encoding="utf-8")
+    with pytest.raises(RulebookError) as exc:
+        load_rulebook(rules)
+    assert_names(exc, "event.yaml", "event.trading_day")
