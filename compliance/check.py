@@ -66,14 +66,14 @@ def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesE
     start = columns.sale_date
     rulebook = engine.rulebook
     decision, facts, next_change = _decide(columns, prior, agreement, engine, start)
-    stops_sale = np.array([["sale" in r.blocks for r in rulebook.rules]])
+    stops_sale = vz.blocks(rulebook, "sale")
     scalar_statuses = scalar_rulebook(rulebook)
 
     def judge(rows: np.ndarray, days: np.ndarray):
         later, later_change = derive_facts(columns.on(days), agreement, rulebook.parameters, prior)
         values = row(later, 0)
         codes = np.array([[status(values) for status in scalar_statuses]])
-        stopping = ((codes == vz.FAIL) | (codes == vz.UNDETERMINED)) & stops_sale
+        stopping = vz.failing(codes) & stops_sale
         return ~stopping.any(axis=1), later, later_change, never_cured(rulebook.settled_after, stopping, later)
 
     stopping = np.array([[rule_id in decision.failed_rules for rule_id in (r.id for r in rulebook.rules)]])

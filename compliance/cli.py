@@ -15,7 +15,7 @@ import pandas as pd
 
 from .agreement import AgreementError, load_agreement
 from .check import check, engine_for
-from .decision import Decision
+from .decision import Decision, rule_citations
 from .review import ReviewError, review
 from .sweep import sweep, sweep_bands
 from .rulebook import RulebookError
@@ -113,7 +113,7 @@ def summary(result: pd.DataFrame, agreement) -> str:
     rules = {r.id: r for r in engine_for().rulebook.rules}
     for rule_id, n in by_rule.items():
         rule = rules[rule_id]
-        cites = [agreement.citation(k) for k in rule.agreement_clauses] + list(rule.regulation)
+        cites = rule_citations(rule, agreement)
         lines.append(f"  denied by {rule_id}: {n}  ({'; '.join(cites)})")
     for _, row in result[result["outcome"] == "error"].iterrows():
         lines.append(f"  error in {row['notice_id'] or '(no id)'}: {row['error']}")
@@ -146,7 +146,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_rules(args: argparse.Namespace) -> int:
     agreement = load_agreement(args.agreement)
     for rule in engine_for().rulebook.rules:
-        cites = [agreement.citation(k) for k in rule.agreement_clauses] + list(rule.regulation)
+        cites = rule_citations(rule, agreement)
         print(f"{rule.id:36} {rule.title}")
         print(f"{'':36} cites: {'; '.join(cites)}   stops: {', '.join(rule.blocks) or 'nothing'}"
               f"{'   (against the Company)' if rule.against == 'company' else ''}")

@@ -64,9 +64,7 @@ class Decision:
             chosen = [f for f in self.findings if f.status == "pass" and "sale" in f.blocks]
         else:
             chosen = []
-        cites = [c for f in chosen for c in f.citations]
-        agreement = [c for c in cites if c.startswith("Section") or c.startswith("Schedule")]
-        return list(dict.fromkeys(agreement + [c for c in cites if c not in agreement]))
+        return order_citations(c for f in chosen for c in f.citations)
 
     @property
     def reasons(self) -> str:
@@ -143,20 +141,46 @@ class _Unknown(dict):
         return "unknown"
 
 
+def rule_citations(rule: Rule, agreement: Agreement) -> tuple[str, ...]:
+    """A rule's citations: the agreement's sections for its clause keys, then its regulation."""
+    return tuple(agreement.citation(k) for k in rule.agreement_clauses) + rule.regulation
+
+
+def order_citations(cites) -> list[str]:
+    """Citations de-duplicated in first-seen order, the agreement's sections first."""
+    cites = list(cites)
+    agreement = [c for c in cites if c.startswith("Section") or c.startswith("Schedule")]
+    return list(dict.fromkeys(agreement + [c for c in cites if c not in agreement]))
+
+
+def undetermined_message(rule: Rule, missing: list[str]) -> str:
+    return (f"{rule.title}: cannot be decided, missing {', '.join(missing) or 'facts'}; "
+            "treated as failing (fail closed).")
+
+
+def delivery_note(route: str, delivery_date_known: bool, agreement: Agreement) -> str | None:
+    """What the output says when it gives no Delivery Date, or None when it gives one."""
+    if route not in agreement.delivery_routes:
+        return (f"The agreement sets no Delivery Date for a sale by {route} "
+                f"({agreement.citation('delivery_date')} covers sales under the registration statement).")
+    if not delivery_date_known:
+        return ("No Delivery Date yet: it runs once the Company has received both the "
+                "notice of sale and the original certificate.")
+    return None
+
+
 def finding(rule: Rule, status: str, facts: dict[str, Any], agreement: Agreement) -> Finding:
     used = {name: _display(facts.get(name)) for name in rule.facts_used}
     if status == "undetermined":
-        missing = [n for n in rule.condition_facts if facts.get(n) is None]
-        message = (f"{rule.title}: cannot be decided, missing {', '.join(missing) or 'facts'}; "
-                   "treated as failing (fail closed).")
+        message = undetermined_message(rule, [n for n in rule.condition_facts if facts.get(n) is None])
     elif status == "fail":
         message = render(rule.message_fail, facts)
     elif status == "pass":
         message = render(rule.message_pass, facts)
     else:
         message = f"{rule.title}: not applicable."
-    citations = tuple(agreement.citation(k) for k in rule.agreement_clauses) + rule.regulation
-    return Finding(rule.id, rule.title, status, message, used, citations, rule.blocks, rule.against)
+    return Finding(rule.id, rule.title, status, message, used, rule_citations(rule, agreement),
+                   rule.blocks, rule.against)
 
 
 def compose(rulebook: Rulebook, statuses: dict[str, str], facts: dict[str, Any],
@@ -173,11 +197,7 @@ def compose(rulebook: Rulebook, statuses: dict[str, str], facts: dict[str, Any],
         delivery_date=facts.get("delivery_date"),
         delivery_late_business_days=facts.get("delivery_late_business_days"),
     )
-    if facts.get("route") not in agreement.delivery_routes:
-        decision.notes.append(
-            f"The agreement sets no Delivery Date for a sale by {facts.get('route')} "
-            f"({agreement.citation('delivery_date')} covers sales under the registration statement).")
-    elif not facts.get("delivery_date_known"):
-        decision.notes.append("No Delivery Date yet: it runs once the Company has received both the "
-                              "notice of sale and the original certificate.")
+    note = delivery_note(facts.get("route"), facts.get("delivery_date_known"), agreement)
+    if note:
+        decision.notes.append(note)
     return decision

@@ -7,12 +7,11 @@ use as the reference). Periods are never measured by counting months between two
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Union
 
 import numpy as np
 
-DAY = timedelta(days=1)
 ONE_DAY = np.timedelta64(1, "D")
 PERIOD_COUNTING = ("day_after", "anniversary")
 Days = Union[date, np.ndarray]

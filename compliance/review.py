@@ -23,7 +23,8 @@ import pandas as pd
 from . import vectorized as vz
 from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
-from .decision import OUTPUT_COLUMNS, display_column, render
+from .decision import (OUTPUT_COLUMNS, delivery_note, display_column, order_citations, render,
+                       rule_citations, undetermined_message)
 from .earliest import earliest_allowed_dates, never_cured
 from .facts import Facts, PriorSale, PriorSales, derive_facts
 from .model import REQUIRED, EventColumns, InputError, is_missing
@@ -54,10 +55,6 @@ def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
 
 def _sensitive(rulebook: Rulebook) -> np.ndarray:
     return np.array([bool(set(r.condition_facts) & set(AGGREGATES)) for r in rulebook.rules])
-
-
-def _stops(rulebook: Rulebook, what: str) -> np.ndarray:
-    return np.array([what in r.blocks for r in rulebook.rules])
 
 
 def _scan(events: EventColumns, facts: Facts, candidates: np.ndarray, order: np.ndarray,
@@ -158,23 +155,22 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
 
     facts, _ = derive_facts(events, agreement, params)
     first = vz.statuses(rulebook, facts, len(events))
-    failing = (first == vz.FAIL) | (first == vz.UNDETERMINED)
-    stopped_by_others = (failing & _stops(rulebook, "sale") & ~_sensitive(rulebook)).any(axis=1)
+    stopped_by_others = (vz.failing(first) & vz.blocks(rulebook, "sale") & ~_sensitive(rulebook)).any(axis=1)
     progress(f"scanning {int((~stopped_by_others).sum()):,} notices in sale_date order")
     allowed = _scan(events, facts, ~stopped_by_others, order, rulebook)
 
     prior = prior_sales(events, allowed, order)
     facts, next_change = derive_facts(events, agreement, params, prior)
     status = vz.statuses(rulebook, facts, len(events))
-    sale_stopped = (((status == vz.FAIL) | (status == vz.UNDETERMINED)) & _stops(rulebook, "sale")).any(axis=1)
+    sale_stopped = (vz.failing(status) & vz.blocks(rulebook, "sale")).any(axis=1)
     if (sale_stopped == allowed).any():
         raise AssertionError("the ordered scan and the final judgement disagree")
 
     settled_after = rulebook.settled_after
-    stops_sale = _stops(rulebook, "sale")
+    stops_sale = vz.blocks(rulebook, "sale")
 
     def stopping(codes: np.ndarray) -> np.ndarray:
-        return ((codes == vz.FAIL) | (codes == vz.UNDETERMINED)) & stops_sale
+        return vz.failing(codes) & stops_sale
 
     def judge(rows: np.ndarray, days: np.ndarray):
         later, later_change = derive_facts(events.take(rows).on(days), agreement, params, prior.take(rows))
@@ -195,8 +191,8 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
 def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, facts: Facts,
              status: np.ndarray, earliest: np.ndarray) -> pd.DataFrame:
     n = len(events)
-    failing = (status == vz.FAIL) | (status == vz.UNDETERMINED)
-    sale, legend, dwac = (_stops(rulebook, w) for w in ("sale", "legend_removal", "dwac"))
+    failing = vz.failing(status)
+    sale, legend, dwac = (vz.blocks(rulebook, w) for w in ("sale", "legend_removal", "dwac"))
     deny = (failing & sale).any(axis=1)
     failed_sale = failing & sale
     passing_sale = (status == vz.PASS) & sale
@@ -207,9 +203,7 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
     failed_text, citation_text = [], []
     for key in unique:
         rules = [r for j, r in enumerate(rulebook.rules) if key >> j & 1]
-        cites = [c for r in rules for c in [agreement.citation(k) for k in r.agreement_clauses] + list(r.regulation)]
-        agreement_cites = [c for c in cites if c.startswith("Section") or c.startswith("Schedule")]
-        citation_text.append(";".join(dict.fromkeys(agreement_cites + [c for c in cites if c not in agreement_cites])))
+        citation_text.append(";".join(order_citations(c for r in rules for c in rule_citations(r, agreement))))
         failed_text.append(";".join(r.id for r in rules))
     failed_rules = np.array(failed_text, dtype=object)[inverse]
     failed_rules = np.where(deny, failed_rules, "")
@@ -235,22 +229,18 @@ def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.
     """The same plain-English reasons as ``Decision.reasons``, message by message."""
     parts: list[list[str]] = [[] if deny[i] else [f"Allowed: all {passing[i]} applicable rules pass."]
                               for i in range(len(deny))]
-    failing = (status == vz.FAIL) | (status == vz.UNDETERMINED)
+    failing = vz.failing(status)
     for j, rule in enumerate(rulebook.rules):
         if "sale" in rule.blocks:
             _append_messages(parts, failing[:, j] & deny, status[:, j], rule, facts)
     for j, rule in enumerate(rulebook.rules):
         if rule.against == "company":
             _append_messages(parts, failing[:, j], status[:, j], rule, facts)
-    route = facts["route"]
-    covered = np.isin(route, list(agreement.delivery_routes))
-    section = agreement.citation("delivery_date")
-    for i in np.flatnonzero(~covered):
-        parts[i].append(f"The agreement sets no Delivery Date for a sale by {route[i]} "
-                        f"({section} covers sales under the registration statement).")
-    for i in np.flatnonzero(covered & ~facts["delivery_date_known"]):
-        parts[i].append("No Delivery Date yet: it runs once the Company has received both the "
-                        "notice of sale and the original certificate.")
+    notes = {(route, known): delivery_note(route, known, agreement)
+             for route in set(facts["route"]) for known in (False, True)}
+    for i, (route, known) in enumerate(zip(facts["route"].tolist(), facts["delivery_date_known"].tolist())):
+        if notes[route, known]:
+            parts[i].append(notes[route, known])
     return np.array([" ".join(p) for p in parts], dtype=object)
 
 
@@ -260,8 +250,7 @@ def _append_messages(parts: list[list[str]], selected: np.ndarray, codes: np.nda
     the undetermined message naming the absent facts."""
     for i in np.flatnonzero(selected & (codes == vz.UNDETERMINED)).tolist():
         missing = [n for n in rule.condition_facts if n not in facts or not np.all(vz.present(facts[n][i:i + 1]))]
-        parts[i].append(f"{rule.title}: cannot be decided, missing {', '.join(missing) or 'facts'}; "
-                        "treated as failing (fail closed).")
+        parts[i].append(undetermined_message(rule, missing))
     rows = np.flatnonzero(selected & (codes == vz.FAIL))
     if not len(rows):
         return

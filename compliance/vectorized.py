@@ -91,6 +91,16 @@ def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
     return np.where(known, np.where(holds, TRUE, FALSE), UNKNOWN).astype(np.uint8)
 
 
+def failing(codes: np.ndarray) -> np.ndarray:
+    """Where a status code fails or is undetermined (both stop what the rule blocks)."""
+    return (codes == FAIL) | (codes == UNDETERMINED)
+
+
+def blocks(rulebook: Rulebook, what: str) -> np.ndarray:
+    """Per rule, in rulebook order: whether its failure stops ``what`` (sale, legend_removal, dwac)."""
+    return np.array([what in r.blocks for r in rulebook.rules])
+
+
 def statuses(rulebook: Rulebook, facts: Facts, n: int) -> np.ndarray:
     """An (events x rules) matrix of status codes, rules in rulebook order."""
     out = np.empty((n, len(rulebook.rules)), np.uint8)
