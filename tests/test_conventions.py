@@ -10,33 +10,25 @@ REGISTERED = {"notice_id": "D", "investor": "Papell Holdings Limited", "security
               "quantity": 1000, "route": "registration_statement", "affiliate": False}
 
 
-@pytest.mark.parametrize("calendar, expected", [
+@pytest.mark.parametrize("received, calendar, expected", [
     # Both items Fri 2002-10-11; Mon 10-14 is Columbus Day (NYSE open, Federal Reserve closed).
     # settlement: Tue 10-15 (1), Wed 10-16 (2), Thu 10-17 (3)
-    ("settlement", "2002-10-17"),
+    ("2002-10-11", "settlement", "2002-10-17"),
     # exchange (NYSE days): Mon 10-14 (1), Tue 10-15 (2), Wed 10-16 (3)
-    ("exchange", "2002-10-16"),
+    ("2002-10-11", "exchange", "2002-10-16"),
     # banking (Fed days): as settlement here, Columbus Day closed -> Thu 10-17
-    ("banking", "2002-10-17"),
-])
-def test_columbus_day_under_each_business_day_convention(edited_agreement, calendar, expected):
-    agreement = edited_agreement("business_day: settlement", f"business_day: {calendar}")
-    d = compliance.check({**REGISTERED, "sale_date": "2002-10-11", "notice_received_at": "2002-10-11",
-                          "certificate_received_at": "2002-10-11"}, agreement)
-    assert d.delivery_date.isoformat() == expected
-
-
-@pytest.mark.parametrize("calendar, expected", [
+    ("2002-10-11", "banking", "2002-10-17"),
     # Both items Wed 2002-03-27; Fri 03-29 Good Friday: NYSE closed, Federal Reserve open.
     # settlement: Thu 03-28 (1), Mon 04-01 (2), Tue 04-02 (3)
-    ("settlement", "2002-04-02"),
+    ("2002-03-27", "settlement", "2002-04-02"),
     # banking: Thu 03-28 (1), Fri 03-29 (2), Mon 04-01 (3)
-    ("banking", "2002-04-01"),
-])
-def test_good_friday_under_each_business_day_convention(edited_agreement, calendar, expected):
+    ("2002-03-27", "banking", "2002-04-01"),
+], ids=["columbus-settlement", "columbus-exchange", "columbus-banking",
+        "good-friday-settlement", "good-friday-banking"])
+def test_delivery_date_under_each_business_day_convention(edited_agreement, received, calendar, expected):
     agreement = edited_agreement("business_day: settlement", f"business_day: {calendar}")
-    d = compliance.check({**REGISTERED, "sale_date": "2002-03-27", "notice_received_at": "2002-03-27",
-                          "certificate_received_at": "2002-03-27"}, agreement)
+    d = compliance.check({**REGISTERED, "sale_date": received, "notice_received_at": received,
+                          "certificate_received_at": received}, agreement)
     assert d.delivery_date.isoformat() == expected
 
 
