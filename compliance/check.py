@@ -10,10 +10,10 @@ import numpy as np
 
 from .agreement import Agreement, AgreementError, load_agreement
 from .decision import Decision, compose
-from .earliest import earliest_allowed_dates, never_cured
+from .earliest import earliest_allowed_dates
 from . import vectorized as vz
 from .engine import DurableRulesEngine
-from .facts import Facts, PriorSale, PriorSales, derive_facts, row
+from .facts import Facts, NextChanges, PriorSale, PriorSales, derive_facts, row
 from .model import EventColumns, InputError, SaleEvent, parse_event
 from .parameters import ParameterError
 from .rulebook import RULES_DIR, Rulebook, load_rulebook
@@ -41,13 +41,13 @@ def engine_for(rules_dir: Path | str = RULES_DIR) -> DurableRulesEngine:
 
 
 def _decide(columns: EventColumns, prior: PriorSales, agreement: Agreement,
-            engine: DurableRulesEngine, days: np.ndarray) -> tuple[Decision, Facts, np.ndarray]:
+            engine: DurableRulesEngine, days: np.ndarray) -> tuple[Decision, Facts, NextChanges]:
     """The durable_rules decision on the one event of ``columns`` moved to ``days`` (length 1),
-    with its facts and next change date."""
-    facts, next_change = derive_facts(columns.on(days), agreement, engine.rulebook.parameters, prior)
+    with its facts and their next changes."""
+    facts, changes = derive_facts(columns.on(days), agreement, engine.rulebook.parameters, prior)
     values = row(facts, 0)
     decision = compose(engine.rulebook, engine.evaluate(values), values, agreement, columns.notice_id[0])
-    return decision, facts, next_change
+    return decision, facts, changes
 
 
 def decision_on(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine, day: date) -> Decision:
@@ -65,22 +65,19 @@ def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesE
     prior = PriorSales.of(columns, prior_sales)
     start = columns.sale_date
     rulebook = engine.rulebook
-    decision, facts, next_change = _decide(columns, prior, agreement, engine, start)
+    decision, facts, changes = _decide(columns, prior, agreement, engine, start)
     stops_sale = vz.blocks(rulebook, "sale")
     scalar_statuses = scalar_rulebook(rulebook)
 
     def judge(rows: np.ndarray, days: np.ndarray):
-        later, later_change = derive_facts(columns.on(days), agreement, rulebook.parameters, prior)
+        later, later_changes = derive_facts(columns.on(days), agreement, rulebook.parameters, prior)
         values = row(later, 0)
         codes = np.array([[status(values) for status in scalar_statuses]])
-        stopping = vz.failing(codes) & stops_sale
-        return ~stopping.any(axis=1), later, later_change, never_cured(rulebook.settled_after, stopping, later)
+        return vz.failing(codes) & stops_sale, later, later_changes
 
     stopping = np.array([[rule_id in decision.failed_rules for rule_id in (r.id for r in rulebook.rules)]])
-    first = (np.array([decision.outcome == "allow"]), facts, next_change,
-             never_cured(rulebook.settled_after, stopping, facts))
-    earliest = earliest_allowed_dates(start, first, judge, agreement.trading_calendar.roll_forward_array,
-                                      rulebook.sale_date_boundaries)[0]
+    earliest = earliest_allowed_dates(start, (stopping, facts, changes), judge,
+                                      agreement.trading_calendar.roll_forward_array, rulebook.date_search)[0]
     decision.earliest_allowed_date = None if np.isnat(earliest) else earliest.astype(date)
     return decision
 

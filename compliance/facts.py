@@ -5,11 +5,12 @@ Python computes dates, calendar answers and aggregates here; it judges nothing (
 Column types: dates ``datetime64[D]`` (NaT = absent), counts and amounts ``float64`` where they
 can be absent (NaN) else ``int64``, flags ``bool``, text ``object`` (None = absent).
 
-``derive_facts`` also returns each event's *next change*: the first day after its sale date on
-which a fact could take another value without the event changing (a report filed, a suspension
-ending, a sale leaving the three-month window, a new version of Rule 144), NaT if none. Between
-changes every fact is constant except the date itself, which makes the earliest-allowed-date
-search exact (``earliest.py``).
+``derive_facts`` also returns, per fact, each event's *next change* (``NextChanges``): the first
+day after its sale date on which that fact could take another value without the event changing (a
+report filed, a suspension ending, a sale leaving the three-month window, a new version of Rule
+144), NaT if none. Between its changes a fact keeps its value, or (for the few facts that follow
+the sale date itself) the conditions that read it keep their truth; that is what makes the
+earliest-allowed-date search exact (``earliest.py``).
 """
 from __future__ import annotations
 
@@ -31,6 +32,13 @@ PROSPECTUS_FRESHNESS_TRIGGER_MONTHS = 9
 PROSPECTUS_INFORMATION_MAX_AGE_MONTHS = 16
 
 Facts = dict[str, np.ndarray]
+LATE_REPORTS = ("late_periodic_reports", "late_periodic_report_list")
+AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
+# Facts computed from a Rule 144 parameter: they may change when a new version comes into force.
+PARAMETER_DEPENDENT = ("issuer_reporting_qualifies_on", "holding_period_months", "holding_period_satisfied_on",
+                       "nonaffiliate_free_resale_on", *LATE_REPORTS, "one_percent_of_outstanding",
+                       *AVERAGE_VOLUME, "volume_window_starts_after", "volume_aggregate_3m",
+                       "amount_aggregate_3m_dollars")
 
 
 @dataclass(frozen=True)
@@ -77,32 +85,56 @@ class PriorSales:
         return PriorSales(self.sold[rows], self.rule_144, self.before[rows])
 
 
-class _NextChange:
-    """The earliest change date after each event's sale date, accumulated source by source."""
+class NextChanges:
+    """For each event, per fact, the first day after its sale date on which that fact could take
+    another value with the event unchanged (NaT: never). Recorded by source, each source naming
+    the facts it moves; a fact no source names keeps its value whatever the sale date."""
 
     def __init__(self, sale_date: np.ndarray):
         self.t = sale_date
-        self.value = np.full(sale_date.shape, NAT)
+        self.sources: dict[tuple[str, ...], np.ndarray] = {}
 
-    def add(self, days) -> None:
+    def add(self, days, *facts: str) -> None:
+        """A change of ``facts`` on ``days`` (one per event, or one for all; NaT: none)."""
         days = np.broadcast_to(np.asarray(days, dtype="M8[D]"), self.t.shape)
-        later = (days > self.t) & ((days < self.value) | np.isnat(self.value))
-        self.value = np.where(later, days, self.value)
+        self._merge(facts, np.where(days > self.t, days, NAT))
 
-    def add_each(self, days: Iterable) -> None:
-        for day in days:
-            self.add(day)
+    def add_dates(self, days, *facts: str) -> None:
+        """A change of ``facts`` on each of ``days`` (the same dates for every event)."""
+        days = np.unique(np.asarray(days, dtype="M8[D]"))
+        if not len(days):
+            return
+        i = np.searchsorted(days, self.t, side="right")
+        self._merge(facts, np.where(i < len(days), days[np.minimum(i, len(days) - 1)], NAT))
+
+    def _merge(self, facts: tuple[str, ...], later: np.ndarray) -> None:
+        known = self.sources.get(facts)
+        self.sources[facts] = later if known is None else np.fmin(known, later)
+
+    def of(self, names) -> np.ndarray:
+        """The first change of any of ``names``."""
+        names = set(names)
+        out = np.full(self.t.shape, NAT)
+        for facts, days in self.sources.items():
+            if names.intersection(facts):
+                out = np.fmin(out, days)
+        return out
+
+    def take(self, rows) -> "NextChanges":
+        taken = NextChanges(self.t[rows])
+        taken.sources = {facts: days[rows] for facts, days in self.sources.items()}
+        return taken
 
 
 def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Parameters,
-                 prior: PriorSales | None = None) -> tuple[Facts, np.ndarray]:
-    """The facts of ``events`` on their sale dates, and each one's next change date."""
+                 prior: PriorSales | None = None) -> tuple[Facts, NextChanges]:
+    """The facts of ``events`` on their sale dates, and when each fact next changes."""
     prior = prior or PriorSales.none(len(events))
     t = events.sale_date
-    changes = _NextChange(t)
+    changes = NextChanges(t)
     versions = np.array(params.versions, dtype="M8[D]")
     version = np.searchsorted(versions, t, side="right") - 1
-    changes.add_each(versions)
+    changes.add_dates(versions, "regime", *PARAMETER_DEPENDENT)
     facts: Facts = {
         "sale_date": t,
         "route": events.route,
@@ -125,19 +157,19 @@ def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Para
     facts.update(_volume(events, agreement, param, prior, changes))
     facts.update(_registration(events, agreement, changes))
     facts.update(_delivery(events, agreement))
-    facts["transfer_agent_in_fast"] = _in_windows(agreement.fast_participation, t, changes)
-    return facts, changes.value
+    facts["transfer_agent_in_fast"] = _in_windows(agreement.fast_participation, t, changes, "transfer_agent_in_fast")
+    return facts, changes
 
 
-def _in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: _NextChange) -> np.ndarray:
+def _in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges, fact: str) -> np.ndarray:
     inside = np.zeros(t.shape, dtype=bool)
     for w in windows:
         start = np.datetime64(w.start, "D")
-        changes.add(start)
+        changes.add(start, fact)
         end_ok = True
         if w.end is not None:
             end = np.datetime64(w.end, "D")
-            changes.add(end + ONE_DAY)
+            changes.add(end + ONE_DAY, fact)
             end_ok = t <= end
         inside |= (t >= start) & end_ok
     return inside
@@ -173,12 +205,13 @@ def acquisition_date(events: EventColumns, agreement: Agreement) -> np.ndarray:
                              np.where(events.warrant_exercise == "cash", events.warrant_exercised_on, NAT)))
 
 
-def _rule_144(events: EventColumns, agreement: Agreement, param, changes: _NextChange) -> Facts:
+def _rule_144(events: EventColumns, agreement: Agreement, param, changes: NextChanges) -> Facts:
     t = events.sale_date
     min_days = param("current_information_min_reporting_days").astype(np.int64)
     qualifies_on = np.datetime64(agreement.reporting_since, "D") + min_days.astype("m8[D]")
     months = np.where(t >= qualifies_on, param("holding_period_months_reporting_issuer"),
                       param("holding_period_months_non_reporting_issuer")).astype(np.int64)
+    changes.add(qualifies_on, "holding_period_months", "holding_period_satisfied_on")
     acquired = acquisition_date(events, agreement)
     counting = agreement.period_counting
     return {
@@ -194,7 +227,7 @@ def _rule_144(events: EventColumns, agreement: Agreement, param, changes: _NextC
 
 
 def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarray,
-                         changes: _NextChange) -> Facts:
+                         changes: NextChanges) -> Facts:
     """Periodic reports due in the look-back window (on or after the later of t less the
     look-back and the start of reporting, and before t) and not filed by t."""
     lookback = lookback.astype(np.int64)
@@ -204,9 +237,10 @@ def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarr
     for report in agreement.late_reports:
         due = np.datetime64(report.due_on, "D")
         filed = np.datetime64(report.filed_on, "D") if report.filed_on else NAT
-        changes.add(due + ONE_DAY)
-        changes.add(first_day_window_start_reaches(np.full(t.shape, due), lookback, strictly_after=True))
-        changes.add(filed)
+        changes.add(due + ONE_DAY, *LATE_REPORTS)
+        changes.add(first_day_window_start_reaches(np.full(t.shape, due), lookback, strictly_after=True),
+                    *LATE_REPORTS)
+        changes.add(filed, *LATE_REPORTS)
         late = (window_from <= due) & (due < t) & (np.isnat(filed) | (filed > t))
         count += late
         text = (f"{report.form} for the period ended {report.period_end}, due {report.due_on}, "
@@ -217,11 +251,11 @@ def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarr
 
 
 def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales,
-            changes: _NextChange) -> Facts:
+            changes: NextChanges) -> Facts:
     t = events.sale_date
     reported = np.array([d for d, _ in agreement.shares_outstanding], dtype="M8[D]")
     shares = np.array([s for _, s in agreement.shares_outstanding], dtype=np.float64)
-    changes.add_each(reported)
+    changes.add_dates(reported, "shares_outstanding", "one_percent_of_outstanding", "volume_limit")
     i = np.searchsorted(reported, t, side="right") - 1
     outstanding = np.where(i >= 0, shares[np.maximum(i, 0)], np.nan)
     one_percent = np.floor(outstanding * param("volume_percent_of_outstanding") / 100)
@@ -237,8 +271,11 @@ def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales
         j = np.searchsorted(week_starts, monday - 7 * k * ONE_DAY, side="right") - 1
         volume = np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
         total += np.where(k <= weeks, volume, 0)
-    for start in week_starts:
-        changes.add_each(start + 7 * k * ONE_DAY for k in range(int(weeks.max()) + 2))
+    # The average moves with the reference date's week, and on the filing day the reference
+    # date stops following the sale date.
+    changes.add_dates([start + 7 * k * ONE_DAY for start in week_starts for k in range(int(weeks.max()) + 2)],
+                      *AVERAGE_VOLUME)
+    changes.add(filed, *AVERAGE_VOLUME)
     average = np.floor(total / weeks)
 
     months = param("aggregation_months").astype(np.int64)
@@ -255,7 +292,7 @@ def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales
         leaves = first_day_window_start_reaches(oldest, months[rows], strictly_after=False)
         sub = np.full(t.shape, NAT)
         sub[rows] = leaves
-        changes.add(sub)
+        changes.add(sub, "volume_aggregate_3m", "amount_aggregate_3m_dollars")
     aggregate = events.quantity + events.prior_144_sales_3m + in_window
     return {
         "shares_outstanding": outstanding,
@@ -269,14 +306,14 @@ def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales
     }
 
 
-def _registration(events: EventColumns, agreement: Agreement, changes: _NextChange) -> Facts:
+def _registration(events: EventColumns, agreement: Agreement, changes: NextChanges) -> Facts:
     rs = agreement.registration_statement
     if rs is None:
         return {}
     t = events.sale_date
     amended = np.array([e for e, _ in rs.post_effective_amendments], dtype="M8[D]")
     amended_info = np.array([i for _, i in rs.post_effective_amendments], dtype="M8[D]")
-    changes.add_each(amended)
+    changes.add_dates(amended, "prospectus_information_as_of")
     j = np.searchsorted(amended, t, side="right") - 1
     info = np.where(j >= 0, amended_info[np.maximum(j, 0)] if len(amended) else NAT,
                     np.datetime64(rs.information_as_of, "D"))
@@ -285,13 +322,14 @@ def _registration(events: EventColumns, agreement: Agreement, changes: _NextChan
         # date by each report filed: its information is as of the time of use.
         info = t
     else:
-        changes.add(first_day_window_start_reaches(info, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS, strictly_after=True))
+        changes.add(first_day_window_start_reaches(info, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS, strictly_after=True),
+                    "prospectus_information_as_of", "prospectus_oldest_permitted_information")
     effective = np.datetime64(rs.effective_on, "D")
     return {
         "registration_covers_security": np.isin(events.security, list(rs.covers)),
         "registration_effective_on": np.full(t.shape, effective),
-        "registration_suspended": _in_windows(rs.suspensions, t, changes),
-        "registration_stop_order": _in_windows(rs.stop_orders, t, changes),
+        "registration_suspended": _in_windows(rs.suspensions, t, changes, "registration_suspended"),
+        "registration_stop_order": _in_windows(rs.stop_orders, t, changes, "registration_stop_order"),
         "registration_period_ends_on": np.full(t.shape, np.datetime64(rs.registration_period_ends_on, "D")),
         "prospectus_update_required_after": np.full(t.shape, add_months(np.array([effective]), PROSPECTUS_FRESHNESS_TRIGGER_MONTHS)[0]),
         "prospectus_information_as_of": info,

@@ -25,7 +25,7 @@ from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
 from .decision import (OUTPUT_COLUMNS, delivery_note, display_column, order_citations, render,
                        rule_citations, undetermined_message)
-from .earliest import earliest_allowed_dates, never_cured
+from .earliest import earliest_allowed_dates
 from .facts import Facts, PriorSale, PriorSales, derive_facts
 from .model import REQUIRED, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
@@ -160,28 +160,20 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     allowed = _scan(events, facts, ~stopped_by_others, order, rulebook)
 
     prior = prior_sales(events, allowed, order)
-    facts, next_change = derive_facts(events, agreement, params, prior)
+    facts, changes = derive_facts(events, agreement, params, prior)
     status = vz.statuses(rulebook, facts, len(events))
-    sale_stopped = (vz.failing(status) & vz.blocks(rulebook, "sale")).any(axis=1)
-    if (sale_stopped == allowed).any():
+    stops_sale = vz.blocks(rulebook, "sale")
+    stopping = vz.failing(status) & stops_sale
+    if (stopping.any(axis=1) == allowed).any():
         raise AssertionError("the ordered scan and the final judgement disagree")
 
-    settled_after = rulebook.settled_after
-    stops_sale = vz.blocks(rulebook, "sale")
-
-    def stopping(codes: np.ndarray) -> np.ndarray:
-        return vz.failing(codes) & stops_sale
-
     def judge(rows: np.ndarray, days: np.ndarray):
-        later, later_change = derive_facts(events.take(rows).on(days), agreement, params, prior.take(rows))
-        stops = stopping(vz.statuses(rulebook, later, len(rows)))
-        return ~stops.any(axis=1), later, later_change, never_cured(settled_after, stops, later)
+        later, later_changes = derive_facts(events.take(rows).on(days), agreement, params, prior.take(rows))
+        return vz.failing(vz.statuses(rulebook, later, len(rows))) & stops_sale, later, later_changes
 
-    never = never_cured(settled_after, stopping(status), facts)
-    progress(f"searching earliest allowed dates for {int((~allowed & ~never).sum()):,} denied notices")
-    earliest = earliest_allowed_dates(events.sale_date, (allowed, facts, next_change, never), judge,
-                                      agreement.trading_calendar.roll_forward_array,
-                                      rulebook.sale_date_boundaries)
+    progress(f"searching earliest allowed dates for {int((~allowed).sum()):,} denied notices")
+    earliest = earliest_allowed_dates(events.sale_date, (stopping, facts, changes), judge,
+                                      agreement.trading_calendar.roll_forward_array, rulebook.date_search)
     progress("writing reasons")
     out = _outputs(rulebook, agreement, events, facts, status, earliest)
     frame.iloc[positions] = out[list(OUTPUT_COLUMNS)].to_numpy()

@@ -156,24 +156,12 @@ class Rulebook:
         raise KeyError(rule_id)
 
     @property
-    def settled_after(self) -> tuple[tuple[str, ...] | None, ...]:
-        """Per rule: if every fact it reads is ``constant`` (facts.yaml) or the sale date itself,
-        the date facts it compares with the sale date (its outcome cannot change once the sale
-        date is past all of them); else None."""
-        out = []
-        for rule in self.rules:
-            if all(n == "sale_date" or self.facts[n].get("constant", False) for n in rule.condition_facts):
-                out.append(tuple(b for b in _compared_with_sale_date((rule.applies_when, rule.fails_if))))
-            else:
-                out.append(None)
-        return tuple(out)
-
-    @property
-    def sale_date_boundaries(self) -> tuple[str, ...]:
-        """Date facts that some condition compares with ``sale_date``: the only dates at which a
-        rule's outcome can flip while every fact keeps its value."""
-        conditions = [c for r in self.rules for c in (r.applies_when, r.fails_if)]
-        return tuple(_compared_with_sale_date(conditions))
+    def date_search(self) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+        """Per rule, in order: the facts its conditions read, and the date facts they compare with
+        ``sale_date`` (the only days on which its outcome can flip while those facts keep their
+        values). What the earliest-date search needs to know of each rule."""
+        return tuple((rule.condition_facts, tuple(_compared_with_sale_date((rule.applies_when, rule.fails_if))))
+                     for rule in self.rules)
 
     @property
     def clause_keys(self) -> set[str]:
