@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from string import Formatter
 from typing import Any
 
 from .agreement import Agreement
@@ -118,17 +119,31 @@ def _display(value: Any) -> Any:
 
 def display_column(column, missing: str):
     """A fact column as display strings, as ``render`` shows single values (dates ISO, whole
-    numbers without a decimal point), ``missing`` where absent."""
+    numbers without a decimal point), ``missing`` where absent. Each distinct value is formatted
+    once."""
     import numpy as np
+    import pandas as pd
     kind = column.dtype.kind
+    codes, uniques = pd.factorize(column.view(np.int64) if kind == "M" else column)
     if kind == "M":
-        text = np.datetime_as_string(column, unit="D").astype(object)
-        return np.where(np.isnat(column), missing, text)
-    values = column.tolist()
-    if kind == "f":
-        return np.array([missing if v != v else str(int(v) if float(v).is_integer() else v) for v in values],
-                        dtype=object)
-    return np.array([missing if v is None else str(v) for v in values], dtype=object)
+        shown = [missing if v == np.iinfo(np.int64).min else str(np.datetime64(int(v), "D")) for v in uniques]
+    elif kind == "f":
+        shown = [str(int(v)) if float(v).is_integer() else str(v) for v in uniques.tolist()]
+    else:
+        shown = [str(v) for v in (uniques.tolist() if hasattr(uniques, "tolist") else uniques)]
+    return np.array(shown + [missing], dtype=object)[codes]
+
+
+def render_column(template: str, shown: dict[str, Any], n: int):
+    """``template`` rendered for ``n`` rows at once; ``shown`` maps each placeholder to a column
+    of display strings (``display_column``). The same text as ``render`` gives row by row."""
+    import numpy as np
+    out = np.full(n, "", dtype=object)
+    for literal, name, _, _ in Formatter().parse(template):
+        out = out + literal if literal else out
+        if name is not None:
+            out = out + shown.get(name, "unknown")
+    return out
 
 
 def render(template: str, facts: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ import pandas as pd
 from . import vectorized as vz
 from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
-from .decision import (OUTPUT_COLUMNS, delivery_note, display_column, order_citations, render,
+from .decision import (OUTPUT_COLUMNS, delivery_note, display_column, order_citations, render_column,
                        rule_citations, undetermined_message)
 from .earliest import earliest_allowed_dates
 from .facts import Facts, PriorSale, PriorSales, derive_facts
@@ -218,38 +218,48 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
 
 def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.ndarray,
              deny: np.ndarray, passing: np.ndarray) -> np.ndarray:
-    """The same plain-English reasons as ``Decision.reasons``, message by message."""
-    parts: list[list[str]] = [[] if deny[i] else [f"Allowed: all {passing[i]} applicable rules pass."]
-                              for i in range(len(deny))]
+    """The same plain-English reasons as ``Decision.reasons``, message by message, each message
+    rendered for all the rows that carry it at once."""
+    reasons = np.full(len(deny), "", dtype=object)
+
+    def append(rows: np.ndarray, messages) -> None:
+        if len(rows):
+            before = reasons[rows]
+            reasons[rows] = np.where(before == "", messages, before + " " + messages)
+
+    allowed = np.flatnonzero(~deny)
+    append(allowed, "Allowed: all " + display_column(passing[allowed], missing="") + " applicable rules pass.")
     failing = vz.failing(status)
     for j, rule in enumerate(rulebook.rules):
         if "sale" in rule.blocks:
-            _append_messages(parts, failing[:, j] & deny, status[:, j], rule, facts)
+            _append_messages(append, failing[:, j] & deny, status[:, j], rule, facts)
     for j, rule in enumerate(rulebook.rules):
         if rule.against == "company":
-            _append_messages(parts, failing[:, j], status[:, j], rule, facts)
-    notes = {(route, known): delivery_note(route, known, agreement)
-             for route in set(facts["route"]) for known in (False, True)}
-    for i, (route, known) in enumerate(zip(facts["route"].tolist(), facts["delivery_date_known"].tolist())):
-        if notes[route, known]:
-            parts[i].append(notes[route, known])
-    return np.array([" ".join(p) for p in parts], dtype=object)
+            _append_messages(append, failing[:, j], status[:, j], rule, facts)
+    for route in np.unique(facts["route"]).tolist():
+        for known in (False, True):
+            note = delivery_note(route, known, agreement)
+            if note:
+                append(np.flatnonzero((facts["route"] == route) & (facts["delivery_date_known"] == known)), note)
+    return reasons
 
 
-def _append_messages(parts: list[list[str]], selected: np.ndarray, codes: np.ndarray, rule,
-                     facts: Facts) -> None:
+def _append_messages(append, selected: np.ndarray, codes: np.ndarray, rule, facts: Facts) -> None:
     """Append ``rule``'s message to each selected row: its fail message with the row's facts, or
     the undetermined message naming the absent facts."""
-    for i in np.flatnonzero(selected & (codes == vz.UNDETERMINED)).tolist():
-        missing = [n for n in rule.condition_facts if n not in facts or not np.all(vz.present(facts[n][i:i + 1]))]
-        parts[i].append(undetermined_message(rule, missing))
+    rows = np.flatnonzero(selected & (codes == vz.UNDETERMINED))
+    if len(rows):
+        names = list(rule.condition_facts)
+        absent = np.array([~np.broadcast_to(vz.present(facts[n][rows]), len(rows)) if n in facts
+                           else np.ones(len(rows), bool) for n in names]).T
+        patterns, which = np.unique(absent, axis=0, return_inverse=True)
+        texts = np.array([undetermined_message(rule, [n for n, a in zip(names, p) if a]) for p in patterns],
+                         dtype=object)
+        append(rows, texts[which.ravel()])
     rows = np.flatnonzero(selected & (codes == vz.FAIL))
-    if not len(rows):
-        return
-    names = [n for n in rule.facts_used if n in facts]
-    shown = {n: display_column(facts[n][rows], missing="unknown") for n in names}
-    for k, i in enumerate(rows.tolist()):
-        parts[i].append(render(rule.message_fail, {n: shown[n][k] for n in names}))
+    if len(rows):
+        shown = {n: display_column(facts[n][rows], missing="unknown") for n in rule.facts_used if n in facts}
+        append(rows, render_column(rule.message_fail, shown, len(rows)))
 
 
 def reference_review(notices: pd.DataFrame, agreement: Agreement,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 import yaml
@@ -358,7 +359,15 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
             or not all(isinstance(t, str) for t in message.values()):
         raise ctx.error("'message' needs 'fail' and 'pass' templates (text)")
     for template in message.values():
-        for name in re.findall(r"{(\w+)}", template):
+        try:
+            fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(template)
+                      if name is not None]
+        except ValueError as exc:
+            raise ctx.error(f"message template {template!r}: {exc}") from None
+        for name, spec, conversion in fields:
+            if not re.fullmatch(r"\w+", name) or spec or conversion:
+                raise ctx.error(f"message placeholders are {{fact}} only, got {{{name}{'!' + conversion if conversion else ''}"
+                                f"{':' + spec if spec else ''}}} in {template!r}")
             ctx.fact_type(name)
     applies = TRUE if raw.get("applies_when", "always") == "always" else ctx.condition(raw["applies_when"])
     fails = ctx.condition(raw["fails_if"])
