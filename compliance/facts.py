@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, Iterable
 
 import numpy as np
+import pandas as pd
 
 from .agreement import Agreement, Window
 from .model import EventColumns
@@ -34,6 +35,11 @@ PROSPECTUS_INFORMATION_MAX_AGE_MONTHS = 16
 Facts = dict[str, np.ndarray]
 LATE_REPORTS = ("late_periodic_reports", "late_periodic_report_list")
 AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
+# The Rule 144 parameters the facts are computed from (the rules read others through ``regime``).
+IN_FORCE = ("current_information_min_reporting_days", "holding_period_months_reporting_issuer",
+            "holding_period_months_non_reporting_issuer", "nonaffiliate_free_resale_months",
+            "current_information_lookback_months", "volume_percent_of_outstanding", "volume_average_weeks",
+            "aggregation_months")
 # Facts computed from a Rule 144 parameter: they may change when a new version comes into force.
 PARAMETER_DEPENDENT = ("issuer_reporting_qualifies_on", "holding_period_months", "holding_period_satisfied_on",
                        "nonaffiliate_free_resale_on", *LATE_REPORTS, "one_percent_of_outstanding",
@@ -128,13 +134,14 @@ class NextChanges:
 
 def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Parameters,
                  prior: PriorSales | None = None) -> tuple[Facts, NextChanges]:
-    """The facts of ``events`` on their sale dates, and when each fact next changes."""
+    """The facts of ``events`` on their sale dates, and when each fact next changes.
+
+    Facts that depend on the sale date alone are derived once per calendar day of the events'
+    span and looked up; the others per event (date arithmetic once per distinct value)."""
     prior = prior or PriorSales.none(len(events))
     t = events.sale_date
-    changes = NextChanges(t)
-    versions = np.array(params.versions, dtype="M8[D]")
-    version = np.searchsorted(versions, t, side="right") - 1
-    changes.add_dates(versions, "regime", *PARAMETER_DEPENDENT)
+    days, at = _span(t)
+    daily, in_force, daily_changes = _on_each_day(days, agreement, params)
     facts: Facts = {
         "sale_date": t,
         "route": events.route,
@@ -145,20 +152,64 @@ def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Para
         "opinion_of_counsel": events.opinion_of_counsel,
         "company_advised": events.company_advised,
         "manner_of_sale": np.where(events.manner_of_sale == None, "none", events.manner_of_sale).astype(object),  # noqa: E711
-        "regime": np.array([v.isoformat() for v in params.versions], dtype=object)[version],
-        "sale_date_is_trading_day": agreement.trading_calendar.is_open_array(t),
-        "closing_date": np.full(t.shape, np.datetime64(agreement.closing_date, "D")),
+        **{name: column[at] for name, column in daily.items()},
     }
-    param = lambda name: np.array([params.value(name, v) for v in params.versions])[version]  # noqa: E731
+    changes = daily_changes.take(at)
+    param = lambda name: in_force[name][at]  # noqa: E731
     facts.update(_position(events, agreement, prior))
     facts.update(_warrant(events, agreement))
-    facts.update(_rule_144(events, agreement, param, changes))
-    facts.update(_current_information(agreement, t, param("current_information_lookback_months"), changes))
-    facts.update(_volume(events, agreement, param, prior, changes))
-    facts.update(_registration(events, agreement, changes))
+    facts.update(_rule_144(events, agreement, param, facts["holding_period_months"]))
+    facts.update(_volume(events, agreement, param, prior, changes, facts["one_percent_of_outstanding"],
+                         facts["volume_window_starts_after"]))
+    if agreement.registration_statement is not None:
+        facts["registration_covers_security"] = np.isin(events.security, list(agreement.registration_statement.covers))
     facts.update(_delivery(events, agreement))
-    facts["transfer_agent_in_fast"] = _in_windows(agreement.fast_participation, t, changes, "transfer_agent_in_fast")
     return facts, changes
+
+
+def _span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every calendar day from the earliest to the latest of ``t``, and the index of each of ``t``
+    in it."""
+    if not len(t):
+        return t, np.zeros(0, np.int64)
+    first = t.min()
+    return np.arange(first, t.max() + ONE_DAY), (t - first).astype(np.int64)
+
+
+def _per_distinct(compute, days: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """``compute(days, months)`` (date arithmetic: a date column and a whole number of months)
+    evaluated once per distinct (day, months) pair and spread back."""
+    out = np.full(days.shape, NAT)
+    for m in np.unique(months).tolist():
+        rows = months == m
+        codes, distinct = pd.factorize(days[rows].view(np.int64))
+        out[rows] = compute(distinct.view("M8[D]"), m)[codes]
+    return out
+
+
+def _on_each_day(days: np.ndarray, agreement: Agreement, params: Rule144Parameters):
+    """For each of ``days`` taken as the sale date: the facts that depend on it alone, the Rule
+    144 parameters in force (by name), and the next changes of those facts."""
+    changes = NextChanges(days)
+    versions = np.array(params.versions, dtype="M8[D]")
+    version = np.searchsorted(versions, days, side="right") - 1
+    changes.add_dates(versions, "regime", *PARAMETER_DEPENDENT)
+    in_force = {name: np.array([params.value(name, v) for v in params.versions])[version] for name in IN_FORCE}
+    weeks = max(int(params.value("volume_average_weeks", v)) for v in params.versions)
+    # The average weekly volume moves with the week of its reference date.
+    changes.add_dates([start + 7 * k * ONE_DAY for start, _ in agreement.weekly_volume for k in range(weeks + 2)],
+                      *AVERAGE_VOLUME)
+    facts: Facts = {
+        "regime": np.array([v.isoformat() for v in params.versions], dtype=object)[version],
+        "sale_date_is_trading_day": agreement.trading_calendar.is_open_array(days),
+        "closing_date": np.full(days.shape, np.datetime64(agreement.closing_date, "D")),
+        "transfer_agent_in_fast": _in_windows(agreement.fast_participation, days, changes, "transfer_agent_in_fast"),
+    }
+    facts.update(_reporting(days, agreement, in_force, changes))
+    facts.update(_current_information(agreement, days, in_force["current_information_lookback_months"], changes))
+    facts.update(_outstanding(days, agreement, in_force, changes))
+    facts.update(_registration(days, agreement, changes))
+    return facts, in_force, changes
 
 
 def _in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges, fact: str) -> np.ndarray:
@@ -176,8 +227,11 @@ def _in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges
 
 
 def _position(events: EventColumns, agreement: Agreement, prior: PriorSales) -> Facts:
-    held = np.array([getattr(agreement.investors[i], s) for i, s in zip(events.investor, events.security)],
-                    dtype=np.int64)
+    held = np.zeros(len(events), np.int64)
+    for name, investor in agreement.investors.items():
+        mine = events.investor == name
+        for security in ("shares", "warrant_shares"):
+            held[mine & (events.security == security)] = getattr(investor, security)
     return {"position_held": held, "position_available": held - prior.sold}
 
 
@@ -205,22 +259,25 @@ def acquisition_date(events: EventColumns, agreement: Agreement) -> np.ndarray:
                              np.where(events.warrant_exercise == "cash", events.warrant_exercised_on, NAT)))
 
 
-def _rule_144(events: EventColumns, agreement: Agreement, param, changes: NextChanges) -> Facts:
-    t = events.sale_date
-    min_days = param("current_information_min_reporting_days").astype(np.int64)
+def _reporting(t: np.ndarray, agreement: Agreement, in_force: dict, changes: NextChanges) -> Facts:
+    """When the issuer's reporting history qualifies (144(c)(1)), and the holding period that
+    applies on each day (144(d)(1): shorter for an issuer reporting that long, from 2008)."""
+    min_days = in_force["current_information_min_reporting_days"].astype(np.int64)
     qualifies_on = np.datetime64(agreement.reporting_since, "D") + min_days.astype("m8[D]")
-    months = np.where(t >= qualifies_on, param("holding_period_months_reporting_issuer"),
-                      param("holding_period_months_non_reporting_issuer")).astype(np.int64)
     changes.add(qualifies_on, "holding_period_months", "holding_period_satisfied_on")
+    months = np.where(t >= qualifies_on, in_force["holding_period_months_reporting_issuer"],
+                      in_force["holding_period_months_non_reporting_issuer"]).astype(np.int64)
+    return {"issuer_reporting_qualifies_on": qualifies_on, "holding_period_months": months}
+
+
+def _rule_144(events: EventColumns, agreement: Agreement, param, months: np.ndarray) -> Facts:
     acquired = acquisition_date(events, agreement)
-    counting = agreement.period_counting
+    satisfied = lambda start, m: period_satisfied_on(start, m, agreement.period_counting)  # noqa: E731
     return {
-        "issuer_reporting_qualifies_on": qualifies_on,
-        "holding_period_months": months,
         "acquisition_date": acquired,
-        "holding_period_satisfied_on": period_satisfied_on(acquired, months, counting),
-        "nonaffiliate_free_resale_on": period_satisfied_on(
-            acquired, param("nonaffiliate_free_resale_months").astype(np.int64), counting),
+        "holding_period_satisfied_on": _per_distinct(satisfied, acquired, months),
+        "nonaffiliate_free_resale_on": _per_distinct(
+            satisfied, acquired, param("nonaffiliate_free_resale_months").astype(np.int64)),
         "form_144_filed": ~np.isnat(events.form_144_filed_on),
         "form_144_filed_on": events.form_144_filed_on,
     }
@@ -250,37 +307,50 @@ def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarr
             "late_periodic_report_list": np.where(listing == "", "none", listing).astype(object)}
 
 
-def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales,
-            changes: NextChanges) -> Facts:
-    t = events.sale_date
+def _outstanding(t: np.ndarray, agreement: Agreement, in_force: dict, changes: NextChanges) -> Facts:
+    """Shares outstanding by the latest report on or before each day, 1% of them (144(e)(1)(i)),
+    and the start of the three-month aggregation window."""
     reported = np.array([d for d, _ in agreement.shares_outstanding], dtype="M8[D]")
     shares = np.array([s for _, s in agreement.shares_outstanding], dtype=np.float64)
     changes.add_dates(reported, "shares_outstanding", "one_percent_of_outstanding", "volume_limit")
     i = np.searchsorted(reported, t, side="right") - 1
     outstanding = np.where(i >= 0, shares[np.maximum(i, 0)], np.nan)
-    one_percent = np.floor(outstanding * param("volume_percent_of_outstanding") / 100)
+    return {
+        "shares_outstanding": outstanding,
+        "one_percent_of_outstanding": np.floor(outstanding * in_force["volume_percent_of_outstanding"] / 100),
+        "volume_window_starts_after": window_start(t, in_force["aggregation_months"].astype(np.int64)),
+    }
 
-    filed = events.form_144_filed_on
-    reference = np.where(~np.isnat(filed) & (filed <= t), filed, t)
+
+def _average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreement) -> np.ndarray:
+    """The average weekly volume over the ``weeks`` whole Monday-Sunday weeks before the week of
+    each reference day (144(e)(1)(ii)); NaN where a week has no data."""
     monday = reference - ((reference.astype(np.int64) + 3) % 7).astype("m8[D]")  # 1970-01-01 was a Thursday
-    weeks = param("volume_average_weeks").astype(np.int64)
     week_starts = np.array([d for d, _ in agreement.weekly_volume], dtype="M8[D]")
     week_volumes = np.array([v for _, v in agreement.weekly_volume], dtype=np.float64)
-    total = np.zeros(t.shape)
-    for k in range(1, int(weeks.max()) + 1):
+    total = np.zeros(reference.shape)
+    for k in range(1, weeks + 1):
         j = np.searchsorted(week_starts, monday - 7 * k * ONE_DAY, side="right") - 1
-        volume = np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
-        total += np.where(k <= weeks, volume, 0)
-    # The average moves with the reference date's week, and on the filing day the reference
-    # date stops following the sale date.
-    changes.add_dates([start + 7 * k * ONE_DAY for start in week_starts for k in range(int(weeks.max()) + 2)],
-                      *AVERAGE_VOLUME)
-    changes.add(filed, *AVERAGE_VOLUME)
-    average = np.floor(total / weeks)
+        total += np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
+    return np.floor(total / weeks)
+
+
+def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales, changes: NextChanges,
+            one_percent: np.ndarray, window_from: np.ndarray) -> Facts:
+    t = events.sale_date
+    filed = events.form_144_filed_on
+    reference = np.where(~np.isnat(filed) & (filed <= t), filed, t)
+    changes.add(filed, *AVERAGE_VOLUME)  # from the filing day the reference stops following t
+    weeks = param("volume_average_weeks").astype(np.int64)
+    average = np.full(t.shape, np.nan)
+    for w in np.unique(weeks).tolist():
+        rows = weeks == w
+        days, at = _span(reference[rows])
+        average[rows] = _average_weekly_volume(days, w, agreement)[at]
 
     months = param("aggregation_months").astype(np.int64)
-    window_from = window_start(t, months)
     in_window = np.zeros(t.shape, dtype=np.int64)
+    leaves_window = np.full(t.shape, NAT)
     for investor, (dates, cumulative) in prior.rule_144.items():
         rows = events.investor == investor
         if not rows.any() or len(dates) == 0:
@@ -289,28 +359,25 @@ def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales
         dropped = np.minimum(np.searchsorted(dates, window_from[rows], side="right"), before)
         in_window[rows] = cumulative[before] - cumulative[dropped]
         oldest = np.where(dropped < before, dates[np.minimum(dropped, len(dates) - 1)], NAT)
-        leaves = first_day_window_start_reaches(oldest, months[rows], strictly_after=False)
-        sub = np.full(t.shape, NAT)
-        sub[rows] = leaves
-        changes.add(sub, "volume_aggregate_3m", "amount_aggregate_3m_dollars")
+        leaves_window[rows] = _per_distinct(
+            lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False), oldest, months[rows])
+    changes.add(leaves_window, "volume_aggregate_3m", "amount_aggregate_3m_dollars")
     aggregate = events.quantity + events.prior_144_sales_3m + in_window
     return {
-        "shares_outstanding": outstanding,
-        "one_percent_of_outstanding": one_percent,
         "volume_reference_date": reference,
         "average_weekly_volume": average,
         "volume_limit": np.fmax(one_percent, average),
-        "volume_window_starts_after": window_from,
         "volume_aggregate_3m": aggregate,
         "amount_aggregate_3m_dollars": aggregate * events.sale_price,
     }
 
 
-def _registration(events: EventColumns, agreement: Agreement, changes: NextChanges) -> Facts:
+def _registration(t: np.ndarray, agreement: Agreement, changes: NextChanges) -> Facts:
+    """The registration statement's state on each day (whether it covers the security is the
+    event's; ``derive_facts`` adds it)."""
     rs = agreement.registration_statement
     if rs is None:
         return {}
-    t = events.sale_date
     amended = np.array([e for e, _ in rs.post_effective_amendments], dtype="M8[D]")
     amended_info = np.array([i for _, i in rs.post_effective_amendments], dtype="M8[D]")
     changes.add_dates(amended, "prospectus_information_as_of")
@@ -326,7 +393,6 @@ def _registration(events: EventColumns, agreement: Agreement, changes: NextChang
                     "prospectus_information_as_of", "prospectus_oldest_permitted_information")
     effective = np.datetime64(rs.effective_on, "D")
     return {
-        "registration_covers_security": np.isin(events.security, list(rs.covers)),
         "registration_effective_on": np.full(t.shape, effective),
         "registration_suspended": _in_windows(rs.suspensions, t, changes, "registration_suspended"),
         "registration_stop_order": _in_windows(rs.stop_orders, t, changes, "registration_stop_order"),
