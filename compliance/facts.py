@@ -156,11 +156,11 @@ def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Para
     }
     changes = daily_changes.take(at)
     param = lambda name: in_force[name][at]  # noqa: E731
-    facts.update(_position(events, agreement, prior))
+    facts["position_held"] = _position_held(events, agreement)
     facts.update(_warrant(events, agreement))
     facts.update(_rule_144(events, agreement, param, facts["holding_period_months"]))
     facts.update(_volume(events, agreement, param, prior, changes, facts["one_percent_of_outstanding"],
-                         facts["volume_window_starts_after"]))
+                         facts["volume_window_starts_after"], facts["position_held"]))
     if agreement.registration_statement is not None:
         facts["registration_covers_security"] = np.isin(events.security, list(agreement.registration_statement.covers))
     facts.update(_delivery(events, agreement))
@@ -226,13 +226,13 @@ def _in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges
     return inside
 
 
-def _position(events: EventColumns, agreement: Agreement, prior: PriorSales) -> Facts:
+def _position_held(events: EventColumns, agreement: Agreement) -> np.ndarray:
     held = np.zeros(len(events), np.int64)
     for name, investor in agreement.investors.items():
         mine = events.investor == name
         for security in ("shares", "warrant_shares"):
             held[mine & (events.security == security)] = getattr(investor, security)
-    return {"position_held": held, "position_available": held - prior.sold}
+    return held
 
 
 def _warrant(events: EventColumns, agreement: Agreement) -> Facts:
@@ -336,7 +336,7 @@ def _average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreeme
 
 
 def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales, changes: NextChanges,
-            one_percent: np.ndarray, window_from: np.ndarray) -> Facts:
+            one_percent: np.ndarray, window_from: np.ndarray, position_held: np.ndarray) -> Facts:
     t = events.sale_date
     filed = events.form_144_filed_on
     reference = np.where(~np.isnat(filed) & (filed <= t), filed, t)
@@ -349,8 +349,25 @@ def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales
         average[rows] = _average_weekly_volume(days, w, agreement)[at]
 
     months = param("aggregation_months").astype(np.int64)
-    in_window = np.zeros(t.shape, dtype=np.int64)
-    leaves_window = np.full(t.shape, NAT)
+    counted, oldest = aggregates(events, position_held, prior, window_from)
+    changes.add(_per_distinct(lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False),
+                              oldest, months), "volume_aggregate_3m", "amount_aggregate_3m_dollars")
+    return {
+        "volume_reference_date": reference,
+        "average_weekly_volume": average,
+        "volume_limit": np.fmax(one_percent, average),
+        **counted,
+    }
+
+
+def aggregates(events: EventColumns, position_held: np.ndarray, prior: PriorSales,
+               window_from: np.ndarray) -> tuple[Facts, np.ndarray]:
+    """The facts that count earlier allowed sales of the same review: the position still
+    available, the three-month Rule 144 aggregate (shares, and dollars at the sale price) with
+    the earlier sales made after ``window_from``; and the date of the oldest earlier sale still in
+    each event's window (NaT: none), the first to leave it."""
+    in_window = np.zeros(len(events), dtype=np.int64)
+    oldest = np.full(len(events), NAT)
     for investor, (dates, cumulative) in prior.rule_144.items():
         rows = events.investor == investor
         if not rows.any() or len(dates) == 0:
@@ -358,18 +375,10 @@ def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales
         before = prior.before[rows]
         dropped = np.minimum(np.searchsorted(dates, window_from[rows], side="right"), before)
         in_window[rows] = cumulative[before] - cumulative[dropped]
-        oldest = np.where(dropped < before, dates[np.minimum(dropped, len(dates) - 1)], NAT)
-        leaves_window[rows] = _per_distinct(
-            lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False), oldest, months[rows])
-    changes.add(leaves_window, "volume_aggregate_3m", "amount_aggregate_3m_dollars")
+        oldest[rows] = np.where(dropped < before, dates[np.minimum(dropped, len(dates) - 1)], NAT)
     aggregate = events.quantity + events.prior_144_sales_3m + in_window
-    return {
-        "volume_reference_date": reference,
-        "average_weekly_volume": average,
-        "volume_limit": np.fmax(one_percent, average),
-        "volume_aggregate_3m": aggregate,
-        "amount_aggregate_3m_dollars": aggregate * events.sale_price,
-    }
+    return {"position_available": position_held - prior.sold, "volume_aggregate_3m": aggregate,
+            "amount_aggregate_3m_dollars": aggregate * events.sale_price}, oldest
 
 
 def _registration(t: np.ndarray, agreement: Agreement, changes: NextChanges) -> Facts:

@@ -26,12 +26,10 @@ from .check import engine_for, error_decision, evaluate_event, require_clauses, 
 from .decision import (OUTPUT_COLUMNS, delivery_note, display_column, order_citations, render_column,
                        rule_citations, undetermined_message)
 from .earliest import earliest_allowed_dates
-from .facts import Facts, PriorSale, PriorSales, derive_facts
+from .facts import Facts, PriorSale, PriorSales, aggregates, derive_facts
 from .model import REQUIRED, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
-
-AGGREGATES = ("position_available", "volume_aggregate_3m", "amount_aggregate_3m_dollars")
 
 
 class ReviewError(ValueError):
@@ -54,19 +52,117 @@ def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
 
 
 def _sensitive(rulebook: Rulebook) -> np.ndarray:
-    return np.array([bool(set(r.condition_facts) & set(AGGREGATES)) for r in rulebook.rules])
+    return np.array([bool(set(r.condition_facts) & set(GROWTH)) for r in rulebook.rules])
 
 
-def _scan(events: EventColumns, facts: Facts, candidates: np.ndarray, order: np.ndarray,
-          rulebook: Rulebook) -> np.ndarray:
-    """Decide, in review order, the rows whose fate depends on earlier allowed sales."""
-    allowed = np.zeros(len(events), dtype=bool)
+# How each aggregate moves as earlier allowed sales are added: +1 it grows, -1 it shrinks.
+GROWTH = {"position_available": -1, "volume_aggregate_3m": +1, "amount_aggregate_3m_dollars": +1}
+
+
+def _trend(cond: tuple) -> int | None:
+    """How a condition's truth (FALSE < UNKNOWN < TRUE) moves as earlier allowed sales are
+    added: +1 it can only rise, -1 only fall, 0 it cannot move, None either way."""
+    kind = cond[0]
+    if kind in ("true", "false"):
+        return 0
+    if kind in ("all", "any"):  # minimum and maximum keep a common direction
+        trends = {_trend(c) for c in cond[1]} - {0}
+        return None if None in trends or len(trends) > 1 else (trends.pop() if trends else 0)
+    _, name, op, (operand_kind, operand) = cond
+    left, right = GROWTH.get(name, 0), GROWTH.get(operand, 0) if operand_kind == "fact" else 0
+    if not left and not right:
+        return 0
+    if (left and right) or op in ("eq", "ne"):
+        return None
+    rises_with_left = op in ("gt", "ge")
+    return (left if rises_with_left else -left) if left else (-right if rises_with_left else right)
+
+
+def _stops_more_with_more_sales(rule) -> bool:
+    """Whether the rule can only start stopping a sale, never stop stopping it, as earlier
+    allowed sales are added (it stops when neither its applicability nor its failure is FALSE)."""
+    return _trend(rule.applies_when) in (0, 1) and _trend(rule.fails_if) in (0, 1)
+
+
+class _ReviewOrder:
+    """The review order, and what the aggregates of any set of counted (allowed) rows are."""
+
+    def __init__(self, events: EventColumns, facts: Facts, order: np.ndarray):
+        self.events, self.facts, self.order = events, facts, order
+        self.rank = np.empty(len(events), np.int64)
+        self.rank[order] = np.arange(len(events))
+        self.investor, self.investors = pd.factorize(events.investor)
+        holding = self.investor.astype(np.int64) * 2 + (events.security == "warrant_shares")
+        # rows grouped by (investor, security), in review order within each group
+        self.by_holding = order[np.argsort(holding[order], kind="stable")]
+        self.holding_starts = np.flatnonzero(np.r_[True, np.diff(holding[self.by_holding]) != 0])
+
+    def prior_sales(self, counted: np.ndarray) -> PriorSales:
+        """Each row's earlier ``counted`` sales, in review order."""
+        events = self.events
+        quantity = np.where(counted[self.by_holding], events.quantity[self.by_holding], 0)
+        running = np.cumsum(quantity) - quantity
+        group_start = np.repeat(running[self.holding_starts], np.diff(np.r_[self.holding_starts, len(running)]))
+        sold = np.empty(len(events), np.int64)
+        sold[self.by_holding] = running - group_start
+        rule_144 = counted & (events.route == "rule_144")
+        groups, before = {}, np.zeros(len(events), np.int64)
+        for k, investor in enumerate(self.investors):
+            mine = self.investor == k
+            sales = self.order[(rule_144 & mine)[self.order]]
+            groups[investor] = (events.sale_date[sales], np.concatenate([[0], np.cumsum(events.quantity[sales])]))
+            before[mine] = np.searchsorted(self.rank[sales], self.rank[mine])
+        return PriorSales(sold, groups, before)
+
+    def passing(self, rules, rows: np.ndarray, counted: np.ndarray) -> np.ndarray:
+        """Whether ``rules`` let each of ``rows`` through when the earlier ``counted`` rows count."""
+        names = {n for r in rules for n in r.condition_facts} - set(GROWTH)
+        facts = {n: self.facts[n][rows] for n in names if n in self.facts}
+        prior = self.prior_sales(counted)
+        counts, _ = aggregates(self.events.take(rows), self.facts["position_held"][rows], prior.take(rows),
+                               self.facts["volume_window_starts_after"][rows])
+        facts.update(counts)
+        return ~vz.failing(vz.rule_statuses(rules, facts, len(rows))).any(axis=1)
+
+
+def decide_in_order(review_order: _ReviewOrder, candidates: np.ndarray, rulebook: Rulebook) -> np.ndarray:
+    """Which ``candidates`` (rows no rule blind to the aggregates stops) are allowed when the
+    rows are judged in ``order``, each counting the earlier allowed ones.
+
+    The allowed set A is squeezed between a set known allowed (K) and a set possibly allowed
+    (P), K within A within P. When the rules that read the aggregates only stop more sales as
+    more earlier sales count (checked on their conditions), a row passing with all of P counted
+    is in A, and a row failing with only K counted is not: both bounds tighten, vectorized,
+    until they settle. Rows still undecided then (or all, for rules that cannot be bounded so)
+    are judged one by one in order."""
     rules = [r for r, s in zip(rulebook.rules, _sensitive(rulebook)) if s and "sale" in r.blocks]
+    events, facts, order = review_order.events, review_order.facts, review_order.order
+    known = np.zeros(len(events), dtype=bool)
+    possible = candidates.copy()
+    if all(_stops_more_with_more_sales(r) for r in rules):
+        rows = np.flatnonzero(candidates)
+        while len(rows):
+            sure = review_order.passing(rules, rows, possible)
+            maybe = review_order.passing(rules, rows, known)
+            known[rows[sure]] = True
+            possible[rows[~maybe]] = False
+            still = ~sure & maybe
+            if still.all():
+                break
+            rows = rows[still]
+    undecided = possible & ~known
+    if not undecided.any():
+        return known
+    return _scan(events, facts, known | undecided, known, order, rules)
+
+
+def _scan(events: EventColumns, facts: Facts, rows_mask: np.ndarray, known: np.ndarray, order: np.ndarray,
+          rules) -> np.ndarray:
+    """Decide, in review order, the rows of ``rows_mask`` not ``known`` to be allowed."""
+    allowed = np.zeros(len(events), dtype=bool)
     judges = [vz.scalar_status(r) for r in rules]
-    names = sorted({n for r in rules for n in r.condition_facts} - set(AGGREGATES))
-    rows = order[candidates[order]]
-    if not len(rows):
-        return allowed
+    names = sorted({n for r in rules for n in r.condition_facts} - set(GROWTH))
+    rows = order[rows_mask[order]]
     columns = {n: _python_values(facts[n][rows]) for n in names}
     window_start = facts["volume_window_starts_after"][rows].astype(np.int64).tolist()
     day = events.sale_date[rows].astype(np.int64).tolist()
@@ -75,7 +171,7 @@ def _scan(events: EventColumns, facts: Facts, candidates: np.ndarray, order: np.
     price = [None if np.isnan(p) else p for p in events.sale_price[rows].tolist()]
     investor, security, route = (events.investor[rows].tolist(), events.security[rows].tolist(),
                                  events.route[rows].tolist())
-    quantity = events.quantity[rows].tolist()
+    quantity, forced = events.quantity[rows].tolist(), known[rows].tolist()
     sold: dict[tuple[str, str], int] = {}
     windows: dict[str, deque] = {}
     totals: dict[str, int] = {}
@@ -83,17 +179,19 @@ def _scan(events: EventColumns, facts: Facts, candidates: np.ndarray, order: np.
         window = windows.setdefault(investor[k], deque())
         while window and window[0][0] <= window_start[k]:
             totals[investor[k]] -= window.popleft()[1]
-        aggregate = base[k] + totals.get(investor[k], 0)
-        f = {n: columns[n][k] for n in names}
-        f["position_available"] = held[k] - sold.get((investor[k], security[k]), 0)
-        f["volume_aggregate_3m"] = aggregate
-        f["amount_aggregate_3m_dollars"] = None if price[k] is None else aggregate * price[k]
-        if all(judge(f) in (vz.PASS, vz.NOT_APPLICABLE) for judge in judges):
-            allowed[i] = True
-            sold[(investor[k], security[k])] = sold.get((investor[k], security[k]), 0) + quantity[k]
-            if route[k] == "rule_144":
-                window.append((day[k], quantity[k]))
-                totals[investor[k]] = totals.get(investor[k], 0) + quantity[k]
+        if not forced[k]:
+            aggregate = base[k] + totals.get(investor[k], 0)
+            f = {n: columns[n][k] for n in names}
+            f["position_available"] = held[k] - sold.get((investor[k], security[k]), 0)
+            f["volume_aggregate_3m"] = aggregate
+            f["amount_aggregate_3m_dollars"] = None if price[k] is None else aggregate * price[k]
+            if not all(judge(f) in (vz.PASS, vz.NOT_APPLICABLE) for judge in judges):
+                continue
+        allowed[i] = True
+        sold[(investor[k], security[k])] = sold.get((investor[k], security[k]), 0) + quantity[k]
+        if route[k] == "rule_144":
+            window.append((day[k], quantity[k]))
+            totals[investor[k]] = totals.get(investor[k], 0) + quantity[k]
     return allowed
 
 
@@ -106,33 +204,6 @@ def _python_values(column: np.ndarray) -> list:
     return column.tolist()
 
 
-def prior_sales(events: EventColumns, allowed: np.ndarray, order: np.ndarray) -> PriorSales:
-    """Each row's earlier allowed sales, in review order."""
-    rank = np.empty(len(events), np.int64)
-    rank[order] = np.arange(len(events))
-    sold = np.zeros(len(events), np.int64)
-    before = np.zeros(len(events), np.int64)
-    groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for investor in np.unique(events.investor):
-        mine = events.investor == investor
-        for security in np.unique(events.security[mine]):
-            rows = mine & (events.security == security)
-            sold[rows] = _before(rank, rows & allowed, events.quantity, rank[rows])
-        sales = order[(mine & allowed & (events.route == "rule_144"))[order]]
-        groups[investor] = (events.sale_date[sales],
-                            np.concatenate([[0], np.cumsum(events.quantity[sales])]))
-        before[mine] = np.searchsorted(rank[sales], rank[mine])
-    return PriorSales(sold, groups, before)
-
-
-def _before(rank: np.ndarray, counted: np.ndarray, quantity: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Sum of ``quantity`` over ``counted`` rows whose rank is below each of ``at``."""
-    ranks = rank[counted]
-    order = np.argsort(ranks)
-    cumulative = np.concatenate([[0], np.cumsum(quantity[counted][order])])
-    return cumulative[np.searchsorted(ranks[order], at)]
-
-
 def review_frame(notices: pd.DataFrame, agreement: Agreement,
                  rules_dir: Path | str = RULES_DIR, progress=None) -> pd.DataFrame:
     """The batch review; ``progress(text)``, if given, is told each phase as it starts."""
@@ -142,13 +213,12 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     require_clauses(agreement, rulebook)
     progress(f"parsing {len(notices):,} notices")
     events, positions, errors, n_rows = _parse(notices, agreement, rulebook)
-    frame = pd.DataFrame(index=range(n_rows), columns=list(OUTPUT_COLUMNS), dtype=object)
+    output = {column: np.full(n_rows, "", dtype=object) for column in OUTPUT_COLUMNS}
     for i, (notice_id, message) in errors.items():
-        frame.iloc[i] = [notice_id if isinstance(notice_id, str) else ("" if notice_id is None else str(notice_id)),
-                         "error", "", "", "", "", "", "", "", "", f"Input error: {message}", message]
-    frame.index = notices.index
+        output["notice_id"][i] = notice_id if isinstance(notice_id, str) else ("" if notice_id is None else str(notice_id))
+        output["outcome"][i], output["reasons"][i], output["error"][i] = "error", f"Input error: {message}", message
     if not len(events):
-        return frame
+        return pd.DataFrame(output, index=notices.index, dtype=object)
     progress(f"judging {len(events):,} valid notices")
     order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
@@ -156,10 +226,11 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     facts, _ = derive_facts(events, agreement, params)
     first = vz.statuses(rulebook, facts, len(events))
     stopped_by_others = (vz.failing(first) & vz.blocks(rulebook, "sale") & ~_sensitive(rulebook)).any(axis=1)
-    progress(f"scanning {int((~stopped_by_others).sum()):,} notices in sale_date order")
-    allowed = _scan(events, facts, ~stopped_by_others, order, rulebook)
+    progress(f"deciding {int((~stopped_by_others).sum()):,} notices in sale_date order")
+    review_order = _ReviewOrder(events, facts, order)
+    allowed = decide_in_order(review_order, ~stopped_by_others, rulebook)
 
-    prior = prior_sales(events, allowed, order)
+    prior = review_order.prior_sales(allowed)
     facts, changes = derive_facts(events, agreement, params, prior)
     status = vz.statuses(rulebook, facts, len(events))
     stops_sale = vz.blocks(rulebook, "sale")
@@ -176,12 +247,13 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
                                       agreement.trading_calendar.roll_forward_array, rulebook.date_search)
     progress("writing reasons")
     out = _outputs(rulebook, agreement, events, facts, status, earliest)
-    frame.iloc[positions] = out[list(OUTPUT_COLUMNS)].to_numpy()
-    return frame
+    for column in OUTPUT_COLUMNS:
+        output[column][positions] = out[column]
+    return pd.DataFrame(output, index=notices.index, dtype=object)
 
 
 def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, facts: Facts,
-             status: np.ndarray, earliest: np.ndarray) -> pd.DataFrame:
+             status: np.ndarray, earliest: np.ndarray) -> dict[str, np.ndarray]:
     n = len(events)
     failing = vz.failing(status)
     sale, legend, dwac = (vz.blocks(rulebook, w) for w in ("sale", "legend_removal", "dwac"))
@@ -200,7 +272,7 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
     failed_rules = np.array(failed_text, dtype=object)[inverse]
     failed_rules = np.where(deny, failed_rules, "")
 
-    return pd.DataFrame({
+    return {
         "notice_id": events.notice_id,
         "outcome": np.where(deny, "deny", "allow"),
         "failed_rules": failed_rules,
@@ -213,7 +285,7 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
         "regime": facts["regime"],
         "reasons": _reasons(rulebook, agreement, facts, status, deny, passing_sale.sum(axis=1)),
         "error": "",
-    })
+    }
 
 
 def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.ndarray,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 
 import numpy as np
+import pandas as pd
 
 from .facts import Facts
 from .rulebook import Rulebook
@@ -35,28 +36,39 @@ def present(column: np.ndarray) -> np.ndarray | bool:
     return True
 
 
+class _Coded:
+    """A text fact column as codes into its distinct values (-1 = absent): a comparison with a
+    constant is made once per distinct value."""
+
+    def __init__(self, column: np.ndarray):
+        self.codes, uniques = pd.factorize(column)
+        self.distinct = list(uniques)
+
+    def compare(self, op, constant) -> np.ndarray:
+        return np.array([op(v, constant) for v in self.distinct] + [False], dtype=bool)[self.codes]
+
+
 class _Prepared(dict):
-    """Fact columns ready for fast comparison: text as fixed-width unicode ('' = absent, which
-    no enum value is), each converted once, with its presence mask cached."""
+    """Fact columns ready for fast comparison (text coded by distinct value), each prepared
+    once, with its presence mask cached."""
 
     def __init__(self, facts: Facts):
         super().__init__()
         self.facts = facts
         self.presence: dict[str, np.ndarray | bool] = {}
 
-    def __missing__(self, name: str) -> np.ndarray:
+    def __missing__(self, name: str):
         column = self.facts[name]
-        if column.dtype.kind == "O":
-            column = np.where(np.equal(column, None), "", column).astype(str)
-        self[name] = column
-        return column
+        self[name] = _Coded(column) if column.dtype.kind == "O" else column
+        return self[name]
 
     def get(self, name, default=None):
         return self[name] if name in self.facts else default
 
     def present(self, name: str):
         if name not in self.presence:
-            self.presence[name] = present(self[name])
+            column = self[name]
+            self.presence[name] = column.codes >= 0 if isinstance(column, _Coded) else present(column)
         return self.presence[name]
 
 
@@ -86,8 +98,11 @@ def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
         known = known & facts.present(operand)
     else:
         right = operand
-    with np.errstate(invalid="ignore"):
-        holds = _OPS[op](left, right)
+    if isinstance(left, _Coded):  # text facts are compared with constants only (rulebook.py)
+        holds = left.compare(_OPS[op], right)
+    else:
+        with np.errstate(invalid="ignore"):
+            holds = _OPS[op](left, right)
     return np.where(known, np.where(holds, TRUE, FALSE), UNKNOWN).astype(np.uint8)
 
 
@@ -103,9 +118,14 @@ def blocks(rulebook: Rulebook, what: str) -> np.ndarray:
 
 def statuses(rulebook: Rulebook, facts: Facts, n: int) -> np.ndarray:
     """An (events x rules) matrix of status codes, rules in rulebook order."""
-    out = np.empty((n, len(rulebook.rules)), np.uint8)
+    return rule_statuses(rulebook.rules, facts, n)
+
+
+def rule_statuses(rules, facts: Facts, n: int) -> np.ndarray:
+    """An (events x rules) matrix of status codes of ``rules``, in their order."""
+    out = np.empty((n, len(rules)), np.uint8)
     facts = _Prepared(facts)
-    for j, rule in enumerate(rulebook.rules):
+    for j, rule in enumerate(rules):
         applies = truth(rule.applies_when, facts, n)
         fails = truth(rule.fails_if, facts, n)
         out[:, j] = np.select(
