@@ -66,7 +66,8 @@ def earliest_allowed_dates(start: np.ndarray, first: tuple[np.ndarray, Facts, Ne
     allowed = ~stopping.any(axis=1)
     result = np.where(allowed, start, NAT)
     rows = np.flatnonzero(~allowed)
-    facts = {k: v[rows] for k, v in facts.items()}
+    needed = {name for _, boundaries in rules for name in boundaries} | {"sale_date_is_trading_day"}
+    facts = {k: v[rows] for k, v in facts.items() if k in needed}
     # The first interval starts on the sale date: if that is not a trading day, the first trading
     # day after it is judged first.
     candidate = np.where(facts["sale_date_is_trading_day"],
@@ -83,5 +84,5 @@ def earliest_allowed_dates(start: np.ndarray, first: tuple[np.ndarray, Facts, Ne
         result[rows[allowed]] = t[allowed]
         waiting = ~allowed
         rows, t = rows[waiting], t[waiting]
-        facts = {k: v[waiting] for k, v in facts.items()}
+        facts = {k: v[waiting] for k, v in facts.items() if k in needed}
         candidate = next_candidate(t, facts, changes.take(waiting), stopping[waiting], rules)

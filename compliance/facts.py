@@ -227,12 +227,10 @@ def _in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges
 
 
 def _position_held(events: EventColumns, agreement: Agreement) -> np.ndarray:
-    held = np.zeros(len(events), np.int64)
-    for name, investor in agreement.investors.items():
-        mine = events.investor == name
-        for security in ("shares", "warrant_shares"):
-            held[mine & (events.security == security)] = getattr(investor, security)
-    return held
+    codes, names = pd.factorize(events.investor)
+    shares = np.array([agreement.investors[name].shares for name in names] + [0], dtype=np.int64)
+    warrant_shares = np.array([agreement.investors[name].warrant_shares for name in names] + [0], dtype=np.int64)
+    return np.where(events.security == "shares", shares[codes], warrant_shares[codes])
 
 
 def _warrant(events: EventColumns, agreement: Agreement) -> Facts:

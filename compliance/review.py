@@ -96,6 +96,8 @@ class _ReviewOrder:
         # rows grouped by (investor, security), in review order within each group
         self.by_holding = order[np.argsort(holding[order], kind="stable")]
         self.holding_starts = np.flatnonzero(np.r_[True, np.diff(holding[self.by_holding]) != 0])
+        # per investor: its rows in review order, and their ranks
+        self.by_investor = [order[(self.investor == k)[order]] for k in range(len(self.investors))]
 
     def prior_sales(self, counted: np.ndarray) -> PriorSales:
         """Each row's earlier ``counted`` sales, in review order."""
@@ -107,11 +109,11 @@ class _ReviewOrder:
         sold[self.by_holding] = running - group_start
         rule_144 = counted & (events.route == "rule_144")
         groups, before = {}, np.zeros(len(events), np.int64)
-        for k, investor in enumerate(self.investors):
-            mine = self.investor == k
-            sales = self.order[(rule_144 & mine)[self.order]]
+        for investor, mine in zip(self.investors, self.by_investor):
+            counts = rule_144[mine]
+            sales = mine[counts]
             groups[investor] = (events.sale_date[sales], np.concatenate([[0], np.cumsum(events.quantity[sales])]))
-            before[mine] = np.searchsorted(self.rank[sales], self.rank[mine])
+            before[mine] = np.cumsum(counts) - counts  # counted sales earlier in review order
         return PriorSales(sold, groups, before)
 
     def passing(self, rules, rows: np.ndarray, counted: np.ndarray) -> np.ndarray:
