@@ -138,7 +138,6 @@ def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Para
 
     Facts that depend on the sale date alone are derived once per calendar day of the events'
     span and looked up; the others per event (date arithmetic once per distinct value)."""
-    prior = prior or PriorSales.none(len(events))
     t = events.sale_date
     days, at = _span(t)
     daily, in_force, daily_changes = _on_each_day(days, agreement, params)
@@ -159,12 +158,26 @@ def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Para
     facts["position_held"] = _position_held(events, agreement)
     facts.update(_warrant(events, agreement))
     facts.update(_rule_144(events, agreement, param, facts["holding_period_months"]))
-    facts.update(_volume(events, agreement, param, prior, changes, facts["one_percent_of_outstanding"],
-                         facts["volume_window_starts_after"], facts["position_held"]))
+    facts.update(_volume(events, agreement, param, changes, facts["one_percent_of_outstanding"]))
     if agreement.registration_statement is not None:
         facts["registration_covers_security"] = np.isin(events.security, list(agreement.registration_statement.covers))
     facts.update(_delivery(events, agreement))
+    count_earlier_sales(facts, changes, events, params, prior or PriorSales.none(len(events)))
     return facts, changes
+
+
+def count_earlier_sales(facts: Facts, changes: NextChanges, events: EventColumns, params: Rule144Parameters,
+                        prior: PriorSales) -> None:
+    """Set in ``facts`` the facts that count the earlier allowed sales ``prior`` (see
+    ``aggregates``), and in ``changes`` the day the oldest of them leaves each event's window.
+    The other facts do not depend on earlier sales: a review derives them once and recounts."""
+    counted, oldest = aggregates(events, facts["position_held"], prior, facts["volume_window_starts_after"])
+    facts.update(counted)
+    versions = np.array(params.versions, dtype="M8[D]")
+    months = np.array([params.value("aggregation_months", v) for v in params.versions], dtype=np.int64)[
+        np.searchsorted(versions, events.sale_date, side="right") - 1]
+    changes.add(_per_distinct(lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False),
+                              oldest, months), "volume_aggregate_3m", "amount_aggregate_3m_dollars")
 
 
 def _span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -333,8 +346,8 @@ def _average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreeme
     return np.floor(total / weeks)
 
 
-def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales, changes: NextChanges,
-            one_percent: np.ndarray, window_from: np.ndarray, position_held: np.ndarray) -> Facts:
+def _volume(events: EventColumns, agreement: Agreement, param, changes: NextChanges,
+            one_percent: np.ndarray) -> Facts:
     t = events.sale_date
     filed = events.form_144_filed_on
     reference = np.where(~np.isnat(filed) & (filed <= t), filed, t)
@@ -345,16 +358,10 @@ def _volume(events: EventColumns, agreement: Agreement, param, prior: PriorSales
         rows = weeks == w
         days, at = _span(reference[rows])
         average[rows] = _average_weekly_volume(days, w, agreement)[at]
-
-    months = param("aggregation_months").astype(np.int64)
-    counted, oldest = aggregates(events, position_held, prior, window_from)
-    changes.add(_per_distinct(lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False),
-                              oldest, months), "volume_aggregate_3m", "amount_aggregate_3m_dollars")
     return {
         "volume_reference_date": reference,
         "average_weekly_volume": average,
         "volume_limit": np.fmax(one_percent, average),
-        **counted,
     }
 
 

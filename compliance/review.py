@@ -26,7 +26,7 @@ from .check import engine_for, error_decision, evaluate_event, require_clauses, 
 from .decision import (OUTPUT_COLUMNS, delivery_note, display_column, order_citations, render_column,
                        rule_citations, undetermined_message)
 from .earliest import earliest_allowed_dates
-from .facts import Facts, PriorSale, PriorSales, aggregates, derive_facts
+from .facts import Facts, PriorSale, PriorSales, aggregates, count_earlier_sales, derive_facts
 from .model import REQUIRED, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
@@ -225,16 +225,17 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
 
-    facts, _ = derive_facts(events, agreement, params)
-    first = vz.statuses(rulebook, facts, len(events))
-    stopped_by_others = (vz.failing(first) & vz.blocks(rulebook, "sale") & ~_sensitive(rulebook)).any(axis=1)
+    facts, changes = derive_facts(events, agreement, params)  # no earlier sale counted yet
+    status = vz.statuses(rulebook, facts, len(events))
+    stopped_by_others = (vz.failing(status) & vz.blocks(rulebook, "sale") & ~_sensitive(rulebook)).any(axis=1)
     progress(f"deciding {int((~stopped_by_others).sum()):,} notices in sale_date order")
     review_order = _ReviewOrder(events, facts, order)
     allowed = decide_in_order(review_order, ~stopped_by_others, rulebook)
 
     prior = review_order.prior_sales(allowed)
-    facts, changes = derive_facts(events, agreement, params, prior)
-    status = vz.statuses(rulebook, facts, len(events))
+    count_earlier_sales(facts, changes, events, params, prior)  # and re-judge the rules that read them
+    counting = np.flatnonzero(_sensitive(rulebook))
+    status[:, counting] = vz.rule_statuses([rulebook.rules[j] for j in counting], facts, len(events))
     stops_sale = vz.blocks(rulebook, "sale")
     stopping = vz.failing(status) & stops_sale
     if (stopping.any(axis=1) == allowed).any():
