@@ -117,10 +117,10 @@ def _display(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def display_column(column, missing: str):
-    """A fact column as display strings, as ``render`` shows single values (dates ISO, whole
-    numbers without a decimal point), ``missing`` where absent. Each distinct value is formatted
-    once."""
+def display_codes(column, missing: str) -> tuple[Any, list[str]]:
+    """A fact column as codes into display strings, as ``render`` shows single values (dates ISO,
+    whole numbers without a decimal point), the last string ``missing`` (code -1 = absent). Each
+    distinct value is formatted once."""
     import numpy as np
     import pandas as pd
     kind = column.dtype.kind
@@ -131,19 +131,39 @@ def display_column(column, missing: str):
         shown = [str(int(v)) if float(v).is_integer() else str(v) for v in uniques.tolist()]
     else:
         shown = [str(v) for v in (uniques.tolist() if hasattr(uniques, "tolist") else uniques)]
-    return np.array(shown + [missing], dtype=object)[codes]
+    return codes, shown + [missing]
+
+
+def display_column(column, missing: str):
+    """A fact column as display strings (``display_codes``), an object array."""
+    import numpy as np
+    codes, shown = display_codes(column, missing)
+    return np.array(shown, dtype=object)[codes]
+
+
+def display_arrow(column, missing: str):
+    """A fact column as display strings (``display_codes``), an Arrow string array."""
+    import numpy as np
+    import pyarrow as pa
+    codes, shown = display_codes(column, missing)
+    return pa.array(shown, pa.string()).take(pa.array(np.where(codes < 0, len(shown) - 1, codes)))
 
 
 def render_column(template: str, shown: dict[str, Any], n: int):
-    """``template`` rendered for ``n`` rows at once; ``shown`` maps each placeholder to a column
-    of display strings (``display_column``). The same text as ``render`` gives row by row."""
-    import numpy as np
-    out = np.full(n, "", dtype=object)
+    """``template`` rendered for ``n`` rows at once, an Arrow string array; ``shown`` maps each
+    placeholder to an Arrow column of display strings (``display_arrow``). The same text as
+    ``render`` gives row by row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    pieces = []
     for literal, name, _, _ in Formatter().parse(template):
-        out = out + literal if literal else out
+        if literal:
+            pieces.append(pa.scalar(literal))
         if name is not None:
-            out = out + shown.get(name, "unknown")
-    return out
+            pieces.append(shown.get(name, pa.scalar("unknown")))
+    if not any(isinstance(p, pa.Array) for p in pieces):
+        return pa.array([template.format_map(_Unknown())] * n, pa.string())
+    return pc.binary_join_element_wise(*pieces, "")
 
 
 def render(template: str, facts: dict[str, Any]) -> str:

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import vectorized as vz
 from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
-from .decision import (OUTPUT_COLUMNS, delivery_note, display_column, order_citations, render_column,
-                       rule_citations, undetermined_message)
+from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_column, order_citations,
+                       render_column, rule_citations, undetermined_message)
 from .earliest import earliest_allowed_dates
 from .facts import Facts, PriorSale, PriorSales, aggregates, count_earlier_sales, derive_facts
 from .model import REQUIRED, EventColumns, InputError, is_missing
@@ -295,15 +298,18 @@ def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.
              deny: np.ndarray, passing: np.ndarray) -> np.ndarray:
     """The same plain-English reasons as ``Decision.reasons``, message by message, each message
     rendered for all the rows that carry it at once."""
-    reasons = np.full(len(deny), "", dtype=object)
+    appended_rows, appended_messages = [], []
 
     def append(rows: np.ndarray, messages) -> None:
+        """``messages``: an Arrow string array, one per row, or one text for all."""
         if len(rows):
-            before = reasons[rows]
-            reasons[rows] = np.where(before == "", messages, before + " " + messages)
+            appended_rows.append(rows)
+            appended_messages.append(messages if isinstance(messages, pa.Array)
+                                     else pa.array([messages], pa.string()).take(np.zeros(len(rows), np.int64)))
 
     allowed = np.flatnonzero(~deny)
-    append(allowed, "Allowed: all " + display_column(passing[allowed], missing="") + " applicable rules pass.")
+    append(allowed, render_column("Allowed: all {passing} applicable rules pass.",
+                                  {"passing": display_arrow(passing[allowed], missing="")}, len(allowed)))
     failing = vz.failing(status)
     for j, rule in enumerate(rulebook.rules):
         if "sale" in rule.blocks:
@@ -311,12 +317,25 @@ def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.
     for j, rule in enumerate(rulebook.rules):
         if rule.against == "company":
             _append_messages(append, failing[:, j], status[:, j], rule, facts)
-    for route in np.unique(facts["route"]).tolist():
+    for route in pd.unique(facts["route"]).tolist():
         for known in (False, True):
             note = delivery_note(route, known, agreement)
             if note:
                 append(np.flatnonzero((facts["route"] == route) & (facts["delivery_date_known"] == known)), note)
-    return reasons
+    return _joined_per_row(len(deny), appended_rows, appended_messages)
+
+
+def _joined_per_row(n: int, rows: list[np.ndarray], messages: list[pa.Array]) -> np.ndarray:
+    """For each of ``n`` rows, its messages in the order appended, joined by single spaces ('' for
+    none). The join runs in Arrow, not in a Python loop over rows."""
+    if not rows:
+        return np.full(n, "", dtype=object)
+    row = np.concatenate(rows)
+    order = np.argsort(row, kind="stable")
+    offsets = np.searchsorted(row[order], np.arange(n + 1))
+    ordered = pa.concat_arrays(messages).take(pa.array(order))
+    lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), ordered)
+    return pc.binary_join(lists, " ").to_numpy(zero_copy_only=False)
 
 
 def _append_messages(append, selected: np.ndarray, codes: np.ndarray, rule, facts: Facts) -> None:
@@ -328,12 +347,12 @@ def _append_messages(append, selected: np.ndarray, codes: np.ndarray, rule, fact
         absent = np.array([~np.broadcast_to(vz.present(facts[n][rows]), len(rows)) if n in facts
                            else np.ones(len(rows), bool) for n in names]).T
         patterns, which = np.unique(absent, axis=0, return_inverse=True)
-        texts = np.array([undetermined_message(rule, [n for n, a in zip(names, p) if a]) for p in patterns],
-                         dtype=object)
-        append(rows, texts[which.ravel()])
+        texts = pa.array([undetermined_message(rule, [n for n, a in zip(names, p) if a]) for p in patterns],
+                         pa.string())
+        append(rows, texts.take(pa.array(which.ravel())))
     rows = np.flatnonzero(selected & (codes == vz.FAIL))
     if len(rows):
-        shown = {n: display_column(facts[n][rows], missing="unknown") for n in rule.facts_used if n in facts}
+        shown = {n: display_arrow(facts[n][rows], missing="unknown") for n in rule.facts_used if n in facts}
         append(rows, render_column(rule.message_fail, shown, len(rows)))
 
 
