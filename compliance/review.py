@@ -29,10 +29,16 @@ from .check import engine_for, error_decision, evaluate_event, require_clauses, 
 from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_column, order_citations,
                        render_column, rule_citations, undetermined_message)
 from .earliest import earliest_allowed_dates
+from .memory import release_free_memory
 from .facts import Facts, PriorSale, PriorSales, aggregates, count_earlier_sales, derive_facts
 from .model import REQUIRED, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
+
+
+# Rows whose output text is built at once: the intermediate texts of a whole large batch would
+# double its peak memory.
+OUTPUT_CHUNK = 100_000
 
 
 class ReviewError(ValueError):
@@ -212,7 +218,12 @@ def _python_values(column: np.ndarray) -> list:
 def review_frame(notices: pd.DataFrame, agreement: Agreement,
                  rules_dir: Path | str = RULES_DIR, progress=None) -> pd.DataFrame:
     """The batch review; ``progress(text)``, if given, is told each phase as it starts."""
-    progress = progress or (lambda text: None)
+    tell = progress or (lambda text: None)
+
+    def progress(text: str) -> None:
+        release_free_memory()  # what the last phase freed
+        tell(text)
+
     engine = engine_for(rules_dir)
     rulebook = engine.rulebook
     require_clauses(agreement, rulebook)
@@ -251,10 +262,16 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     progress(f"searching earliest allowed dates for {int((~allowed).sum()):,} denied notices")
     earliest = earliest_allowed_dates(events.sale_date, (stopping, facts, changes), judge,
                                       agreement.trading_calendar.roll_forward_array, rulebook.date_search)
+    del changes, review_order, prior, stopping  # only the facts are read from here on: free the rest
     progress("writing reasons")
-    out = _outputs(rulebook, agreement, events, facts, status, earliest)
-    for column in OUTPUT_COLUMNS:
-        output[column][positions] = out[column]
+    for start in range(0, len(events), OUTPUT_CHUNK):
+        rows = slice(start, start + OUTPUT_CHUNK)
+        out = _outputs(rulebook, agreement, events.take(rows), {k: v[rows] for k, v in facts.items()},
+                       status[rows], earliest[rows])
+        for column in OUTPUT_COLUMNS:
+            output[column][positions[rows]] = out[column]
+    del facts, events
+    release_free_memory()
     return pd.DataFrame(output, index=notices.index, dtype=object)
 
 
