@@ -201,6 +201,13 @@ MALFORMED = [
      _template("fail", "{quantity}", "{quantty}"), "quantty"),
     ("unknown_fact_in_pass_message", "rule_144.yaml", "rule144.holding_period",
      _template("pass", "{acquisition_date}", "{acquired_on}"), "acquired_on"),
+    # message placeholders are plain {fact}: the batch renders a template as joined columns
+    ("format_spec_in_message", "event.yaml", "event.position",
+     _template("fail", "{quantity}", "{quantity:,}"), "{quantity:,}"),
+    ("conversion_in_message", "rule_144.yaml", "rule144.holding_period",
+     _template("fail", "{acquisition_date}", "{acquisition_date!r}"), "{acquisition_date!r}"),
+    ("unclosed_brace_in_message", "rule_144.yaml", "rule144.holding_period",
+     _template("pass", "{acquisition_date}", "{acquisition_date"), "acquisition_date"),
     # bad operator
     ("bad_operator", "event.yaml", "event.position", _operator("gt", "greater"), "greater"),
     ("bad_operator_lte", "rule_144.yaml", "rule144.holding_period", _operator("lt", "lte"), "lte"),
