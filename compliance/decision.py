@@ -126,7 +126,8 @@ def display_codes(column, missing: str) -> tuple[Any, list[str]]:
     kind = column.dtype.kind
     codes, uniques = pd.factorize(column.view(np.int64) if kind == "M" else column)
     if kind == "M":
-        shown = [missing if v == np.iinfo(np.int64).min else str(np.datetime64(int(v), "D")) for v in uniques]
+        days = np.asarray(uniques, dtype=np.int64).view("M8[D]")
+        shown = np.where(np.isnat(days), missing, np.datetime_as_string(days, unit="D")).tolist()
     elif kind == "f":
         shown = [str(int(v)) if float(v).is_integer() else str(v) for v in uniques.tolist()]
     else:
