@@ -85,6 +85,8 @@ def _notice_ids(cells: pd.Series, timezone) -> tuple[np.ndarray, np.ndarray, np.
     else:
         ids, accepted = by_distinct_value(cells, _field("text", "notice_id", timezone, True), object)
         keys = pd.Series(ids, dtype=object)
+    if keys.is_unique:  # the usual case, and cheaper to establish than which ones repeat
+        return ids, accepted, np.zeros(len(cells), dtype=bool)
     duplicated = keys.duplicated(keep=False).to_numpy() & accepted
     return ids, accepted, duplicated
 
