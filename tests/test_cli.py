@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
 from compliance.cli import main
+
+FIXTURE_NOTICES = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements" / "sale_notices.csv"
 
 ALLOWED = {"notice_id": "C1", "investor": "Papell Holdings Limited", "security": "shares",
            "quantity": 100000, "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False,
@@ -65,3 +68,16 @@ def test_sweep_shows_the_suspension_window(capsys):
     assert "2002-07-25 .. 2002-07-31  allow" in out
     assert "2002-08-01 .. 2002-08-20  deny  (registration.not_suspended)" in out
     assert "2002-08-21 .. 2002-08-26  allow" in out
+
+
+def test_review_reads_and_writes_parquet_with_the_same_answers_as_csv(tmp_path):
+    sample = pd.read_csv(FIXTURE_NOTICES, dtype=str, keep_default_na=False)
+    sample.to_parquet(tmp_path / "notices.parquet", index=False)
+    assert main(["review", str(FIXTURE_NOTICES), "-o", str(tmp_path / "from_csv.csv")]) == 1
+    assert main(["review", str(tmp_path / "notices.parquet"), "-o", str(tmp_path / "from_parquet.parquet")]) == 1
+    from_csv = pd.read_csv(tmp_path / "from_csv.csv", dtype=str, keep_default_na=False)
+    from_parquet = pd.read_parquet(tmp_path / "from_parquet.parquet")
+    assert len(from_parquet) == len(sample) == len(from_csv)
+    assert (from_parquet["outcome"] == "error").sum() >= 1 and (from_parquet["outcome"] == "allow").sum() >= 1
+    for column in ("notice_id", "outcome", "failed_rules", "earliest_allowed_date", "reasons"):
+        assert from_parquet[column].tolist() == from_csv[column].tolist(), column
