@@ -7,11 +7,13 @@ nothing, so the result does not depend on the order of the file.
 
 How: facts are derived for every row at once with no earlier sales counted, and the rulebook
 (compiled to numpy) judges them. Rows stopped by a rule that does not read the aggregates are
-denied whatever came before. Only the remaining rows are scanned in order, in Python, judging just
-the rules that read the aggregates (the same rules, compiled to scalar functions). Then the facts
-are derived once more with each row's earlier allowed sales, the whole rulebook judges them, and
-the earliest allowed dates are searched for every denied row together. The result is the same as
-``check()`` on each row in order with the earlier allowed rows as history (a test holds them equal).
+denied whatever came before. For the others, the set of allowed rows is squeezed between a set
+known allowed and a set possibly allowed until the two meet (``decide_in_order``), vectorized;
+rows the bounds leave undecided are scanned in order in Python with the same rules compiled to
+scalar functions. Then only the aggregate facts are recounted with each row's earlier allowed
+sales, the rules reading them judged again, and the earliest allowed dates searched for every
+denied row together. The result is the same as ``check()`` on each row in order with the earlier
+allowed rows as history (a test holds them equal).
 """
 from __future__ import annotations
 
