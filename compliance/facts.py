@@ -33,6 +33,8 @@ PROSPECTUS_FRESHNESS_TRIGGER_MONTHS = 9
 PROSPECTUS_INFORMATION_MAX_AGE_MONTHS = 16
 
 Facts = dict[str, np.ndarray]
+# What changes when an earlier sale leaves the three-month window: the aggregates can only fall.
+WINDOW_EXITS = ("volume_aggregate_3m", "amount_aggregate_3m_dollars")
 LATE_REPORTS = ("late_periodic_reports", "late_periodic_report_list")
 AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
 # The Rule 144 parameters the facts are computed from (the rules read others through ``regime``).
@@ -117,6 +119,12 @@ class NextChanges:
         known = self.sources.get(facts)
         self.sources[facts] = later if known is None else np.fmin(known, later)
 
+    def forget(self, facts: tuple[str, ...], rows: np.ndarray) -> None:
+        """Drop the changes recorded as ``facts`` for ``rows`` (a mask): a caller has shown that
+        they cannot matter there."""
+        if facts in self.sources:
+            self.sources[facts] = np.where(rows, NAT, self.sources[facts])
+
     def of(self, names) -> np.ndarray:
         """The first change of any of ``names``."""
         names = set(names)
@@ -177,7 +185,7 @@ def count_earlier_sales(facts: Facts, changes: NextChanges, events: EventColumns
     months = np.array([params.value("aggregation_months", v) for v in params.versions], dtype=np.int64)[
         np.searchsorted(versions, events.sale_date, side="right") - 1]
     changes.add(_per_distinct(lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False),
-                              oldest, months), "volume_aggregate_3m", "amount_aggregate_3m_dollars")
+                              oldest, months), *WINDOW_EXITS)
 
 
 def _span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

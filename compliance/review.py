@@ -32,7 +32,8 @@ from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_col
                        render_column, rule_citations, undetermined_message)
 from .earliest import earliest_allowed_dates
 from .memory import release_free_memory
-from .facts import Facts, PriorSale, PriorSales, aggregates, count_earlier_sales, derive_facts
+from .facts import (WINDOW_EXITS, Facts, PriorSale, PriorSales, aggregates, count_earlier_sales,
+                    derive_facts)
 from .model import REQUIRED, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
@@ -136,6 +137,29 @@ class _ReviewOrder:
                                self.facts["volume_window_starts_after"][rows])
         facts.update(counts)
         return ~vz.failing(vz.rule_statuses(rules, facts, len(rows))).any(axis=1)
+
+
+def _forget_useless_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts, changes,
+                                 stopping: np.ndarray) -> None:
+    """Earlier sales leaving the three-month window only lower the aggregates. Where every
+    aggregate-reading rule that stops a sale would stop it even with no earlier sale left in the
+    window, those exits cannot cure it, and the date search need not stop at each of them (a
+    busy seller has one nearly every day)."""
+    counting = np.flatnonzero(_sensitive(rulebook) & vz.blocks(rulebook, "sale"))
+    rules = [rulebook.rules[j] for j in counting]
+    if not all(_stops_more_with_more_sales(r) for r in rules):
+        return
+    rows = np.flatnonzero(stopping[:, counting].any(axis=1))
+    if not len(rows):
+        return
+    names = {n for r in rules for n in r.condition_facts}
+    floor = {n: facts[n][rows] for n in names if n in facts}
+    floor["volume_aggregate_3m"] = events.quantity[rows] + events.prior_144_sales_3m[rows]
+    floor["amount_aggregate_3m_dollars"] = floor["volume_aggregate_3m"] * events.sale_price[rows]
+    still = vz.failing(vz.rule_statuses(rules, floor, len(rows)))
+    useless = np.zeros(len(stopping), dtype=bool)
+    useless[rows] = (still | ~stopping[rows][:, counting]).all(axis=1)
+    changes.forget(WINDOW_EXITS, useless)
 
 
 def decide_in_order(review_order: _ReviewOrder, candidates: np.ndarray, rulebook: Rulebook) -> np.ndarray:
@@ -258,9 +282,13 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
         raise AssertionError("the ordered scan and the final judgement disagree")
 
     def judge(rows: np.ndarray, days: np.ndarray):
-        later, later_changes = derive_facts(events.take(rows).on(days), agreement, params, prior.take(rows))
-        return vz.failing(vz.statuses(rulebook, later, len(rows))) & stops_sale, later, later_changes
+        moved = events.take(rows).on(days)
+        later, later_changes = derive_facts(moved, agreement, params, prior.take(rows))
+        later_stopping = vz.failing(vz.statuses(rulebook, later, len(rows))) & stops_sale
+        _forget_useless_window_exits(rulebook, moved, later, later_changes, later_stopping)
+        return later_stopping, later, later_changes
 
+    _forget_useless_window_exits(rulebook, events, facts, changes, stopping)
     progress(f"searching earliest allowed dates for {int((~allowed).sum()):,} denied notices")
     earliest = earliest_allowed_dates(events.sale_date, (stopping, facts, changes), judge,
                                       agreement.trading_calendar.roll_forward_array, rulebook.date_search)
