@@ -17,7 +17,6 @@ allowed rows as history (a test holds them equal).
 """
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +29,10 @@ from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
 from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_column, order_citations,
                        render_column, rule_citations, undetermined_message)
+from .earlier_sales import ReviewOrder, decide_in_order, forget_useless_window_exits, reads_earlier_sales
 from .earliest import earliest_allowed_dates
 from .memory import release_free_memory
-from .facts import (WINDOW_EXITS, Facts, PriorSale, PriorSales, aggregates, count_earlier_sales,
-                    derive_facts)
+from .facts import Facts, PriorSale, count_earlier_sales, derive_facts
 from .model import REQUIRED, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
@@ -63,184 +62,6 @@ def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
     return events, positions, errors, len(notices)
 
 
-def _sensitive(rulebook: Rulebook) -> np.ndarray:
-    return np.array([bool(set(r.condition_facts) & set(GROWTH)) for r in rulebook.rules])
-
-
-# How each aggregate moves as earlier allowed sales are added: +1 it grows, -1 it shrinks.
-GROWTH = {"position_available": -1, "volume_aggregate_3m": +1, "amount_aggregate_3m_dollars": +1}
-
-
-def _trend(cond: tuple) -> int | None:
-    """How a condition's truth (FALSE < UNKNOWN < TRUE) moves as earlier allowed sales are
-    added: +1 it can only rise, -1 only fall, 0 it cannot move, None either way."""
-    kind = cond[0]
-    if kind in ("true", "false"):
-        return 0
-    if kind in ("all", "any"):  # minimum and maximum keep a common direction
-        trends = {_trend(c) for c in cond[1]} - {0}
-        return None if None in trends or len(trends) > 1 else (trends.pop() if trends else 0)
-    _, name, op, (operand_kind, operand) = cond
-    left, right = GROWTH.get(name, 0), GROWTH.get(operand, 0) if operand_kind == "fact" else 0
-    if not left and not right:
-        return 0
-    if (left and right) or op in ("eq", "ne"):
-        return None
-    rises_with_left = op in ("gt", "ge")
-    return (left if rises_with_left else -left) if left else (-right if rises_with_left else right)
-
-
-def _stops_more_with_more_sales(rule) -> bool:
-    """Whether the rule can only start stopping a sale, never stop stopping it, as earlier
-    allowed sales are added (it stops when neither its applicability nor its failure is FALSE)."""
-    return _trend(rule.applies_when) in (0, 1) and _trend(rule.fails_if) in (0, 1)
-
-
-class _ReviewOrder:
-    """The review order, and what the aggregates of any set of counted (allowed) rows are."""
-
-    def __init__(self, events: EventColumns, facts: Facts, order: np.ndarray):
-        self.events, self.facts, self.order = events, facts, order
-        self.rank = np.empty(len(events), np.int64)
-        self.rank[order] = np.arange(len(events))
-        self.investor, self.investors = pd.factorize(events.investor)
-        holding = self.investor.astype(np.int64) * 2 + (events.security == "warrant_shares")
-        # rows grouped by (investor, security), in review order within each group
-        self.by_holding = order[np.argsort(holding[order], kind="stable")]
-        self.holding_starts = np.flatnonzero(np.r_[True, np.diff(holding[self.by_holding]) != 0])
-        # per investor: its rows in review order, and their ranks
-        self.by_investor = [order[(self.investor == k)[order]] for k in range(len(self.investors))]
-
-    def prior_sales(self, counted: np.ndarray) -> PriorSales:
-        """Each row's earlier ``counted`` sales, in review order."""
-        events = self.events
-        quantity = np.where(counted[self.by_holding], events.quantity[self.by_holding], 0)
-        running = np.cumsum(quantity) - quantity
-        group_start = np.repeat(running[self.holding_starts], np.diff(np.r_[self.holding_starts, len(running)]))
-        sold = np.empty(len(events), np.int64)
-        sold[self.by_holding] = running - group_start
-        rule_144 = counted & (events.route == "rule_144")
-        groups, before = {}, np.zeros(len(events), np.int64)
-        for investor, mine in zip(self.investors, self.by_investor):
-            counts = rule_144[mine]
-            sales = mine[counts]
-            groups[investor] = (events.sale_date[sales], np.concatenate([[0], np.cumsum(events.quantity[sales])]))
-            before[mine] = np.cumsum(counts) - counts  # counted sales earlier in review order
-        return PriorSales(sold, groups, before)
-
-    def passing(self, rules, rows: np.ndarray, counted: np.ndarray) -> np.ndarray:
-        """Whether ``rules`` let each of ``rows`` through when the earlier ``counted`` rows count."""
-        names = {n for r in rules for n in r.condition_facts} - set(GROWTH)
-        facts = {n: self.facts[n][rows] for n in names if n in self.facts}
-        prior = self.prior_sales(counted)
-        counts, _ = aggregates(self.events.take(rows), self.facts["position_held"][rows], prior.take(rows),
-                               self.facts["volume_window_starts_after"][rows])
-        facts.update(counts)
-        return ~vz.failing(vz.rule_statuses(rules, facts, len(rows))).any(axis=1)
-
-
-def _forget_useless_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts, changes,
-                                 stopping: np.ndarray) -> None:
-    """Earlier sales leaving the three-month window only lower the aggregates. Where every
-    aggregate-reading rule that stops a sale would stop it even with no earlier sale left in the
-    window, those exits cannot cure it, and the date search need not stop at each of them (a
-    busy seller has one nearly every day)."""
-    counting = np.flatnonzero(_sensitive(rulebook) & vz.blocks(rulebook, "sale"))
-    rules = [rulebook.rules[j] for j in counting]
-    if not all(_stops_more_with_more_sales(r) for r in rules):
-        return
-    rows = np.flatnonzero(stopping[:, counting].any(axis=1))
-    if not len(rows):
-        return
-    names = {n for r in rules for n in r.condition_facts}
-    floor = {n: facts[n][rows] for n in names if n in facts}
-    floor["volume_aggregate_3m"] = events.quantity[rows] + events.prior_144_sales_3m[rows]
-    floor["amount_aggregate_3m_dollars"] = floor["volume_aggregate_3m"] * events.sale_price[rows]
-    still = vz.failing(vz.rule_statuses(rules, floor, len(rows)))
-    useless = np.zeros(len(stopping), dtype=bool)
-    useless[rows] = (still | ~stopping[rows][:, counting]).all(axis=1)
-    changes.forget(WINDOW_EXITS, useless)
-
-
-def decide_in_order(review_order: _ReviewOrder, candidates: np.ndarray, rulebook: Rulebook) -> np.ndarray:
-    """Which ``candidates`` (rows no rule blind to the aggregates stops) are allowed when the
-    rows are judged in ``order``, each counting the earlier allowed ones.
-
-    The allowed set A is squeezed between a set known allowed (K) and a set possibly allowed
-    (P), K within A within P. When the rules that read the aggregates only stop more sales as
-    more earlier sales count (checked on their conditions), a row passing with all of P counted
-    is in A, and a row failing with only K counted is not: both bounds tighten, vectorized,
-    until they settle. Rows still undecided then (or all, for rules that cannot be bounded so)
-    are judged one by one in order."""
-    rules = [r for r, s in zip(rulebook.rules, _sensitive(rulebook)) if s and "sale" in r.blocks]
-    events, facts, order = review_order.events, review_order.facts, review_order.order
-    known = np.zeros(len(events), dtype=bool)
-    possible = candidates.copy()
-    if all(_stops_more_with_more_sales(r) for r in rules):
-        rows = np.flatnonzero(candidates)
-        while len(rows):
-            sure = review_order.passing(rules, rows, possible)
-            maybe = review_order.passing(rules, rows, known)
-            known[rows[sure]] = True
-            possible[rows[~maybe]] = False
-            still = ~sure & maybe
-            if still.all():
-                break
-            rows = rows[still]
-    undecided = possible & ~known
-    if not undecided.any():
-        return known
-    return _scan(events, facts, known | undecided, known, order, rules)
-
-
-def _scan(events: EventColumns, facts: Facts, rows_mask: np.ndarray, known: np.ndarray, order: np.ndarray,
-          rules) -> np.ndarray:
-    """Decide, in review order, the rows of ``rows_mask`` not ``known`` to be allowed."""
-    allowed = np.zeros(len(events), dtype=bool)
-    judges = [vz.scalar_status(r) for r in rules]
-    names = sorted({n for r in rules for n in r.condition_facts} - set(GROWTH))
-    rows = order[rows_mask[order]]
-    columns = {n: _python_values(facts[n][rows]) for n in names}
-    window_start = facts["volume_window_starts_after"][rows].astype(np.int64).tolist()
-    day = events.sale_date[rows].astype(np.int64).tolist()
-    held = facts["position_held"][rows].tolist()
-    base = (events.quantity[rows] + events.prior_144_sales_3m[rows]).tolist()
-    price = [None if np.isnan(p) else p for p in events.sale_price[rows].tolist()]
-    investor, security, route = (events.investor[rows].tolist(), events.security[rows].tolist(),
-                                 events.route[rows].tolist())
-    quantity, forced = events.quantity[rows].tolist(), known[rows].tolist()
-    sold: dict[tuple[str, str], int] = {}
-    windows: dict[str, deque] = {}
-    totals: dict[str, int] = {}
-    for k, i in enumerate(rows.tolist()):
-        window = windows.setdefault(investor[k], deque())
-        while window and window[0][0] <= window_start[k]:
-            totals[investor[k]] -= window.popleft()[1]
-        if not forced[k]:
-            aggregate = base[k] + totals.get(investor[k], 0)
-            f = {n: columns[n][k] for n in names}
-            f["position_available"] = held[k] - sold.get((investor[k], security[k]), 0)
-            f["volume_aggregate_3m"] = aggregate
-            f["amount_aggregate_3m_dollars"] = None if price[k] is None else aggregate * price[k]
-            if not all(judge(f) in (vz.PASS, vz.NOT_APPLICABLE) for judge in judges):
-                continue
-        allowed[i] = True
-        sold[(investor[k], security[k])] = sold.get((investor[k], security[k]), 0) + quantity[k]
-        if route[k] == "rule_144":
-            window.append((day[k], quantity[k]))
-            totals[investor[k]] = totals.get(investor[k], 0) + quantity[k]
-    return allowed
-
-
-def _python_values(column: np.ndarray) -> list:
-    kind = column.dtype.kind
-    if kind == "M":
-        return [None if v is None else v for v in column.astype("M8[D]").astype(object)]
-    if kind == "f":
-        return [None if v != v else v for v in column.tolist()]
-    return column.tolist()
-
-
 def review_frame(notices: pd.DataFrame, agreement: Agreement,
                  rules_dir: Path | str = RULES_DIR, progress=None) -> pd.DataFrame:
     """The batch review; ``progress(text)``, if given, is told each phase as it starts."""
@@ -267,14 +88,15 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
 
     facts, changes = derive_facts(events, agreement, params)  # no earlier sale counted yet
     status = vz.statuses(rulebook, facts, len(events))
-    stopped_by_others = (vz.failing(status) & vz.blocks(rulebook, "sale") & ~_sensitive(rulebook)).any(axis=1)
+    blind = ~reads_earlier_sales(rulebook)  # rules whose outcome does not depend on the order
+    stopped_by_others = (vz.failing(status) & vz.blocks(rulebook, "sale") & blind).any(axis=1)
     progress(f"deciding {int((~stopped_by_others).sum()):,} notices in sale_date order")
-    review_order = _ReviewOrder(events, facts, order)
+    review_order = ReviewOrder(events, facts, order)
     allowed = decide_in_order(review_order, ~stopped_by_others, rulebook)
 
     prior = review_order.prior_sales(allowed)
     count_earlier_sales(facts, changes, events, params, prior)  # and re-judge the rules that read them
-    counting = np.flatnonzero(_sensitive(rulebook))
+    counting = np.flatnonzero(reads_earlier_sales(rulebook))
     status[:, counting] = vz.rule_statuses([rulebook.rules[j] for j in counting], facts, len(events))
     stops_sale = vz.blocks(rulebook, "sale")
     stopping = vz.failing(status) & stops_sale
@@ -285,10 +107,10 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
         moved = events.take(rows).on(days)
         later, later_changes = derive_facts(moved, agreement, params, prior.take(rows))
         later_stopping = vz.failing(vz.statuses(rulebook, later, len(rows))) & stops_sale
-        _forget_useless_window_exits(rulebook, moved, later, later_changes, later_stopping)
+        forget_useless_window_exits(rulebook, moved, later, later_changes, later_stopping)
         return later_stopping, later, later_changes
 
-    _forget_useless_window_exits(rulebook, events, facts, changes, stopping)
+    forget_useless_window_exits(rulebook, events, facts, changes, stopping)
     progress(f"searching earliest allowed dates for {int((~allowed).sum()):,} denied notices")
     earliest = earliest_allowed_dates(events.sale_date, (stopping, facts, changes), judge,
                                       agreement.trading_calendar.roll_forward_array, rulebook.date_search)

@@ -1,0 +1,208 @@
+"""How a review's earlier allowed sales bear on its later notices (the batch semantics).
+
+In review order, an allowed sale leaves the investor's position, and an allowed Rule 144 sale
+joins the seller's three-month aggregate, for every later notice; denied notices count toward
+nothing. Only the rules that read those aggregates (``position_available``,
+``volume_aggregate_3m``, ``amount_aggregate_3m_dollars``) depend on the order. This module
+decides which notices are allowed in order (``decide_in_order``), computes the aggregates of any
+set of counted sales (``ReviewOrder``), and tells the date search which window exits cannot
+matter (``forget_useless_window_exits``).
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pandas as pd
+
+from . import vectorized as vz
+from .facts import WINDOW_EXITS, Facts, PriorSales, aggregates
+from .model import EventColumns
+from .rulebook import Rulebook
+
+
+# How each aggregate moves as earlier allowed sales are added: +1 it grows, -1 it shrinks.
+GROWTH = {"position_available": -1, "volume_aggregate_3m": +1, "amount_aggregate_3m_dollars": +1}
+
+
+def reads_earlier_sales(rulebook: Rulebook) -> np.ndarray:
+    """Per rule, in rulebook order: whether its conditions read an aggregate of earlier sales."""
+    return np.array([bool(set(r.condition_facts) & set(GROWTH)) for r in rulebook.rules])
+
+
+def counting_rules(rulebook: Rulebook) -> tuple[np.ndarray, list, bool]:
+    """The rules that read the aggregates and stop sales: their positions in the rulebook, the
+    rules, and whether each can only stop more sales as more earlier sales count (then bounds
+    and floors reason soundly about them)."""
+    positions = np.flatnonzero(reads_earlier_sales(rulebook) & vz.blocks(rulebook, "sale"))
+    rules = [rulebook.rules[j] for j in positions]
+    return positions, rules, all(_stops_more_with_more_sales(r) for r in rules)
+
+
+def trend(cond: tuple) -> int | None:
+    """How a condition's truth (FALSE < UNKNOWN < TRUE) moves as earlier allowed sales are
+    added: +1 it can only rise, -1 only fall, 0 it cannot move, None either way."""
+    kind = cond[0]
+    if kind in ("true", "false"):
+        return 0
+    if kind in ("all", "any"):  # minimum and maximum keep a common direction
+        trends = {trend(c) for c in cond[1]} - {0}
+        return None if None in trends or len(trends) > 1 else (trends.pop() if trends else 0)
+    _, name, op, (operand_kind, operand) = cond
+    left, right = GROWTH.get(name, 0), GROWTH.get(operand, 0) if operand_kind == "fact" else 0
+    if not left and not right:
+        return 0
+    if (left and right) or op in ("eq", "ne"):
+        return None
+    rises_with_left = op in ("gt", "ge")
+    return (left if rises_with_left else -left) if left else (-right if rises_with_left else right)
+
+
+def _stops_more_with_more_sales(rule) -> bool:
+    """Whether the rule can only start stopping a sale, never stop stopping it, as earlier
+    allowed sales are added (it stops when neither its applicability nor its failure is FALSE)."""
+    return trend(rule.applies_when) in (0, 1) and trend(rule.fails_if) in (0, 1)
+
+
+class ReviewOrder:
+    """The review order, and what the aggregates of any set of counted (allowed) rows are."""
+
+    def __init__(self, events: EventColumns, facts: Facts, order: np.ndarray):
+        self.events, self.facts, self.order = events, facts, order
+        self.rank = np.empty(len(events), np.int64)
+        self.rank[order] = np.arange(len(events))
+        self.investor, self.investors = pd.factorize(events.investor)
+        holding = self.investor.astype(np.int64) * 2 + (events.security == "warrant_shares")
+        # rows grouped by (investor, security), in review order within each group
+        self.by_holding = order[np.argsort(holding[order], kind="stable")]
+        self.holding_starts = np.flatnonzero(np.r_[True, np.diff(holding[self.by_holding]) != 0])
+        # per investor: its rows in review order, and their ranks
+        self.by_investor = [order[(self.investor == k)[order]] for k in range(len(self.investors))]
+
+    def prior_sales(self, counted: np.ndarray) -> PriorSales:
+        """Each row's earlier ``counted`` sales, in review order."""
+        events = self.events
+        quantity = np.where(counted[self.by_holding], events.quantity[self.by_holding], 0)
+        running = np.cumsum(quantity) - quantity
+        group_start = np.repeat(running[self.holding_starts], np.diff(np.r_[self.holding_starts, len(running)]))
+        sold = np.empty(len(events), np.int64)
+        sold[self.by_holding] = running - group_start
+        rule_144 = counted & (events.route == "rule_144")
+        groups, before = {}, np.zeros(len(events), np.int64)
+        for investor, mine in zip(self.investors, self.by_investor):
+            counts = rule_144[mine]
+            sales = mine[counts]
+            groups[investor] = (events.sale_date[sales], np.concatenate([[0], np.cumsum(events.quantity[sales])]))
+            before[mine] = np.cumsum(counts) - counts  # counted sales earlier in review order
+        return PriorSales(sold, groups, before)
+
+    def passing(self, rules, rows: np.ndarray, counted: np.ndarray) -> np.ndarray:
+        """Whether ``rules`` let each of ``rows`` through when the earlier ``counted`` rows count."""
+        names = {n for r in rules for n in r.condition_facts} - set(GROWTH)
+        facts = {n: self.facts[n][rows] for n in names if n in self.facts}
+        prior = self.prior_sales(counted)
+        counts, _ = aggregates(self.events.take(rows), self.facts["position_held"][rows], prior.take(rows),
+                               self.facts["volume_window_starts_after"][rows])
+        facts.update(counts)
+        return ~vz.failing(vz.rule_statuses(rules, facts, len(rows))).any(axis=1)
+
+
+def forget_useless_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts, changes,
+                                 stopping: np.ndarray) -> None:
+    """Earlier sales leaving the three-month window only lower the aggregates. Where every
+    aggregate-reading rule that stops a sale would stop it even with no earlier sale left in the
+    window, those exits cannot cure it, and the date search need not stop at each of them (a
+    busy seller has one nearly every day)."""
+    counting, rules, boundable = counting_rules(rulebook)
+    if not boundable:
+        return
+    rows = np.flatnonzero(stopping[:, counting].any(axis=1))
+    if not len(rows):
+        return
+    names = {n for r in rules for n in r.condition_facts}
+    floor = {n: facts[n][rows] for n in names if n in facts}
+    floor["volume_aggregate_3m"] = events.quantity[rows] + events.prior_144_sales_3m[rows]
+    floor["amount_aggregate_3m_dollars"] = floor["volume_aggregate_3m"] * events.sale_price[rows]
+    still = vz.failing(vz.rule_statuses(rules, floor, len(rows)))
+    useless = np.zeros(len(stopping), dtype=bool)
+    useless[rows] = (still | ~stopping[rows][:, counting]).all(axis=1)
+    changes.forget(WINDOW_EXITS, useless)
+
+
+def decide_in_order(review_order: ReviewOrder, candidates: np.ndarray, rulebook: Rulebook) -> np.ndarray:
+    """Which ``candidates`` (rows no rule blind to the aggregates stops) are allowed when the
+    rows are judged in ``order``, each counting the earlier allowed ones.
+
+    The allowed set A is squeezed between a set known allowed (K) and a set possibly allowed
+    (P), K within A within P. When the rules that read the aggregates only stop more sales as
+    more earlier sales count (checked on their conditions), a row passing with all of P counted
+    is in A, and a row failing with only K counted is not: both bounds tighten, vectorized,
+    until they settle. Rows still undecided then (or all, for rules that cannot be bounded so)
+    are judged one by one in order."""
+    _, rules, boundable = counting_rules(rulebook)
+    events, facts, order = review_order.events, review_order.facts, review_order.order
+    known = np.zeros(len(events), dtype=bool)
+    possible = candidates.copy()
+    if boundable:
+        rows = np.flatnonzero(candidates)
+        while len(rows):
+            sure = review_order.passing(rules, rows, possible)
+            maybe = review_order.passing(rules, rows, known)
+            known[rows[sure]] = True
+            possible[rows[~maybe]] = False
+            still = ~sure & maybe
+            if still.all():
+                break
+            rows = rows[still]
+    undecided = possible & ~known
+    if not undecided.any():
+        return known
+    return scan_in_order(events, facts, known | undecided, known, order, rules)
+
+
+def scan_in_order(events: EventColumns, facts: Facts, rows_mask: np.ndarray, known: np.ndarray, order: np.ndarray,
+          rules) -> np.ndarray:
+    """Decide, in review order, the rows of ``rows_mask`` not ``known`` to be allowed."""
+    allowed = np.zeros(len(events), dtype=bool)
+    judges = [vz.scalar_status(r) for r in rules]
+    names = sorted({n for r in rules for n in r.condition_facts} - set(GROWTH))
+    rows = order[rows_mask[order]]
+    columns = {n: _python_values(facts[n][rows]) for n in names}
+    window_start = facts["volume_window_starts_after"][rows].astype(np.int64).tolist()
+    day = events.sale_date[rows].astype(np.int64).tolist()
+    held = facts["position_held"][rows].tolist()
+    base = (events.quantity[rows] + events.prior_144_sales_3m[rows]).tolist()
+    price = [None if np.isnan(p) else p for p in events.sale_price[rows].tolist()]
+    investor, security, route = (events.investor[rows].tolist(), events.security[rows].tolist(),
+                                 events.route[rows].tolist())
+    quantity, forced = events.quantity[rows].tolist(), known[rows].tolist()
+    sold: dict[tuple[str, str], int] = {}
+    windows: dict[str, deque] = {}
+    totals: dict[str, int] = {}
+    for k, i in enumerate(rows.tolist()):
+        window = windows.setdefault(investor[k], deque())
+        while window and window[0][0] <= window_start[k]:
+            totals[investor[k]] -= window.popleft()[1]
+        if not forced[k]:
+            aggregate = base[k] + totals.get(investor[k], 0)
+            f = {n: columns[n][k] for n in names}
+            f["position_available"] = held[k] - sold.get((investor[k], security[k]), 0)
+            f["volume_aggregate_3m"] = aggregate
+            f["amount_aggregate_3m_dollars"] = None if price[k] is None else aggregate * price[k]
+            if not all(judge(f) in (vz.PASS, vz.NOT_APPLICABLE) for judge in judges):
+                continue
+        allowed[i] = True
+        sold[(investor[k], security[k])] = sold.get((investor[k], security[k]), 0) + quantity[k]
+        if route[k] == "rule_144":
+            window.append((day[k], quantity[k]))
+            totals[investor[k]] = totals.get(investor[k], 0) + quantity[k]
+    return allowed
+
+
+def _python_values(column: np.ndarray) -> list:
+    kind = column.dtype.kind
+    if kind == "M":
+        return [None if v is None else v for v in column.astype("M8[D]").astype(object)]
+    if kind == "f":
+        return [None if v != v else v for v in column.tolist()]
+    return column.tolist()
