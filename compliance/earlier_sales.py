@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import vectorized as vz
-from .facts import WINDOW_EXITS, Facts, PriorSales, aggregates
+from .facts import NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, aggregates, parameter_on, window_exit_day
 from .model import EventColumns
 from .rulebook import Rulebook
 
@@ -107,26 +107,75 @@ class ReviewOrder:
         return ~vz.failing(vz.rule_statuses(rules, facts, len(rows))).any(axis=1)
 
 
-def forget_useless_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts, changes,
-                                 stopping: np.ndarray) -> None:
-    """Earlier sales leaving the three-month window only lower the aggregates. Where every
-    aggregate-reading rule that stops a sale would stop it even with no earlier sale left in the
-    window, those exits cannot cure it, and the date search need not stop at each of them (a
-    busy seller has one nearly every day)."""
+def postpone_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts, changes: NextChanges,
+                          stopping: np.ndarray, prior: PriorSales) -> None:
+    """Earlier sales leave the three-month window one by one, and each exit only lowers the
+    aggregates. For a sale stopped by aggregate-reading rules, the exits that matter start with
+    the first one after which one of those rules would let it through (found by bisection, the
+    rules being monotone in the aggregates); none, if they would stop it with the window empty.
+    The date search then jumps there instead of halting at every exit (a busy seller has one
+    nearly every day)."""
     counting, rules, boundable = counting_rules(rulebook)
     if not boundable:
         return
     rows = np.flatnonzero(stopping[:, counting].any(axis=1))
-    if not len(rows):
-        return
+    stops = stopping[rows][:, counting]
     names = {n for r in rules for n in r.condition_facts}
-    floor = {n: facts[n][rows] for n in names if n in facts}
-    floor["volume_aggregate_3m"] = events.quantity[rows] + events.prior_144_sales_3m[rows]
-    floor["amount_aggregate_3m_dollars"] = floor["volume_aggregate_3m"] * events.sale_price[rows]
-    still = vz.failing(vz.rule_statuses(rules, floor, len(rows)))
-    useless = np.zeros(len(stopping), dtype=bool)
-    useless[rows] = (still | ~stopping[rows][:, counting]).all(axis=1)
-    changes.forget(WINDOW_EXITS, useless)
+    known = {n: facts[n][rows] for n in names if n in facts}
+    own = events.quantity[rows] + events.prior_144_sales_3m[rows]
+    window = _WindowSales(events.investor[rows], prior.before[rows], prior.rule_144,
+                          facts["volume_window_starts_after"][rows])
+
+    def cured_after(k: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Whether one of the stopping rules of rows ``at`` passes after ``k`` exits."""
+        trial = {n: v[at] for n, v in known.items()}
+        trial["volume_aggregate_3m"] = own[at] + window.left_after(k, at)
+        trial["amount_aggregate_3m_dollars"] = trial["volume_aggregate_3m"] * events.sale_price[rows][at]
+        return (stops[at] & ~vz.failing(vz.rule_statuses(rules, trial, len(at)))).any(axis=1)
+
+    everything = np.arange(len(rows))
+    lo = np.zeros(len(rows), np.int64)                                 # after lo exits: still stopped
+    hi = np.where(cured_after(window.count, everything), window.count, window.count + 1)
+    while (busy := np.flatnonzero(hi - lo > 1)).size:
+        mid = (lo[busy] + hi[busy]) // 2
+        cured = cured_after(mid, busy)
+        hi[busy[cured]], lo[busy[~cured]] = mid[cured], mid[~cured]
+    months = parameter_on(rulebook.parameters, "aggregation_months", events.sale_date[rows])
+    first_useful = np.where(hi <= window.count, window_exit_day(window.sold_on(hi), months), NAT)
+    changes.postpone(WINDOW_EXITS, rows, first_useful)
+
+
+class _WindowSales:
+    """For each of some events, its investor's earlier allowed Rule 144 sales still in its
+    three-month window, in the order they will leave it."""
+
+    def __init__(self, investor: np.ndarray, before: np.ndarray, sales: dict, window_from: np.ndarray):
+        """``before``: how many of the investor's sales (``sales``: ``PriorSales.rule_144``)
+        precede each event; ``window_from``: the day after which a sale is in its window."""
+        n = len(investor)
+        self.dates = np.concatenate([d for d, _ in sales.values()] + [np.zeros(0, "M8[D]")])
+        self.cumulative = np.concatenate([c for _, c in sales.values()] + [np.zeros(1, np.int64)])
+        self.first = np.zeros(n, np.int64)   # in ``cumulative``: the oldest sale in the window
+        self.end = np.zeros(n, np.int64)     # in ``cumulative``: after the newest earlier sale
+        self.offset = np.zeros(n, np.int64)  # from ``cumulative`` positions to ``dates`` positions
+        date_start = cumulative_start = 0
+        for name, (dates, cumulative) in sales.items():
+            mine = investor == name
+            dropped = np.minimum(np.searchsorted(dates, window_from[mine], side="right"), before[mine])
+            self.first[mine], self.end[mine] = cumulative_start + dropped, cumulative_start + before[mine]
+            self.offset[mine] = date_start - cumulative_start
+            date_start, cumulative_start = date_start + len(dates), cumulative_start + len(cumulative)
+        self.count = self.end - self.first
+
+    def left_after(self, k: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Shares still in the window of events ``at`` once ``k`` sales have left it."""
+        return self.cumulative[self.end[at]] - self.cumulative[self.first[at] + k]
+
+    def sold_on(self, k: np.ndarray) -> np.ndarray:
+        """The sale date of each event's ``k``-th sale to leave (k >= 1; NaT past the last)."""
+        inside = (k >= 1) & (k <= self.count)
+        index = np.where(inside, self.first + k - 1 + self.offset, 0)
+        return np.where(inside, self.dates[index] if len(self.dates) else NAT, NAT)
 
 
 def decide_in_order(review_order: ReviewOrder, candidates: np.ndarray, rulebook: Rulebook) -> np.ndarray:

@@ -119,11 +119,11 @@ class NextChanges:
         known = self.sources.get(facts)
         self.sources[facts] = later if known is None else np.fmin(known, later)
 
-    def forget(self, facts: tuple[str, ...], rows: np.ndarray) -> None:
-        """Drop the changes recorded as ``facts`` for ``rows`` (a mask): a caller has shown that
-        they cannot matter there."""
+    def postpone(self, facts: tuple[str, ...], rows: np.ndarray, days: np.ndarray) -> None:
+        """Move the changes recorded as ``facts`` for ``rows`` (indices) to ``days`` (NaT: none):
+        a caller has shown that the changes before those days cannot matter there."""
         if facts in self.sources:
-            self.sources[facts] = np.where(rows, NAT, self.sources[facts])
+            self.sources[facts][rows] = days
 
     def of(self, names) -> np.ndarray:
         """The first change of any of ``names``."""
@@ -181,11 +181,19 @@ def count_earlier_sales(facts: Facts, changes: NextChanges, events: EventColumns
     The other facts do not depend on earlier sales: a review derives them once and recounts."""
     counted, oldest = aggregates(events, facts["position_held"], prior, facts["volume_window_starts_after"])
     facts.update(counted)
+    changes.add(window_exit_day(oldest, parameter_on(params, "aggregation_months", events.sale_date)), *WINDOW_EXITS)
+
+
+def parameter_on(params: Rule144Parameters, name: str, days: np.ndarray) -> np.ndarray:
+    """The value of a Rule 144 parameter in force on each of ``days``."""
     versions = np.array(params.versions, dtype="M8[D]")
-    months = np.array([params.value("aggregation_months", v) for v in params.versions], dtype=np.int64)[
-        np.searchsorted(versions, events.sale_date, side="right") - 1]
-    changes.add(_per_distinct(lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False),
-                              oldest, months), *WINDOW_EXITS)
+    return np.array([params.value(name, v) for v in params.versions])[np.searchsorted(versions, days, side="right") - 1]
+
+
+def window_exit_day(sold_on: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """The first sale date whose ``months`` window no longer holds a sale made on ``sold_on``."""
+    return _per_distinct(lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False),
+                         sold_on, months.astype(np.int64))
 
 
 def _span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
 from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_column, order_citations,
                        render_column, rule_citations, undetermined_message)
-from .earlier_sales import ReviewOrder, decide_in_order, forget_useless_window_exits, reads_earlier_sales
+from .earlier_sales import ReviewOrder, decide_in_order, postpone_window_exits, reads_earlier_sales
 from .earliest import earliest_allowed_dates
 from .memory import release_free_memory
 from .facts import Facts, PriorSale, count_earlier_sales, derive_facts
@@ -104,13 +104,13 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
         raise AssertionError("the ordered scan and the final judgement disagree")
 
     def judge(rows: np.ndarray, days: np.ndarray):
-        moved = events.take(rows).on(days)
-        later, later_changes = derive_facts(moved, agreement, params, prior.take(rows))
+        moved, earlier = events.take(rows).on(days), prior.take(rows)
+        later, later_changes = derive_facts(moved, agreement, params, earlier)
         later_stopping = vz.failing(vz.statuses(rulebook, later, len(rows))) & stops_sale
-        forget_useless_window_exits(rulebook, moved, later, later_changes, later_stopping)
+        postpone_window_exits(rulebook, moved, later, later_changes, later_stopping, earlier)
         return later_stopping, later, later_changes
 
-    forget_useless_window_exits(rulebook, events, facts, changes, stopping)
+    postpone_window_exits(rulebook, events, facts, changes, stopping, prior)
     progress(f"searching earliest allowed dates for {int((~allowed).sum()):,} denied notices")
     earliest = earliest_allowed_dates(events.sale_date, (stopping, facts, changes), judge,
                                       agreement.trading_calendar.roll_forward_array, rulebook.date_search)
