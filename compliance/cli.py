@@ -190,13 +190,10 @@ def _cmd_log_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_log_show(args: argparse.Namespace) -> int:
-    from .decision_log import read_log
+    from .decision_log import RECORD_COLUMNS, read_log
     frame = read_log(args.path, notice=args.notice, since=args.since)
     if args.json:
-        columns = ["seq", "recorded_at", "source", "batch", "notice_id", "event", "output",
-                   "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir", "rules_dir",
-                   "engine_version", "prev_hash", "hash"]
-        print(json.dumps(frame[columns].to_dict("records"), indent=2, default=str))
+        print(json.dumps(frame[list(RECORD_COLUMNS)].to_dict("records"), indent=2, default=str))
     elif frame.empty:
         print("no records")
     else:

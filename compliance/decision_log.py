@@ -1,27 +1,40 @@
 """The decision log (issue 5): every decision appended to an embedded SQLite database, hash-chained,
 verifiable, readable as a DataFrame, and replayable against the current rules.
 
-One table, ``decisions``, one row per decision::
+Format 2, the one this engine writes, has two tables. ``batches``: one row per ``check()`` or
+``review()`` call that recorded decisions, holding what all of that call's decisions share::
 
-    seq                    1, 2, 3, ... (no gaps; the chain order)
-    recorded_at            UTC ISO time of the transaction that appended the record
-    source                 'check' or 'review'; batch: one id per check()/review() call
-    notice_id              the output row's notice_id
-    event                  the input event, JSON text
-    output                 the full output row (``Decision.to_row()`` / a review row), JSON text
+    batch                  1, 2, 3, ...
+    recorded_at            UTC ISO time at which the call began recording
+    source                 'check' or 'review'
     rulebook_fingerprint   sha256 over the rule and parameter files, sorted by relative path
     agreement_fingerprint  sha256 over the agreement directory's files, sorted by relative path
     agreement_dir, rules_dir   the directories used (absolute paths)
     engine_version         ``compliance.__version__``
-    prev_hash, hash        the chain: ``hash`` is sha256 of the record's canonical JSON (see
-                           :func:`canonical`), which includes ``seq`` and ``prev_hash``; the first
-                           record's ``prev_hash`` is 64 zeros
+    event_columns          JSON array: the names of the values in each decision's ``event``
+                           (JSON null when check() was given an event that is not a mapping)
+    output_columns         JSON array: the names of the values in each decision's ``output``
+    hash                   sha256 of the batch's canonical JSON (:meth:`Batch.canonical`)
 
-The file is marked as ours by ``PRAGMA application_id`` and its schema version by
-``PRAGMA user_version``; any other file is refused (:class:`LogError`).
+``decisions``: one row per decision::
+
+    seq                    1, 2, 3, ... (no gaps; the chain order)
+    batch                  the ``batches`` row of the call that made the decision
+    notice_id              the output row's notice_id
+    event                  the input event: a JSON array of values in ``event_columns`` order
+    output                 the full output row (``Decision.to_row()`` / a review row): a JSON array
+                           of values in ``output_columns`` order
+    prev_hash, hash        the chain: ``hash`` is sha256 of the record's canonical text
+                           (:func:`record_hash`), which includes ``prev_hash`` and the batch's hash;
+                           the first record's ``prev_hash`` is 64 zeros
+
+Format 1 (a single ``decisions`` table repeating the batch's fields on every record) is still
+verified, read and replayed, but not appended to. The file is marked as ours by
+``PRAGMA application_id`` and its format by ``PRAGMA user_version``; any other file is refused
+(:class:`LogError`).
 
 Writers take the write lock with ``BEGIN IMMEDIATE``, read the last record inside the transaction
-and append a chunk (default 1,000 records) per transaction, so concurrent writers interleave whole
+and append a chunk (default 10,000 records) per transaction, so concurrent writers interleave whole
 chunks into one chain and a writer killed mid-batch leaves whole chunks only.
 """
 from __future__ import annotations
@@ -30,49 +43,69 @@ import hashlib
 import json
 import math
 import os
+import queue
 import sqlite3
-import uuid
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import cached_property
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 APPLICATION_ID = 0x52434C47          # 'RCLG': resale-compliance log
-SCHEMA_VERSION = 1
+FORMAT = 2
+"""The format this engine writes (``PRAGMA user_version``); it also reads format 1."""
 GENESIS = "0" * 64
-CHUNK = 1_000
-TABLE = "decisions"
+CHUNK = 10_000
 DECISION_FIELDS = ("outcome", "failed_rules", "citations", "earliest_allowed_date", "delivery_date",
                    "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "error")
 """The output fields replay compares (``reasons`` is prose derived from them and is not compared)."""
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
-    seq INTEGER PRIMARY KEY,
+BATCH_COLUMNS = ("batch", "recorded_at", "source", "rulebook_fingerprint", "agreement_fingerprint",
+                 "agreement_dir", "rules_dir", "engine_version", "event_columns", "output_columns", "hash")
+DECISION_COLUMNS = ("seq", "batch", "notice_id", "event", "output", "prev_hash", "hash")
+FORMAT_1_COLUMNS = ("seq", "recorded_at", "source", "batch", "notice_id", "event", "output",
+                    "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir", "rules_dir",
+                    "engine_version", "prev_hash", "hash")
+LAYOUTS = {1: {"decisions": FORMAT_1_COLUMNS},
+           2: {"batches": BATCH_COLUMNS, "decisions": DECISION_COLUMNS}}
+"""The tables and columns of each format this engine reads."""
+RECORD_COLUMNS = FORMAT_1_COLUMNS
+"""The columns of a record as read (:func:`read_log`), whichever format the file has."""
+
+SCHEMA = ("""
+CREATE TABLE batches (
+    batch INTEGER PRIMARY KEY,
     recorded_at TEXT NOT NULL,
     source TEXT NOT NULL,
-    batch TEXT NOT NULL,
-    notice_id TEXT NOT NULL,
-    event TEXT NOT NULL,
-    output TEXT NOT NULL,
     rulebook_fingerprint TEXT NOT NULL,
     agreement_fingerprint TEXT NOT NULL,
     agreement_dir TEXT NOT NULL,
     rules_dir TEXT NOT NULL,
     engine_version TEXT NOT NULL,
+    event_columns TEXT NOT NULL,
+    output_columns TEXT NOT NULL,
+    hash TEXT NOT NULL
+)""", """
+CREATE TABLE decisions (
+    seq INTEGER PRIMARY KEY,
+    batch INTEGER NOT NULL,
+    notice_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    output TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
-)"""
-COLUMNS = ("seq", "recorded_at", "source", "batch", "notice_id", "event", "output",
-           "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir", "rules_dir",
-           "engine_version", "prev_hash", "hash")
+)""")
 
 
 class LogError(ValueError):
-    """A file that is not a usable decision log (missing, corrupt, foreign, another schema)."""
+    """A file that is not a usable decision log (missing, corrupt, foreign, another format)."""
 
 
 # --- fingerprints ---------------------------------------------------------------------------------
@@ -140,94 +173,122 @@ def _dumps(value: Any) -> str:
 
 
 def _encode_column(series: pd.Series) -> np.ndarray:
-    """Each value of a column as JSON text, encoding every distinct value once."""
+    """Each value of a column as JSON text, encoding every distinct value of each type once
+    (equality alone would merge True, 1 and 1.0)."""
     values = series.to_numpy(dtype=object)
     try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        kinds = {type(u) for u in uniques}
-        # factorize compares by equality: True == 1 would merge a bool and an int
-        if any(issubclass(k, (bool, np.bool_)) for k in kinds) and len(kinds) > 1 and \
-                any(issubclass(k, (int, float, np.number)) and not issubclass(k, (bool, np.bool_)) for k in kinds):
-            raise TypeError
-    except TypeError:
+        codes, _ = pd.factorize(values)
+    except TypeError:                # unhashable values (lists, dicts): one by one
         return np.array([_dumps(v) for v in values], dtype=object)
-    encoded = np.array([_dumps(u) for u in uniques] + ["null"], dtype=object)
-    return encoded[codes]   # code -1 (missing) picks the trailing "null"
+    types, _ = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
+    groups, _ = pd.factorize((codes + 1) * (types.max() + 1) + types)
+    _, first = np.unique(groups, return_index=True)
+    return np.array([_dumps(values[i]) for i in first], dtype=object)[groups]
 
 
-def frame_json(frame: pd.DataFrame) -> list[str]:
-    """Each row of ``frame`` as a JSON object text (keys in column order)."""
+def _verbatim_text(series: pd.Series) -> pa.StringArray | None:
+    """The column as Arrow strings when every value is a string that JSON holds verbatim between
+    quotes (no quote, backslash or control character); otherwise None."""
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+        return None
+    try:
+        text = pa.array(series, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if text.null_count:
+        return None
+    data = text.buffers()[2]             # the strings' bytes end to end (None when all are empty)
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    if raw.size and (raw.min() < 0x20 or (raw == ord('"')).any() or (raw == ord("\\")).any()):
+        return None
+    return text
+
+
+def json_rows(frame: pd.DataFrame) -> list[str]:
+    """Each row of ``frame`` as the JSON array of its values, in column order. Columns of plain
+    strings are joined by Arrow without a Python step per value; any other column is encoded once
+    per distinct value (NaN, None and NaT as null, numpy scalars as numbers, dates ISO)."""
     if not len(frame):
         return []
-    names = [json.dumps(str(c), ensure_ascii=False) for c in frame.columns]
-    template = "{" + ",".join(f"{n.replace('%', '%%')}:%s" for n in names) + "}"
-    columns = [_encode_column(frame.iloc[:, j]) for j in range(frame.shape[1])]
-    return [template % row for row in zip(*columns)]
+    if not frame.shape[1]:
+        return ["[]"] * len(frame)
+    pieces: list[Any] = []
+    literal = "["                    # the text between the previous column's values and the next
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        text = _verbatim_text(column)
+        if text is None:
+            pieces += [literal, pa.array(_encode_column(column), type=pa.string())]
+            literal = ","
+        else:
+            pieces += [literal + '"', text]
+            literal = '",'
+    pieces.append(literal[:-1] + "]")
+    return pc.binary_join_element_wise(*pieces, "").to_pylist()
 
 
-# --- records and the chain --------------------------------------------------------------------------
+# --- batches, records and the chain -----------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Context:
-    """What every record of one batch shares."""
+class Batch:
+    """What every decision recorded by one ``check()``/``review()`` call shares."""
+    recorded_at: str
     source: str
-    batch: str
     rulebook_fingerprint: str
     agreement_fingerprint: str
     agreement_dir: str
     rules_dir: str
     engine_version: str
+    event_columns: tuple[str, ...] | None
+    output_columns: tuple[str, ...]
+
+    def canonical(self) -> str:
+        """The text the batch's hash is taken over: its fields as a JSON object with sorted keys,
+        no spaces, the column lists as JSON arrays."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    @cached_property
+    def hash(self) -> str:
+        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
 
 
-def context(source: str, agreement_dir: Path | str, rules_dir: Path | str | None = None) -> Context:
+def new_batch(source: str, agreement_dir: Path | str, rules_dir: Path | str | None,
+              event_columns: Sequence[str] | None, output_columns: Sequence[str]) -> Batch:
+    """A batch recorded now, with the fingerprints of the rulebook and agreement as they are now."""
     from . import __version__
     from .rulebook import RULES_DIR
     rules_dir = Path(rules_dir or RULES_DIR).resolve()
-    return Context(source=source, batch=uuid.uuid4().hex,
-                   rulebook_fingerprint=rulebook_fingerprint(rules_dir),
-                   agreement_fingerprint=agreement_fingerprint(agreement_dir),
-                   agreement_dir=str(Path(agreement_dir).resolve()), rules_dir=str(rules_dir),
-                   engine_version=__version__)
+    return Batch(recorded_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"), source=source,
+                 rulebook_fingerprint=rulebook_fingerprint(rules_dir),
+                 agreement_fingerprint=agreement_fingerprint(agreement_dir),
+                 agreement_dir=str(Path(agreement_dir).resolve()), rules_dir=str(rules_dir),
+                 engine_version=__version__,
+                 event_columns=None if event_columns is None else tuple(map(str, event_columns)),
+                 output_columns=tuple(map(str, output_columns)))
 
 
-def canonical(seq: int, recorded_at: str, source: str, batch: str, notice_id: str, event: str,
-              output: str, rulebook_fingerprint: str, agreement_fingerprint: str, agreement_dir: str,
-              rules_dir: str, engine_version: str, prev_hash: str) -> str:
-    """The text a record's hash is taken over: a JSON object with sorted keys and no spaces, in
-    which ``event`` and ``output`` appear as the stored JSON texts, verbatim."""
-    s = _encode
-    return (f'{{"agreement_dir":{s(agreement_dir)},"agreement_fingerprint":{s(agreement_fingerprint)},'
-            f'"batch":{s(batch)},"engine_version":{s(engine_version)},"event":{event},'
-            f'"notice_id":{s(notice_id)},"output":{output},"prev_hash":{s(prev_hash)},'
-            f'"recorded_at":{s(recorded_at)},"rulebook_fingerprint":{s(rulebook_fingerprint)},'
-            f'"rules_dir":{s(rules_dir)},"seq":{int(seq)},"source":{s(source)}}}')
+def record_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event: str, output: str,
+                notice_id: str) -> str:
+    """sha256 (hex) of a record's canonical text: its fields joined by newlines in this order, UTF-8.
+    Only ``notice_id`` may itself contain a newline (hashes and numbers cannot, and JSON text
+    escapes it), so it comes last and the text reads back one way only."""
+    return hashlib.sha256(f"{prev_hash}\n{seq}\n{batch}\n{batch_hash}\n{event}\n{output}\n{notice_id}"
+                          .encode("utf-8")).hexdigest()
 
 
-def record_hash(*fields) -> str:
-    return hashlib.sha256(canonical(*fields).encode("utf-8")).hexdigest()
-
-
-def _chain(ctx: Context, recorded_at: str, seq: int, prev: str, chunk: list[tuple[str, str, str]]) -> list[tuple]:
-    """The rows of ``chunk`` chained after (``seq``, ``prev``): the same text as :func:`canonical`
-    with the fields every record of the chunk shares encoded once."""
-    s = _encode
-    head = (f'{{"agreement_dir":{s(ctx.agreement_dir)},"agreement_fingerprint":{s(ctx.agreement_fingerprint)},'
-            f'"batch":{s(ctx.batch)},"engine_version":{s(ctx.engine_version)},"event":')
-    tail = (f'","recorded_at":{s(recorded_at)},"rulebook_fingerprint":{s(ctx.rulebook_fingerprint)},'
-            f'"rules_dir":{s(ctx.rules_dir)},"seq":')
-    end = f',"source":{s(ctx.source)}}}'
-    const = (recorded_at, ctx.source, ctx.batch)
-    shared = (ctx.rulebook_fingerprint, ctx.agreement_fingerprint, ctx.agreement_dir, ctx.rules_dir,
-              ctx.engine_version)
+def _chained_rows(seq: int, prev: str, batch: int, batch_hash: str,
+                  entries: Iterable[tuple[str, str, str]]) -> Iterator[tuple[int, int, str, str, str, str, str]]:
+    """The ``decisions`` rows of ``entries`` (notice_id, event, output) chained after record
+    ``seq`` whose hash is ``prev``: :func:`record_hash` with the batch's part formatted once. A
+    generator, so that SQLite takes each row as it is hashed."""
     sha = hashlib.sha256
-    rows = []
-    for notice_id, event, output in chunk:
+    middle = f"\n{batch}\n{batch_hash}\n"
+    for notice_id, event, output in entries:
         seq += 1
-        text = f'{head}{event},"notice_id":{s(notice_id)},"output":{output},"prev_hash":"{prev}{tail}{seq}{end}'
-        h = sha(text.encode("utf-8")).hexdigest()
-        rows.append((seq, *const, notice_id, event, output, *shared, prev, h))
-        prev = h
-    return rows
+        digest = sha(f"{prev}\n{seq}{middle}{event}\n{output}\n{notice_id}".encode()).hexdigest()
+        yield seq, batch, notice_id, event, output, prev, digest
+        prev = digest
 
 
 # --- opening a log ----------------------------------------------------------------------------------
@@ -238,8 +299,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-def _check_ours(con: sqlite3.Connection, path: Path, allow_fresh: bool) -> bool:
-    """True when the file is a fresh empty database (to initialise); raises for a foreign one."""
+def _looks_sqlite(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(16) == b"SQLite format 3\x00"
+
+
+def _format_of(con: sqlite3.Connection, path: Path, allow_fresh: bool) -> int | None:
+    """The file's format, or None for a fresh empty database (to initialise); raises for anything
+    that is not a decision log of a format this engine reads."""
     try:
         app = con.execute("PRAGMA application_id").fetchone()[0]
         version = con.execute("PRAGMA user_version").fetchone()[0]
@@ -248,18 +315,21 @@ def _check_ours(con: sqlite3.Connection, path: Path, allow_fresh: bool) -> bool:
         raise LogError(f"{path}: not a decision log (not an SQLite database: {exc})") from None
     if app == 0 and not tables:
         if allow_fresh:
-            return True
+            return None
         raise LogError(f"{path}: not a decision log (an empty database)")
     if app != APPLICATION_ID:
         raise LogError(f"{path}: not a decision log (a foreign SQLite database, application_id={app})")
-    if version != SCHEMA_VERSION:
-        raise LogError(f"{path}: decision log schema version {version}; this engine reads version {SCHEMA_VERSION}")
-    if TABLE not in tables:
-        raise LogError(f"{path}: decision log without its '{TABLE}' table (damaged)")
-    found = [r[1] for r in con.execute(f"PRAGMA table_info({TABLE})")]
-    if tuple(found) != COLUMNS:
-        raise LogError(f"{path}: decision log table '{TABLE}' has columns {found}, expected {list(COLUMNS)}")
-    return False
+    if version not in LAYOUTS:
+        raise LogError(f"{path}: decision log format {version}; this engine reads formats "
+                       f"{', '.join(map(str, sorted(LAYOUTS)))} (a newer engine wrote it?)")
+    for table, columns in LAYOUTS[version].items():
+        if table not in tables:
+            raise LogError(f"{path}: decision log without its '{table}' table (damaged)")
+        found = tuple(r[1] for r in con.execute(f"PRAGMA table_info({table})"))
+        if found != columns:
+            raise LogError(f"{path}: decision log table '{table}' has columns {list(found)}, "
+                           f"expected {list(columns)}")
+    return version
 
 
 def open_for_writing(path: Path | str) -> sqlite3.Connection:
@@ -268,21 +338,28 @@ def open_for_writing(path: Path | str) -> sqlite3.Connection:
         raise LogError(f"{path}: not a decision log (not an SQLite database)")
     con = _connect(path)
     try:
-        _check_ours(con, path, allow_fresh=True)      # refuse a foreign file before touching it
+        _format_of(con, path, allow_fresh=True)      # refuse a foreign file before touching it
         try:
-            con.execute("PRAGMA page_size = 16384")      # effective only on a new file
+            con.execute("PRAGMA page_size = 65536")      # effective only on a new file
             con.execute("PRAGMA journal_mode = WAL")
-            # NORMAL in WAL mode: a commit survives a killed process (not a power cut before the
-            # next checkpoint); FULL would fsync every chunk
+            # NORMAL under WAL syncs at checkpoints, not at each commit: a committed chunk
+            # survives the writer being killed (SIGKILL); a power cut or OS crash may lose the
+            # chunks committed since the last checkpoint, never the older ones or the file
             con.execute("PRAGMA synchronous = NORMAL")
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.DatabaseError as exc:
             raise LogError(f"{path}: not a decision log ({exc})") from None
         try:
-            if _check_ours(con, path, allow_fresh=True):
-                con.execute(SCHEMA)
+            version = _format_of(con, path, allow_fresh=True)
+            if version is None:
+                for statement in SCHEMA:
+                    con.execute(statement)
                 con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                con.execute(f"PRAGMA user_version = {FORMAT}")
+            elif version != FORMAT:
+                raise LogError(f"{path}: decision log format {version}, written by an earlier engine: "
+                               f"it can be verified, shown and replayed but not appended to; "
+                               f"record to a new file")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -293,12 +370,8 @@ def open_for_writing(path: Path | str) -> sqlite3.Connection:
     return con
 
 
-def _looks_sqlite(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(16) == b"SQLite format 3\x00"
-
-
-def open_for_reading(path: Path | str) -> sqlite3.Connection:
+def open_for_reading(path: Path | str) -> tuple[sqlite3.Connection, int]:
+    """A connection to an existing decision log, and the log's format."""
     path = Path(path)
     if not path.is_file():
         raise LogError(f"{path}: no such decision log")
@@ -306,68 +379,114 @@ def open_for_reading(path: Path | str) -> sqlite3.Connection:
         raise LogError(f"{path}: not a decision log (not an SQLite database)")
     con = _connect(path)
     try:
-        _check_ours(con, path, allow_fresh=False)
+        version = _format_of(con, path, allow_fresh=False)
     except BaseException:
         con.close()
         raise
-    return con
+    return con, version
 
 
 # --- appending --------------------------------------------------------------------------------------
 
-def append(path: Path | str, ctx: Context, entries: Iterable[tuple[str, str, str]],
+INSERT_BATCH = (f"INSERT INTO batches ({', '.join(BATCH_COLUMNS[1:])}) "
+                f"VALUES ({', '.join('?' * (len(BATCH_COLUMNS) - 1))})")
+INSERT_DECISION = f"INSERT INTO decisions VALUES ({', '.join('?' * len(DECISION_COLUMNS))})"
+
+
+def append(path: Path | str, batch: Batch, entries: Iterable[tuple[str, str, str]],
            chunk_size: int = CHUNK) -> int:
-    """Append ``(notice_id, event_json, output_json)`` entries, one transaction per chunk; returns
-    the number appended. Entries may be a generator (consumed chunk by chunk)."""
+    """Append ``(notice_id, event, output)`` entries (JSON array texts in the batch's column
+    orders), one transaction per chunk; returns the number appended. Entries may be a generator
+    (consumed chunk by chunk). The batch row is written with the first chunk, so a call that
+    appends nothing leaves no batch."""
     con = open_for_writing(path)
-    n = 0
+    checkpointer = _Checkpointer(path, con)
+    n, batch_id = 0, None
     try:
         iterator = iter(entries)
-        while True:
-            chunk = []
-            for entry in iterator:
-                chunk.append(entry)
-                if len(chunk) >= chunk_size:
-                    break
-            if not chunk:
-                break
-            _append_chunk(con, ctx, chunk)
-            n += len(chunk)
+        while (first := next(iterator, None)) is not None:
+            if n:
+                checkpointer.committed()
+            batch_id, appended = _append_chunk(con, batch, batch_id,
+                                               chain((first,), islice(iterator, chunk_size - 1)))
+            n += appended
     finally:
+        checkpointer.close()
         con.close()
     return n
 
 
-def _append_chunk(con: sqlite3.Connection, ctx: Context, chunk: list[tuple[str, str, str]]) -> None:
+class _Checkpointer:
+    """Copies the chunks committed so far from the write-ahead log into the database file, on a
+    thread of its own while the writer goes on with the next chunk (SQLite copies without holding
+    the GIL), instead of the writer stopping to copy every 1,000 pages. Started by the first
+    request, so that a one-chunk append starts no thread and keeps SQLite's own checkpoints; what
+    is left at the end is copied when the last connection closes."""
+
+    def __init__(self, path: Path | str, writer: sqlite3.Connection):
+        self.path, self.writer = Path(path), writer
+        self.requests: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+
+    def committed(self) -> None:
+        if self.thread is None:
+            self.writer.execute("PRAGMA wal_autocheckpoint = 0")
+            self.thread = threading.Thread(target=self._run, name="decision log checkpoint", daemon=True)
+            self.thread.start()
+        self.requests.put(True)
+
+    def _run(self) -> None:
+        con = _connect(self.path)
+        try:
+            while self.requests.get():
+                con.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            con.close()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.requests.put(False)
+            self.thread.join()
+
+
+def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None,
+                  chunk: Iterable[tuple[str, str, str]]) -> tuple[int, int]:
+    """Append one chunk in one transaction (and the batch row first, when ``batch_id`` is None);
+    returns the batch's id and the number of records appended."""
     con.execute("BEGIN IMMEDIATE")
     try:
-        last = con.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
+        if batch_id is None:
+            batch_id = con.execute(INSERT_BATCH, (
+                batch.recorded_at, batch.source, batch.rulebook_fingerprint, batch.agreement_fingerprint,
+                batch.agreement_dir, batch.rules_dir, batch.engine_version,
+                _encode(batch.event_columns), _encode(batch.output_columns), batch.hash)).lastrowid
+        last = con.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = last if last else (0, GENESIS)
-        now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
-        rows = _chain(ctx, now, seq, prev, chunk)
-        con.executemany(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                        rows)
+        appended = con.executemany(INSERT_DECISION, _chained_rows(seq, prev, batch_id, batch.hash, chunk)).rowcount
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return batch_id, appended
 
 
 def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=None) -> None:
-    """Record one ``check()`` decision."""
+    """Record one ``check()`` decision: a batch of one."""
     row = decision.to_row()
-    ctx = context("check", agreement.directory, rules_dir)
-    append(path, ctx, [(str(row["notice_id"]), _dumps(event), _dumps(row))])
+    if isinstance(event, Mapping):
+        columns, values = list(event), _dumps(list(event.values()))
+    else:
+        columns, values = None, _dumps(event)
+    batch = new_batch("check", agreement.directory, rules_dir, columns, list(row))
+    append(path, batch, [(str(row["notice_id"]), values, _dumps(list(row.values())))])
 
 
 def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame, agreement,
                   rules_dir=None, chunk_size: int = CHUNK) -> None:
     """Record every row of one ``review()``: the notice row as the event, the output row."""
-    ctx = context("review", agreement.directory, rules_dir)
-    events = frame_json(notices)
-    outputs = frame_json(result)
+    batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns))
     ids = ["" if v is None else str(v) for v in result["notice_id"].tolist()]
-    append(path, ctx, zip(ids, events, outputs), chunk_size)
+    append(path, batch, zip(ids, json_rows(notices), json_rows(result)), chunk_size)
 
 
 # --- verifying --------------------------------------------------------------------------------------
@@ -388,35 +507,100 @@ class Verification:
 
 def verify(path: Path | str) -> Verification:
     """Walk the chain in ``seq`` order; the first record with a sequence gap, a ``prev_hash`` that
-    is not the previous record's hash, or a hash that does not match its fields is named."""
-    con = open_for_reading(path)
+    is not the previous record's hash, a batch that is missing or edited, or a hash that does not
+    match its fields is named."""
+    con, version = open_for_reading(path)
     try:
-        cursor = con.execute(f"SELECT {', '.join(COLUMNS)} FROM {TABLE} ORDER BY seq")
-        expected_seq, prev, n = 1, GENESIS, 0
-        for row in cursor:
-            seq, stored_prev, stored_hash = row[0], row[12], row[13]
-            if seq != expected_seq:
-                what = "deleted" if seq > expected_seq else "out of order"
-                return Verification(False, n, seq, f"sequence gap: expected record {expected_seq}, "
-                                                   f"found {seq} (record(s) {what})", prev)
-            if stored_prev != prev:
-                return Verification(False, n, seq, "prev_hash is not the hash of the record before it "
-                                                   "(a record was removed, inserted or reordered)", prev)
-            if record_hash(*row[:13]) != stored_hash:
-                return Verification(False, n, seq, "hash does not match the record's fields "
-                                                   "(the record was edited or moved)", prev)
-            prev, expected_seq, n = stored_hash, expected_seq + 1, n + 1
-        return Verification(True, n, None, "", prev)
+        return _walk(_format_1_records(con) if version == 1 else _format_2_records(con))
     except sqlite3.DatabaseError as exc:
         raise LogError(f"{path}: cannot be read: {exc}") from None
     finally:
         con.close()
 
 
+def _walk(records: Iterable[tuple[int, str, str, str, str]]) -> Verification:
+    """``records``: (seq, prev_hash, hash, the hash recomputed from the record's fields, what is
+    wrong with the record's batch or ''), in ``seq`` order."""
+    expected_seq, prev, n = 1, GENESIS, 0
+    for seq, stored_prev, stored_hash, recomputed, batch_problem in records:
+        if seq != expected_seq:
+            what = "deleted" if seq > expected_seq else "out of order"
+            return Verification(False, n, seq, f"sequence gap: expected record {expected_seq}, "
+                                               f"found {seq} (record(s) {what})", prev)
+        if stored_prev != prev:
+            return Verification(False, n, seq, "prev_hash is not the hash of the record before it "
+                                               "(a record was removed, inserted or reordered)", prev)
+        if batch_problem:
+            return Verification(False, n, seq, batch_problem, prev)
+        if recomputed != stored_hash:
+            return Verification(False, n, seq, "hash does not match the record's fields "
+                                               "(the record was edited or moved)", prev)
+        prev, expected_seq, n = stored_hash, expected_seq + 1, n + 1
+    return Verification(True, n, None, "", prev)
+
+
+def _format_2_records(con: sqlite3.Connection) -> Iterable[tuple[int, str, str, str, str]]:
+    batches: dict[int, tuple[str, str]] = {}
+    for batch_id, *fields, stored in con.execute(f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches"):
+        try:
+            batch = _batch(*fields)
+        except (TypeError, ValueError):
+            batches[batch_id] = ("", f"its batch {batch_id} is damaged (column lists that are not JSON arrays)")
+            continue
+        problem = "" if batch.hash == stored else (
+            f"its batch {batch_id} does not match the batch's hash (the batch's time, source, "
+            f"fingerprints, directories, engine version or columns were edited)")
+        batches[batch_id] = (batch.hash, problem)
+    for seq, batch_id, notice_id, event, output, prev_hash, stored_hash in con.execute(
+            f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY seq"):
+        batch_hash, problem = batches.get(batch_id, ("", f"its batch {batch_id} is missing"))
+        yield (seq, prev_hash, stored_hash,
+               record_hash(prev_hash, seq, batch_id, batch_hash, event, output, notice_id), problem)
+
+
+def _batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
+           engine_version, event_columns, output_columns) -> Batch:
+    """A batch from its stored fields (the column lists as JSON text)."""
+    events, outputs = json.loads(event_columns), json.loads(output_columns)
+    if not (events is None or isinstance(events, list)) or not isinstance(outputs, list):
+        raise ValueError("column lists must be JSON arrays")
+    return Batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
+                 engine_version, None if events is None else tuple(events), tuple(outputs))
+
+
+def _format_1_records(con: sqlite3.Connection) -> Iterable[tuple[int, str, str, str, str]]:
+    for row in con.execute(f"SELECT {', '.join(FORMAT_1_COLUMNS)} FROM decisions ORDER BY seq"):
+        yield row[0], row[12], row[13], _format_1_hash(*row[:13]), ""
+
+
+def _format_1_hash(seq, recorded_at, source, batch, notice_id, event, output, rulebook_fingerprint,
+                   agreement_fingerprint, agreement_dir, rules_dir, engine_version, prev_hash) -> str:
+    """Format 1's record hash: sha256 of a JSON object of the record's fields with sorted keys and
+    no spaces, in which ``event`` and ``output`` appear as the stored JSON texts, verbatim."""
+    s = _encode
+    text = (f'{{"agreement_dir":{s(agreement_dir)},"agreement_fingerprint":{s(agreement_fingerprint)},'
+            f'"batch":{s(batch)},"engine_version":{s(engine_version)},"event":{event},'
+            f'"notice_id":{s(notice_id)},"output":{output},"prev_hash":{s(prev_hash)},'
+            f'"recorded_at":{s(recorded_at)},"rulebook_fingerprint":{s(rulebook_fingerprint)},'
+            f'"rules_dir":{s(rules_dir)},"seq":{int(seq)},"source":{s(source)}}}')
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 # --- reading ----------------------------------------------------------------------------------------
 
+READ = {
+    1: f"SELECT {', '.join(FORMAT_1_COLUMNS)}, NULL AS event_columns, NULL AS output_columns FROM decisions",
+    2: ("SELECT d.seq, b.recorded_at, b.source, d.batch, d.notice_id, d.event, d.output, "
+        "b.rulebook_fingerprint, b.agreement_fingerprint, b.agreement_dir, b.rules_dir, b.engine_version, "
+        "d.prev_hash, d.hash, b.event_columns, b.output_columns "
+        "FROM decisions d LEFT JOIN batches b ON b.batch = d.batch"),
+}
+"""Each format's records with the columns of :data:`RECORD_COLUMNS`, then the batch's column lists."""
+
+
 def _rows(path, notice: str | None = None, since: str | date | None = None) -> pd.DataFrame:
-    con = open_for_reading(path)
+    """The records in ``seq`` order, ``event`` and ``output`` decoded to dicts."""
+    con, version = open_for_reading(path)
     try:
         where, params = [], []
         if notice is not None:
@@ -426,22 +610,34 @@ def _rows(path, notice: str | None = None, since: str | date | None = None) -> p
             since = since.isoformat() if isinstance(since, date) else str(since)
             where.append("recorded_at >= ?")
             params.append(since)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}" + (" WHERE " + " AND ".join(where) if where else "")
-        return pd.read_sql_query(sql + " ORDER BY seq", con, params=params)
+        sql = READ[version] + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+        frame = pd.read_sql_query(sql, con, params=params)
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise LogError(f"{path}: cannot be read: {exc}") from None
     finally:
         con.close()
+    if version == 1:
+        frame["event"] = [json.loads(e) for e in frame["event"]]
+        frame["output"] = [json.loads(o) for o in frame["output"]]
+    else:
+        orphans = frame["recorded_at"].isna()
+        if orphans.any():
+            seq, batch = frame.loc[orphans, ["seq", "batch"]].iloc[0]
+            raise LogError(f"{path}: record {seq} belongs to batch {batch}, which is missing "
+                           f"(see 'compliance log verify')")
+        names = {text: json.loads(text) for text in {*frame["event_columns"], *frame["output_columns"]}}
+        frame["event"] = [json.loads(e) if names[c] is None else dict(zip(names[c], json.loads(e)))
+                          for e, c in zip(frame["event"], frame["event_columns"])]
+        frame["output"] = [dict(zip(names[c], json.loads(o))) for o, c in zip(frame["output"], frame["output_columns"])]
+    return frame.drop(columns=["event_columns", "output_columns"])
 
 
 def read_log(path: Path | str, notice: str | None = None, since: str | date | None = None) -> pd.DataFrame:
-    """The records as a DataFrame: the log's columns, ``event`` as a dict, and the output row's
-    fields as columns of their own (``output`` keeps the whole row as a dict). ``notice`` keeps
-    one notice_id; ``since`` keeps records recorded on or after a date (UTC, YYYY-MM-DD)."""
+    """The records as a DataFrame: the batch's fields on each record, ``event`` and ``output`` as
+    dicts, and the output row's fields as columns of their own. ``notice`` keeps one notice_id;
+    ``since`` keeps records recorded on or after a date (UTC, YYYY-MM-DD)."""
     from .decision import OUTPUT_COLUMNS
     frame = _rows(path, notice, since)
-    frame["event"] = [json.loads(e) for e in frame["event"]]
-    frame["output"] = [json.loads(o) for o in frame["output"]]
     for column in OUTPUT_COLUMNS:
         if column != "notice_id":
             frame[column] = [o.get(column) for o in frame["output"]]
@@ -534,7 +730,7 @@ def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_d
         directory = str(agreement_dir) if agreement_dir is not None else group["agreement_dir"].iloc[0]
         try:
             agreement = agreement_for(directory)
-            events = [json.loads(e) for e in group["event"]]
+            events = list(group["event"])
             if group["source"].iloc[0] == "review":
                 now = review(pd.DataFrame(events), agreement, rules_dir=rules_dir).to_dict("records")
             else:
@@ -544,8 +740,7 @@ def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_d
             continue
         rules_changed = group["rulebook_fingerprint"].to_numpy() != current_rules
         agreement_changed = group["agreement_fingerprint"].to_numpy() != fingerprints[directory]
-        for k, (seq, notice_id, output) in enumerate(zip(seqs, group["notice_id"], group["output"])):
-            old = json.loads(output)
+        for k, (seq, notice_id, old) in enumerate(zip(seqs, group["notice_id"], group["output"])):
             changes = {f: (old.get(f), now[k].get(f)) for f in fields if not _same(old.get(f), now[k].get(f))}
             if changes:
                 cause = {(True, True): "rulebook and agreement", (True, False): "rulebook",

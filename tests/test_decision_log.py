@@ -36,13 +36,13 @@ def agreement():
     return compliance.load_agreement()
 
 
-def cheap_context(batch: str = "b" * 32) -> dl.Context:
-    return dl.Context("check", batch, "r" * 64, "a" * 64, "/agreement", "/rules", "test")
+def cheap_batch() -> dl.Batch:
+    return dl.Batch("2003-02-03T00:00:00+00:00", "check", "r" * 64, "a" * 64, "/agreement", "/rules", "test",
+                    ("i",), ("notice_id", "outcome"))
 
 
 def cheap_entries(n: int, prefix: str = "K"):
-    return [(f"{prefix}{i}", json.dumps({"i": i}), json.dumps({"notice_id": f"{prefix}{i}", "outcome": "allow"}))
-            for i in range(n)]
+    return [(f"{prefix}{i}", json.dumps([i]), json.dumps([f"{prefix}{i}", "allow"])) for i in range(n)]
 
 
 def test_round_trip_check_and_review(tmp_path, agreement):
@@ -64,6 +64,10 @@ def test_round_trip_check_and_review(tmp_path, agreement):
     assert frame["engine_version"][0] == compliance.__version__
     assert frame["agreement_dir"][0] == str(agreement.directory.resolve())
     assert frame["prev_hash"][0] == dl.GENESIS and frame["prev_hash"][1] == frame["hash"][0]
+    assert frame["batch"].tolist() == [1, 2, 2]          # what a call shares is stored once, per batch
+    con = sqlite3.connect(log)
+    assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 2
+    con.close()
     assert dl.verify(log).ok and dl.verify(log).records == 3
     assert compliance.read_log(log, notice="R2")["seq"].tolist() == [3]
     assert len(compliance.read_log(log, since="2999-01-01")) == 0
@@ -89,7 +93,7 @@ def test_cli_record_show_verify_replay(tmp_path, capsys):
 
 def tampered(tmp_path, sql: str) -> Path:
     log = tmp_path / "log.sqlite"
-    dl.append(log, cheap_context(), cheap_entries(6))
+    dl.append(log, cheap_batch(), cheap_entries(6))
     assert dl.verify(log).ok
     con = sqlite3.connect(log)
     con.executescript(sql)
@@ -98,7 +102,7 @@ def tampered(tmp_path, sql: str) -> Path:
 
 
 def test_edited_record_is_named(tmp_path, capsys):
-    log = tampered(tmp_path, """UPDATE decisions SET output = '{"notice_id":"K2","outcome":"deny"}' WHERE seq = 3;""")
+    log = tampered(tmp_path, """UPDATE decisions SET output = '["K2","deny"]' WHERE seq = 3;""")
     result = dl.verify(log)
     assert not result.ok and result.first_bad == 3 and result.records == 2
     assert "edited" in result.problem
@@ -124,26 +128,69 @@ def test_rehashed_edit_still_breaks_the_chain(tmp_path):
     # an edit whose own hash is recomputed still breaks the next record's prev_hash
     log = tampered(tmp_path, "")
     con = sqlite3.connect(log)
-    row = list(con.execute("SELECT * FROM decisions WHERE seq = 2").fetchone())
-    row[6] = '{"notice_id":"K1","outcome":"deny"}'
-    con.execute("UPDATE decisions SET output = ?, hash = ? WHERE seq = 2", (row[6], dl.record_hash(*row[:13])))
+    seq, batch, notice_id, event, output, prev_hash, _ = con.execute("SELECT * FROM decisions WHERE seq = 2").fetchone()
+    batch_hash = con.execute("SELECT hash FROM batches WHERE batch = ?", (batch,)).fetchone()[0]
+    output = '["K1","deny"]'
+    con.execute("UPDATE decisions SET output = ?, hash = ? WHERE seq = 2",
+                (output, dl.record_hash(prev_hash, seq, batch, batch_hash, event, output, notice_id)))
     con.commit()
     con.close()
     result = dl.verify(log)
     assert result.first_bad == 3 and "prev_hash" in result.problem
 
 
+def test_edited_or_missing_batch_is_named_at_its_first_record(tmp_path):
+    log = tmp_path / "log.sqlite"
+    dl.append(log, cheap_batch(), cheap_entries(3, "A"))
+    dl.append(log, cheap_batch(), cheap_entries(3, "B"))       # batch 2: records 4-6
+    con = sqlite3.connect(log)
+    con.execute("UPDATE batches SET rulebook_fingerprint = ? WHERE batch = 2", ("e" * 64,))
+    con.commit()
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 4 and "batch 2" in result.problem and "edited" in result.problem
+    con.execute("DELETE FROM batches WHERE batch = 2")
+    con.commit()
+    con.close()
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 4 and "batch 2 is missing" in result.problem
+    with pytest.raises(dl.LogError, match="record 4 belongs to batch 2, which is missing"):
+        compliance.read_log(log)
+
+
+def test_rows_encode_every_value_as_given():
+    frame = pd.DataFrame({
+        "text": ["plain", 'a "quote"', "back\\slash"],
+        "control": ["tab\there", "line\nbreak", "é 中"],
+        "missing": ["x", None, float("nan")],
+        "count": [1, 2, 3],
+        "price": [1.5, float("nan"), 2.0],
+        "flag": [True, False, True],
+        "mixed": [True, 1, 1.0],                 # equal to each other, of three types
+        "when": [pd.Timestamp("2003-02-03"), pd.NaT, pd.Timestamp("2003-02-04 09:30")],
+        "nested": [[1, "a"], {"k": 2}, None],
+    })
+    rows = [json.loads(r) for r in dl.json_rows(frame)]
+    assert rows == [
+        ["plain", "tab\there", "x", 1, 1.5, True, True, "2003-02-03T00:00:00", [1, "a"]],
+        ['a "quote"', "line\nbreak", None, 2, None, False, 1, None, {"k": 2}],
+        ["back\\slash", "é 中", None, 3, 2.0, True, 1.0, "2003-02-04T09:30:00", None],
+    ]
+    assert [type(r[6]) for r in rows] == [bool, int, float]
+    assert dl.json_rows(frame.head(0)) == []
+
+
 WRITER = textwrap.dedent("""
     import json, sys
     from compliance import decision_log as dl
     path, prefix, n, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    ctx = dl.Context("check", prefix * 8, "r" * 64, "a" * 64, "/agreement", "/rules", "test")
+    batch = dl.Batch("2003-02-03T00:00:00+00:00", "check", "r" * 64, "a" * 64, "/agreement", "/rules", "test",
+                     ("i",), ("notice_id", "outcome"))
     def entries():
         i = 0
         while n < 0 or i < n:
-            yield (f"{prefix}{i}", json.dumps({"i": i}), json.dumps({"notice_id": f"{prefix}{i}", "outcome": "allow"}))
+            yield (f"{prefix}{i}", json.dumps([i]), json.dumps([f"{prefix}{i}", "allow"]))
             i += 1
-    dl.append(path, ctx, entries(), chunk_size=chunk)
+    dl.append(path, batch, entries(), chunk_size=chunk)
 """)
 
 
@@ -278,7 +325,7 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
         assert "not a decision log" in capsys.readouterr().err or not path.exists()
     for path in (text, other):
         with pytest.raises(dl.LogError):
-            dl.append(path, cheap_context(), cheap_entries(1))
+            dl.append(path, cheap_batch(), cheap_entries(1))
         with pytest.raises(dl.LogError):
             compliance.check(event("X"), record=path)
     assert text.read_text().startswith("not a database")   # left untouched
@@ -286,3 +333,43 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"   # not switched to WAL
     con.close()
     assert not (tmp_path / "missing.sqlite").exists()       # reading never creates a log
+
+
+FORMAT_1 = ROOT / "tests" / "logs" / "format_1.sqlite"
+"""A format-1 log as the format-1 engine (commit d47af0f) wrote it: the checks A, B, F, G, H, I and
+the review batch R1, R2 of the parameter-edit test, judged under the edited rules (Form 144
+threshold 200,000 shares), so that the bundled rules decide A, I and R2 differently."""
+
+
+def test_format_1_log_is_verified_shown_and_replayed_but_not_appended_to(tmp_path, agreement):
+    log = tmp_path / "old.sqlite"
+    shutil.copyfile(FORMAT_1, log)               # reading a WAL-mode file writes beside it
+    result = dl.verify(log)
+    assert result.ok and result.records == 8
+    frame = compliance.read_log(log)
+    assert frame["notice_id"].tolist() == ["A", "B", "F", "G", "H", "I", "R1", "R2"]
+    assert frame["event"][0] == event("A", quantity=1000, form_144_filed_on=None)
+    assert frame["outcome"][0] == "allow" and frame["source"].tolist()[-2:] == ["review", "review"]
+    assert len(frame["rulebook_fingerprint"][0]) == 64 and frame["engine_version"][0] == "0.1.0"
+    back = dl.replay(log, agreement.directory)
+    assert back.changed == {"A", "I", "R2"} and not back.failures
+    with pytest.raises(dl.LogError, match="format 1.*not appended to"):
+        compliance.check(event("X"), agreement, record=log)
+    con = sqlite3.connect(log)
+    con.execute("""UPDATE decisions SET output = replace(output, '"allow"', '"deny"') WHERE seq = 4""")
+    con.commit()
+    con.close()
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 4 and "edited" in result.problem
+
+
+def test_a_newer_format_is_refused(tmp_path):
+    log = tmp_path / "log.sqlite"
+    dl.append(log, cheap_batch(), cheap_entries(1))
+    con = sqlite3.connect(log)
+    con.execute("PRAGMA user_version = 3")
+    con.close()
+    with pytest.raises(dl.LogError, match="format 3; this engine reads formats 1, 2"):
+        dl.verify(log)
+    with pytest.raises(dl.LogError, match="format 3"):
+        dl.append(log, cheap_batch(), cheap_entries(1))
