@@ -76,18 +76,21 @@ class ReviewOrder:
         # rows grouped by (investor, security), in review order within each group
         self.by_holding = order[np.argsort(holding[order], kind="stable")]
         self.holding_starts = np.flatnonzero(np.r_[True, np.diff(holding[self.by_holding]) != 0])
-        # per investor: its rows in review order, and their ranks
+        self.holding_sizes = np.diff(np.r_[self.holding_starts, len(events)])
+        self.quantity_by_holding = events.quantity[self.by_holding]
+        # per investor: its rows in review order
         self.by_investor = [order[(self.investor == k)[order]] for k in range(len(self.investors))]
+        self.rule_144 = events.route == "rule_144"
+        self.coded: dict[str, np.ndarray | vz.Coded] = {}
 
     def prior_sales(self, counted: np.ndarray) -> PriorSales:
         """Each row's earlier ``counted`` sales, in review order."""
         events = self.events
-        quantity = np.where(counted[self.by_holding], events.quantity[self.by_holding], 0)
+        quantity = np.where(counted[self.by_holding], self.quantity_by_holding, 0)
         running = np.cumsum(quantity) - quantity
-        group_start = np.repeat(running[self.holding_starts], np.diff(np.r_[self.holding_starts, len(running)]))
         sold = np.empty(len(events), np.int64)
-        sold[self.by_holding] = running - group_start
-        rule_144 = counted & (events.route == "rule_144")
+        sold[self.by_holding] = running - np.repeat(running[self.holding_starts], self.holding_sizes)
+        rule_144 = counted & self.rule_144
         groups, before = {}, np.zeros(len(events), np.int64)
         for investor, mine in zip(self.investors, self.by_investor):
             counts = rule_144[mine]
@@ -96,10 +99,16 @@ class ReviewOrder:
             before[mine] = np.cumsum(counts) - counts  # counted sales earlier in review order
         return PriorSales(sold, groups, before)
 
+    def _column(self, name: str):
+        """A fact column, text coded once for all the rounds."""
+        if name not in self.coded:
+            self.coded[name] = vz.coded(self.facts[name])
+        return self.coded[name]
+
     def passing(self, rules, rows: np.ndarray, counted: np.ndarray) -> np.ndarray:
         """Whether ``rules`` let each of ``rows`` through when the earlier ``counted`` rows count."""
         names = {n for r in rules for n in r.condition_facts} - set(GROWTH)
-        facts = {n: self.facts[n][rows] for n in names if n in self.facts}
+        facts = {n: self._column(n)[rows] for n in names if n in self.facts}
         prior = self.prior_sales(counted)
         counts, _ = aggregates(self.events.take(rows), self.facts["position_held"][rows], prior.take(rows),
                                self.facts["volume_window_starts_after"][rows])
@@ -121,7 +130,7 @@ def postpone_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts
     rows = np.flatnonzero(stopping[:, counting].any(axis=1))
     stops = stopping[rows][:, counting]
     names = {n for r in rules for n in r.condition_facts}
-    known = {n: facts[n][rows] for n in names if n in facts}
+    known = {n: vz.coded(facts[n][rows]) for n in names if n in facts}
     own = events.quantity[rows] + events.prior_144_sales_3m[rows]
     window = _WindowSales(events.investor[rows], prior.before[rows], prior.rule_144,
                           facts["volume_window_starts_after"][rows])

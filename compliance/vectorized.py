@@ -36,16 +36,31 @@ def present(column: np.ndarray) -> np.ndarray | bool:
     return True
 
 
-class _Coded:
+class Coded:
     """A text fact column as codes into its distinct values (-1 = absent): a comparison with a
-    constant is made once per distinct value."""
+    constant is made once per distinct value. A facts dict may hold one in place of the object
+    column, coded once for many judgements of its rows."""
 
-    def __init__(self, column: np.ndarray):
-        self.codes, uniques = pd.factorize(column)
-        self.distinct = list(uniques)
+    def __init__(self, column: np.ndarray | None = None, *, codes=None, distinct=None):
+        if column is not None:
+            codes, uniques = pd.factorize(column)
+            distinct = list(uniques)
+        self.codes, self.distinct = codes, distinct
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(object)
+
+    def __getitem__(self, rows) -> "Coded":
+        return Coded(codes=self.codes[rows], distinct=self.distinct)
 
     def compare(self, op, constant) -> np.ndarray:
         return np.array([op(v, constant) for v in self.distinct] + [False], dtype=bool)[self.codes]
+
+
+def coded(column):
+    """A fact column ready for many judgements: text coded (``Coded``), anything else as it is."""
+    return Coded(column) if column.dtype.kind == "O" and not isinstance(column, Coded) else column
 
 
 class _Prepared(dict):
@@ -58,8 +73,7 @@ class _Prepared(dict):
         self.presence: dict[str, np.ndarray | bool] = {}
 
     def __missing__(self, name: str):
-        column = self.facts[name]
-        self[name] = _Coded(column) if column.dtype.kind == "O" else column
+        self[name] = coded(self.facts[name])
         return self[name]
 
     def get(self, name, default=None):
@@ -68,7 +82,7 @@ class _Prepared(dict):
     def present(self, name: str):
         if name not in self.presence:
             column = self[name]
-            self.presence[name] = column.codes >= 0 if isinstance(column, _Coded) else present(column)
+            self.presence[name] = column.codes >= 0 if isinstance(column, Coded) else present(column)
         return self.presence[name]
 
 
@@ -98,7 +112,7 @@ def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
         known = known & facts.present(operand)
     else:
         right = operand
-    if isinstance(left, _Coded):  # text facts are compared with constants only (rulebook.py)
+    if isinstance(left, Coded):  # text facts are compared with constants only (rulebook.py)
         holds = left.compare(_OPS[op], right)
     else:
         with np.errstate(invalid="ignore"):
