@@ -40,3 +40,20 @@ def test_fast_review_equals_check_row_by_row():
         differ = fast[column] != slow[column]
         assert not differ.any(), (column, fast.loc[differ, ["notice_id", column]].head(3).to_dict("records"),
                                   slow.loc[differ, column].head(3).tolist())
+
+
+def test_fast_review_equals_check_row_by_row_when_earlier_sales_crowd_out_later_ones():
+    # Quantities eight times the usual: positions run out and the three-month aggregates bind, so
+    # the ordered decision and the date search's jumps over window exits are both exercised.
+    agreement = compliance.load_agreement()
+    notices = synthetic_notices(1500, seed=21, bad_fraction=0)
+    notices["quantity"] = (pd.to_numeric(notices["quantity"]) * 8).astype(str)
+    fast = compliance.review(notices, agreement).astype(str).reset_index(drop=True)
+    slow = reference_review(notices, agreement).astype(str).reset_index(drop=True)
+    aggregate_rules = fast["failed_rules"].str.contains("event.position|rule144.volume|rule144.form_144")
+    assert (aggregate_rules & (fast["earliest_allowed_date"] != "")).sum() >= 20
+    assert (aggregate_rules & (fast["earliest_allowed_date"] == "")).sum() >= 20
+    for column in COLUMNS:
+        differ = fast[column] != slow[column]
+        assert not differ.any(), (column, fast.loc[differ, ["notice_id", column]].head(3).to_dict("records"),
+                                  slow.loc[differ, column].head(3).tolist())
