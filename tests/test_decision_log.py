@@ -335,32 +335,44 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
     assert not (tmp_path / "missing.sqlite").exists()       # reading never creates a log
 
 
-FORMAT_1 = ROOT / "tests" / "logs" / "format_1.sqlite"
-"""A format-1 log as the format-1 engine (commit d47af0f) wrote it: the checks A, B, F, G, H, I and
-the review batch R1, R2 of the parameter-edit test, judged under the edited rules (Form 144
-threshold 200,000 shares), so that the bundled rules decide A, I and R2 differently."""
+OLD_LOGS = {
+    1: ROOT / "tests" / "logs" / "format_1.sqlite",
+    2: ROOT / "tests" / "logs" / "format_2.sqlite",
+}
+"""Logs as earlier engines wrote them (format 1: commit d47af0f; format 2: commit cb25ae2): the
+checks A, B, F, G, H, I and the review batch R1, R2 of the parameter-edit test, judged under the
+edited rules (Form 144 threshold 200,000 shares), so that the bundled rules decide A, I and R2
+differently."""
 
 
-def test_format_1_log_is_verified_shown_and_replayed_but_not_appended_to(tmp_path, agreement):
+@pytest.mark.parametrize("version", sorted(OLD_LOGS))
+def test_older_logs_are_verified_shown_and_replayed(tmp_path, agreement, version):
     log = tmp_path / "old.sqlite"
-    shutil.copyfile(FORMAT_1, log)               # reading a WAL-mode file writes beside it
+    shutil.copyfile(OLD_LOGS[version], log)      # reading a WAL-mode file writes beside it
     result = dl.verify(log)
     assert result.ok and result.records == 8
     frame = compliance.read_log(log)
+    assert frame["seq"].tolist() == list(range(1, 9))
     assert frame["notice_id"].tolist() == ["A", "B", "F", "G", "H", "I", "R1", "R2"]
     assert frame["event"][0] == event("A", quantity=1000, form_144_filed_on=None)
+    assert frame["event"][7]["sale_date"] == "2003-02-13"
     assert frame["outcome"][0] == "allow" and frame["source"].tolist()[-2:] == ["review", "review"]
     assert len(frame["rulebook_fingerprint"][0]) == 64 and frame["engine_version"][0] == "0.1.0"
     back = dl.replay(log, agreement.directory)
     assert back.changed == {"A", "I", "R2"} and not back.failures
-    with pytest.raises(dl.LogError, match="format 1.*not appended to"):
-        compliance.check(event("X"), agreement, record=log)
     con = sqlite3.connect(log)
     con.execute("""UPDATE decisions SET output = replace(output, '"allow"', '"deny"') WHERE seq = 4""")
     con.commit()
     con.close()
     result = dl.verify(log)
     assert not result.ok and result.first_bad == 4 and "edited" in result.problem
+
+
+def test_format_1_log_is_not_appended_to(tmp_path, agreement):
+    log = tmp_path / "old.sqlite"
+    shutil.copyfile(OLD_LOGS[1], log)
+    with pytest.raises(dl.LogError, match="format 1.*not appended to"):
+        compliance.check(event("X"), agreement, record=log)
 
 
 def test_a_newer_format_is_refused(tmp_path):
