@@ -417,12 +417,11 @@ def open_for_writing(path: Path | str) -> sqlite3.Connection:
     try:
         _format_of(con, path, allow_fresh=True)      # refuse a foreign file before touching it
         try:
+            # SQLite's rollback journal, not its write-ahead log: a chunk is appended to new pages,
+            # so the journal holds little and the chunk is written once, where the write-ahead
+            # log would write it twice (to the log, then to the file at a checkpoint). A commit
+            # syncs the file: a committed chunk survives the writer being killed or a power cut
             con.execute("PRAGMA page_size = 65536")      # effective only on a new file
-            con.execute("PRAGMA journal_mode = WAL")
-            # NORMAL under WAL syncs at checkpoints, not at each commit: a committed chunk
-            # survives the writer being killed (SIGKILL); a power cut or OS crash may lose the
-            # chunks committed since the last checkpoint, never the older ones or the file
-            con.execute("PRAGMA synchronous = NORMAL")
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.DatabaseError as exc:
             raise LogError(f"{path}: not a decision log ({exc})") from None
