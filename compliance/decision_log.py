@@ -205,10 +205,12 @@ def _verbatim_text(series: pd.Series) -> pa.StringArray | None:
     if text.null_count:
         return None
     data = text.buffers()[2]             # the strings' bytes end to end (None when all are empty)
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    if raw.size and (raw.min() < 0x20 or (raw == ord('"')).any() or (raw == ord("\\")).any()):
+    if data is None or not data.size:
+        return text
+    if np.frombuffer(data, dtype=np.uint8).min() < 0x20:
         return None
-    return text
+    contents = data.to_pybytes()         # searched by memchr, no array per test
+    return None if b'"' in contents or b"\\" in contents else text
 
 
 def json_values(series: pd.Series) -> pa.StringArray:
