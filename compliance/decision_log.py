@@ -1,8 +1,9 @@
 """The decision log (issue 5): every decision appended to an embedded SQLite database, hash-chained,
 verifiable, readable as a DataFrame, and replayable against the current rules.
 
-Format 2, the one this engine writes, has two tables. ``batches``: one row per ``check()`` or
-``review()`` call that recorded decisions, holding what all of that call's decisions share::
+A *record* is one decision. Format 3, the one this engine writes, stores consecutive records in
+chunks, many to an SQLite row, in two tables. ``batches``: one row per ``check()`` or ``review()``
+call that recorded decisions, holding what all of that call's decisions share::
 
     batch                  1, 2, 3, ...
     recorded_at            UTC ISO time at which the call began recording
@@ -16,25 +17,31 @@ Format 2, the one this engine writes, has two tables. ``batches``: one row per `
     output_columns         JSON array: the names of the values in each decision's ``output``
     hash                   sha256 of the batch's canonical JSON (:meth:`Batch.canonical`)
 
-``decisions``: one row per decision::
+``chunks``: one row per run of consecutive records of one batch, written in one transaction::
 
-    seq                    1, 2, 3, ... (no gaps; the chain order)
-    batch                  the ``batches`` row of the call that made the decision
-    notice_id              the output row's notice_id
-    event                  the input event: a JSON array of values in ``event_columns`` order
-    output                 the full output row (``Decision.to_row()`` / a review row): a JSON array
-                           of values in ``output_columns`` order
-    prev_hash, hash        the chain: ``hash`` is sha256 of the record's canonical text
-                           (:func:`record_hash`), which includes ``prev_hash`` and the batch's hash;
-                           the first record's ``prev_hash`` is 64 zeros
+    first_seq              the seq of the chunk's first record (records are numbered 1, 2, 3, ...
+                           without gaps, in chain order)
+    count                  how many records the chunk holds
+    batch                  the ``batches`` row of the call that made the decisions
+    notice_ids             UTF-8, one line per record: the output row's notice_id as a JSON string
+    events                 UTF-8, one line per record: the input event as a JSON array of values in
+                           ``event_columns`` order
+    outputs                UTF-8, one line per record: the full output row (``Decision.to_row()`` /
+                           a review row) as a JSON array of values in ``output_columns`` order
+    hashes                 the records' chain hashes, 32-byte sha256 digests end to end
 
-Format 1 (a single ``decisions`` table repeating the batch's fields on every record) is still
-verified, read and replayed, but not appended to. The file is marked as ours by
-``PRAGMA application_id`` and its format by ``PRAGMA user_version``; any other file is refused
-(:class:`LogError`).
+Every line ends with a newline, which JSON text never holds unescaped. A record's hash is sha256 of
+the hash of the record before it (32 zero bytes for record 1) followed by the record's text
+(:func:`record_texts`: its seq, batch, the batch's hash, notice_id, event and output), so it covers
+every field of the record, its place in the chain and its batch.
+
+Format 2 (one row per record in a ``decisions`` table) and format 1 (a single ``decisions`` table
+repeating the batch's fields on every record) are still verified, read and replayed, but not
+appended to. The file is marked as ours by ``PRAGMA application_id`` and its format by
+``PRAGMA user_version``; any other file is refused (:class:`LogError`).
 
 Writers take the write lock with ``BEGIN IMMEDIATE``, read the last record inside the transaction
-and append a chunk (default 10,000 records) per transaction, so concurrent writers interleave whole
+and append one chunk (default 10,000 records) per transaction, so concurrent writers interleave whole
 chunks into one chain and a writer killed mid-batch leaves whole chunks only.
 """
 from __future__ import annotations
@@ -43,15 +50,12 @@ import hashlib
 import json
 import math
 import os
-import queue
 import sqlite3
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import cached_property
-from itertools import chain, islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,9 +63,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 APPLICATION_ID = 0x52434C47          # 'RCLG': resale-compliance log
-FORMAT = 2
-"""The format this engine writes (``PRAGMA user_version``); it also reads format 1."""
+FORMAT = 3
+"""The format this engine writes (``PRAGMA user_version``); it also reads formats 1 and 2."""
 GENESIS = "0" * 64
+"""The ``prev_hash`` of record 1, as read (hex)."""
 CHUNK = 10_000
 DECISION_FIELDS = ("outcome", "failed_rules", "citations", "earliest_allowed_date", "delivery_date",
                    "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "error")
@@ -70,11 +75,13 @@ DECISION_FIELDS = ("outcome", "failed_rules", "citations", "earliest_allowed_dat
 BATCH_COLUMNS = ("batch", "recorded_at", "source", "rulebook_fingerprint", "agreement_fingerprint",
                  "agreement_dir", "rules_dir", "engine_version", "event_columns", "output_columns", "hash")
 DECISION_COLUMNS = ("seq", "batch", "notice_id", "event", "output", "prev_hash", "hash")
+CHUNK_COLUMNS = ("first_seq", "count", "batch", "notice_ids", "events", "outputs", "hashes")
 FORMAT_1_COLUMNS = ("seq", "recorded_at", "source", "batch", "notice_id", "event", "output",
                     "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir", "rules_dir",
                     "engine_version", "prev_hash", "hash")
 LAYOUTS = {1: {"decisions": FORMAT_1_COLUMNS},
-           2: {"batches": BATCH_COLUMNS, "decisions": DECISION_COLUMNS}}
+           2: {"batches": BATCH_COLUMNS, "decisions": DECISION_COLUMNS},
+           3: {"batches": BATCH_COLUMNS, "chunks": CHUNK_COLUMNS}}
 """The tables and columns of each format this engine reads."""
 RECORD_COLUMNS = FORMAT_1_COLUMNS
 """The columns of a record as read (:func:`read_log`), whichever format the file has."""
@@ -93,14 +100,14 @@ CREATE TABLE batches (
     output_columns TEXT NOT NULL,
     hash TEXT NOT NULL
 )""", """
-CREATE TABLE decisions (
-    seq INTEGER PRIMARY KEY,
+CREATE TABLE chunks (
+    first_seq INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
     batch INTEGER NOT NULL,
-    notice_id TEXT NOT NULL,
-    event TEXT NOT NULL,
-    output TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    notice_ids BLOB NOT NULL,
+    events BLOB NOT NULL,
+    outputs BLOB NOT NULL,
+    hashes BLOB NOT NULL
 )""")
 
 
@@ -198,20 +205,32 @@ def _verbatim_text(series: pd.Series) -> pa.StringArray | None:
     if text.null_count:
         return None
     data = text.buffers()[2]             # the strings' bytes end to end (None when all are empty)
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    if raw.size and (raw.min() < 0x20 or (raw == ord('"')).any() or (raw == ord("\\")).any()):
+    if data is None or not data.size:
+        return text
+    if np.frombuffer(data, dtype=np.uint8).min() < 0x20:
         return None
-    return text
+    contents = data.to_pybytes()         # searched by memchr, no array per test
+    return None if b'"' in contents or b"\\" in contents else text
 
 
-def json_rows(frame: pd.DataFrame) -> list[str]:
-    """Each row of ``frame`` as the JSON array of its values, in column order. Columns of plain
-    strings are joined by Arrow without a Python step per value; any other column is encoded once
-    per distinct value (NaN, None and NaT as null, numpy scalars as numbers, dates ISO)."""
+def json_values(series: pd.Series) -> pa.StringArray:
+    """Each value of ``series`` as a JSON line (its JSON text followed by a newline), encoded as
+    :func:`json_rows` encodes it."""
+    text = _verbatim_text(series)
+    if text is None:
+        return pc.binary_join_element_wise(pa.array(_encode_column(series), type=pa.string()), "\n", "")
+    return pc.binary_join_element_wise('"', text, '"\n', "")
+
+
+def json_rows(frame: pd.DataFrame) -> pa.StringArray:
+    """Each row of ``frame`` as a JSON line: the JSON array of its values, in column order, followed
+    by a newline. Columns of plain strings are joined by Arrow without a Python step per value; any
+    other column is encoded once per distinct value (NaN, None and NaT as null, numpy scalars as
+    numbers, dates ISO)."""
     if not len(frame):
-        return []
+        return pa.array([], type=pa.string())
     if not frame.shape[1]:
-        return ["[]"] * len(frame)
+        return pa.array(["[]\n"] * len(frame), type=pa.string())
     pieces: list[Any] = []
     literal = "["                    # the text between the previous column's values and the next
     for j in range(frame.shape[1]):
@@ -223,8 +242,8 @@ def json_rows(frame: pd.DataFrame) -> list[str]:
         else:
             pieces += [literal + '"', text]
             literal = '",'
-    pieces.append(literal[:-1] + "]")
-    return pc.binary_join_element_wise(*pieces, "").to_pylist()
+    pieces.append(literal[:-1] + "]\n")
+    return pc.binary_join_element_wise(*pieces, "")
 
 
 # --- batches, records and the chain -----------------------------------------------------------------
@@ -268,27 +287,87 @@ def new_batch(source: str, agreement_dir: Path | str, rules_dir: Path | str | No
                  output_columns=tuple(map(str, output_columns)))
 
 
-def record_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event: str, output: str,
-                notice_id: str) -> str:
-    """sha256 (hex) of a record's canonical text: its fields joined by newlines in this order, UTF-8.
-    Only ``notice_id`` may itself contain a newline (hashes and numbers cannot, and JSON text
-    escapes it), so it comes last and the text reads back one way only."""
+@dataclass(frozen=True)
+class Decisions:
+    """Consecutive decisions of one batch, column-wise: Arrow string arrays of equal length holding
+    each decision's JSON lines (:func:`json_rows`): its notice_id as a JSON string, its event and
+    its output as JSON arrays in the batch's column orders."""
+    notice_ids: pa.Array
+    events: pa.Array
+    outputs: pa.Array
+
+    @classmethod
+    def of(cls, notice_ids: Sequence[str], events: Sequence[str], outputs: Sequence[str]) -> Decisions:
+        """Decisions from Python lists: notice ids as plain strings, events and outputs as JSON texts
+        (without newlines)."""
+        return cls(json_values(pd.Series(list(notice_ids), dtype=object)),
+                   pa.array([e + "\n" for e in events], type=pa.string()),
+                   pa.array([o + "\n" for o in outputs], type=pa.string()))
+
+    def __len__(self) -> int:
+        return len(self.notice_ids)
+
+    def slice(self, start: int, length: int) -> Decisions:
+        return Decisions(self.notice_ids.slice(start, length), self.events.slice(start, length),
+                         self.outputs.slice(start, length))
+
+
+def _stored_column(lines: pa.Array) -> memoryview:
+    """The lines end to end, as a chunk's column is stored: a view of the array's bytes."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
+    data = lines.buffers()[2]
+    return memoryview(data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])) if data is not None else b"")
+
+
+def _column_lines(stored: bytes) -> pa.BinaryArray:
+    """A stored chunk column's lines, each with its newline (bytes after the last newline, which a
+    column as written never has, are left out)."""
+    ends = np.flatnonzero(np.frombuffer(stored, dtype=np.uint8) == ord("\n")) + 1
+    offsets = np.concatenate([[0], ends]).astype(np.int32)
+    return pa.BinaryArray.from_buffers(pa.binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(stored)])
+
+
+def record_texts(first_seq: int, batch: int, batch_hash: str, notice_ids: pa.Array, events: pa.Array,
+                 outputs: pa.Array) -> list[bytes]:
+    """Each record's text, UTF-8, that its hash is taken over: its seq (``first_seq`` for the first
+    of the columns' records, then one more for each), batch and the batch's hash (hex), each
+    followed by a newline, then its notice_id, event and output lines. No line holds a newline
+    but the one ending it, so the text reads back one way only."""
+    if not len(notice_ids):
+        return []
+    seqs = pc.cast(pc.cast(pa.array(np.arange(first_seq, first_seq + len(notice_ids), dtype=np.int64)),
+                           pa.string()), pa.binary())
+    shared = pa.scalar(f"\n{batch}\n{batch_hash}\n".encode(), pa.binary())
+    lines = [pc.cast(c, pa.binary()) for c in (notice_ids, events, outputs)]
+    texts = pc.binary_join_element_wise(seqs, shared, *lines, b"\0", b"")   # JSON lines hold no NUL byte
+    records = texts.buffers()[2].to_pybytes().split(b"\0")
+    records.pop()
+    return records
+
+
+def record_hash(prev_hash: bytes, text: bytes) -> bytes:
+    """A record's chain hash: sha256 (32-byte digest) of the record before it's hash and the
+    record's text (:func:`record_texts`)."""
+    return hashlib.sha256(prev_hash + text).digest()
+
+
+def chain_hashes(prev_hash: bytes, texts: Iterable[bytes]) -> bytes:
+    """The chain hashes of consecutive records after the one whose hash is ``prev_hash``, 32 bytes
+    each, end to end: :func:`record_hash` applied along the chain."""
+    sha = hashlib.sha256
+    hashes = []
+    for text in texts:
+        prev_hash = sha(prev_hash + text).digest()
+        hashes.append(prev_hash)
+    return b"".join(hashes)
+
+
+def _format_2_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event: str, output: str,
+                   notice_id: str) -> str:
+    """Format 2's record hash: sha256 (hex) of the record's fields joined by newlines in this
+    order, UTF-8 (``notice_id``, which may hold a newline, last)."""
     return hashlib.sha256(f"{prev_hash}\n{seq}\n{batch}\n{batch_hash}\n{event}\n{output}\n{notice_id}"
                           .encode("utf-8")).hexdigest()
-
-
-def _chained_rows(seq: int, prev: str, batch: int, batch_hash: str,
-                  entries: Iterable[tuple[str, str, str]]) -> Iterator[tuple[int, int, str, str, str, str, str]]:
-    """The ``decisions`` rows of ``entries`` (notice_id, event, output) chained after record
-    ``seq`` whose hash is ``prev``: :func:`record_hash` with the batch's part formatted once. A
-    generator, so that SQLite takes each row as it is hashed."""
-    sha = hashlib.sha256
-    middle = f"\n{batch}\n{batch_hash}\n"
-    for notice_id, event, output in entries:
-        seq += 1
-        digest = sha(f"{prev}\n{seq}{middle}{event}\n{output}\n{notice_id}".encode()).hexdigest()
-        yield seq, batch, notice_id, event, output, prev, digest
-        prev = digest
 
 
 # --- opening a log ----------------------------------------------------------------------------------
@@ -340,12 +419,11 @@ def open_for_writing(path: Path | str) -> sqlite3.Connection:
     try:
         _format_of(con, path, allow_fresh=True)      # refuse a foreign file before touching it
         try:
+            # SQLite's rollback journal, not its write-ahead log: a chunk is appended to new pages,
+            # so the journal holds little and the chunk is written once, where the write-ahead
+            # log would write it twice (to the log, then to the file at a checkpoint). A commit
+            # syncs the file: a committed chunk survives the writer being killed or a power cut
             con.execute("PRAGMA page_size = 65536")      # effective only on a new file
-            con.execute("PRAGMA journal_mode = WAL")
-            # NORMAL under WAL syncs at checkpoints, not at each commit: a committed chunk
-            # survives the writer being killed (SIGKILL); a power cut or OS crash may lose the
-            # chunks committed since the last checkpoint, never the older ones or the file
-            con.execute("PRAGMA synchronous = NORMAL")
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.DatabaseError as exc:
             raise LogError(f"{path}: not a decision log ({exc})") from None
@@ -390,69 +468,31 @@ def open_for_reading(path: Path | str) -> tuple[sqlite3.Connection, int]:
 
 INSERT_BATCH = (f"INSERT INTO batches ({', '.join(BATCH_COLUMNS[1:])}) "
                 f"VALUES ({', '.join('?' * (len(BATCH_COLUMNS) - 1))})")
-INSERT_DECISION = f"INSERT INTO decisions VALUES ({', '.join('?' * len(DECISION_COLUMNS))})"
+INSERT_CHUNK = f"INSERT INTO chunks VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})"
+LAST_RECORD = "SELECT first_seq + count - 1, substr(hashes, -32) FROM chunks ORDER BY first_seq DESC LIMIT 1"
 
 
-def append(path: Path | str, batch: Batch, entries: Iterable[tuple[str, str, str]],
-           chunk_size: int = CHUNK) -> int:
-    """Append ``(notice_id, event, output)`` entries (JSON array texts in the batch's column
-    orders), one transaction per chunk; returns the number appended. Entries may be a generator
-    (consumed chunk by chunk). The batch row is written with the first chunk, so a call that
-    appends nothing leaves no batch."""
+def append(path: Path | str, batch: Batch, chunks: Iterable[Decisions]) -> int:
+    """Append each of ``chunks`` (which may be a generator, consumed as it goes) as one chunk row
+    in a transaction of its own; returns the number of records appended. The batch row is written
+    with the first non-empty chunk, so a call that appends nothing leaves no batch."""
     con = open_for_writing(path)
-    checkpointer = _Checkpointer(path, con)
     n, batch_id = 0, None
     try:
-        iterator = iter(entries)
-        while (first := next(iterator, None)) is not None:
-            if n:
-                checkpointer.committed()
-            batch_id, appended = _append_chunk(con, batch, batch_id,
-                                               chain((first,), islice(iterator, chunk_size - 1)))
-            n += appended
+        for decisions in chunks:
+            if len(decisions):
+                batch_id = _append_chunk(con, batch, batch_id, decisions)
+                n += len(decisions)
     finally:
-        checkpointer.close()
         con.close()
     return n
 
 
-class _Checkpointer:
-    """Copies the chunks committed so far from the write-ahead log into the database file, on a
-    thread of its own while the writer goes on with the next chunk (SQLite copies without holding
-    the GIL), instead of the writer stopping to copy every 1,000 pages. Started by the first
-    request, so that a one-chunk append starts no thread and keeps SQLite's own checkpoints; what
-    is left at the end is copied when the last connection closes."""
-
-    def __init__(self, path: Path | str, writer: sqlite3.Connection):
-        self.path, self.writer = Path(path), writer
-        self.requests: queue.SimpleQueue[bool] = queue.SimpleQueue()
-        self.thread: threading.Thread | None = None
-
-    def committed(self) -> None:
-        if self.thread is None:
-            self.writer.execute("PRAGMA wal_autocheckpoint = 0")
-            self.thread = threading.Thread(target=self._run, name="decision log checkpoint", daemon=True)
-            self.thread.start()
-        self.requests.put(True)
-
-    def _run(self) -> None:
-        con = _connect(self.path)
-        try:
-            while self.requests.get():
-                con.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            con.close()
-
-    def close(self) -> None:
-        if self.thread is not None:
-            self.requests.put(False)
-            self.thread.join()
-
-
-def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None,
-                  chunk: Iterable[tuple[str, str, str]]) -> tuple[int, int]:
+def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, decisions: Decisions) -> int:
     """Append one chunk in one transaction (and the batch row first, when ``batch_id`` is None);
-    returns the batch's id and the number of records appended."""
+    returns the batch's id. The columns are laid out before the write lock is taken; the seqs and
+    hashes, which depend on the last record, after."""
+    columns = [_stored_column(c) for c in (decisions.notice_ids, decisions.events, decisions.outputs)]
     con.execute("BEGIN IMMEDIATE")
     try:
         if batch_id is None:
@@ -460,14 +500,15 @@ def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None,
                 batch.recorded_at, batch.source, batch.rulebook_fingerprint, batch.agreement_fingerprint,
                 batch.agreement_dir, batch.rules_dir, batch.engine_version,
                 _encode(batch.event_columns), _encode(batch.output_columns), batch.hash)).lastrowid
-        last = con.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = last if last else (0, GENESIS)
-        appended = con.executemany(INSERT_DECISION, _chained_rows(seq, prev, batch_id, batch.hash, chunk)).rowcount
+        last_seq, prev = con.execute(LAST_RECORD).fetchone() or (0, bytes(32))
+        texts = record_texts(last_seq + 1, batch_id, batch.hash, decisions.notice_ids, decisions.events,
+                             decisions.outputs)
+        con.execute(INSERT_CHUNK, (last_seq + 1, len(decisions), batch_id, *columns, chain_hashes(prev, texts)))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return batch_id, appended
+    return batch_id
 
 
 def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=None) -> None:
@@ -478,15 +519,17 @@ def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=No
     else:
         columns, values = None, _dumps(event)
     batch = new_batch("check", agreement.directory, rules_dir, columns, list(row))
-    append(path, batch, [(str(row["notice_id"]), values, _dumps(list(row.values())))])
+    append(path, batch, [Decisions.of([str(row["notice_id"])], [values], [_dumps(list(row.values()))])])
 
 
 def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame, agreement,
                   rules_dir=None, chunk_size: int = CHUNK) -> None:
-    """Record every row of one ``review()``: the notice row as the event, the output row."""
+    """Record every row of one ``review()``: the notice row as the event, the output row; one
+    chunk row per ``chunk_size`` records."""
     batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns))
-    ids = ["" if v is None else str(v) for v in result["notice_id"].tolist()]
-    append(path, batch, zip(ids, json_rows(notices), json_rows(result)), chunk_size)
+    ids = pd.Series(["" if v is None else str(v) for v in result["notice_id"].tolist()], dtype=object)
+    decisions = Decisions(json_values(ids), json_rows(notices), json_rows(result))
+    append(path, batch, (decisions.slice(start, chunk_size) for start in range(0, len(decisions), chunk_size)))
 
 
 # --- verifying --------------------------------------------------------------------------------------
@@ -506,11 +549,13 @@ class Verification:
 
 
 def verify(path: Path | str) -> Verification:
-    """Walk the chain in ``seq`` order; the first record with a sequence gap, a ``prev_hash`` that
-    is not the previous record's hash, a batch that is missing or edited, or a hash that does not
-    match its fields is named."""
+    """Walk the chain in ``seq`` order; the first record with a sequence gap, a batch that is
+    missing or edited, or a hash that does not match its fields and the hash of the record before
+    it is named."""
     con, version = open_for_reading(path)
     try:
+        if version == 3:
+            return _walk_chunks(con)
         return _walk(_format_1_records(con) if version == 1 else _format_2_records(con))
     except sqlite3.DatabaseError as exc:
         raise LogError(f"{path}: cannot be read: {exc}") from None
@@ -518,15 +563,18 @@ def verify(path: Path | str) -> Verification:
         con.close()
 
 
+def _gap(expected_seq: int, seq: int) -> str:
+    what = "deleted" if seq > expected_seq else "out of order"
+    return f"sequence gap: expected record {expected_seq}, found {seq} (record(s) {what})"
+
+
 def _walk(records: Iterable[tuple[int, str, str, str, str]]) -> Verification:
-    """``records``: (seq, prev_hash, hash, the hash recomputed from the record's fields, what is
-    wrong with the record's batch or ''), in ``seq`` order."""
+    """Formats 1 and 2. ``records``: (seq, prev_hash, hash, the hash recomputed from the record's
+    fields, what is wrong with the record's batch or ''), in ``seq`` order."""
     expected_seq, prev, n = 1, GENESIS, 0
     for seq, stored_prev, stored_hash, recomputed, batch_problem in records:
         if seq != expected_seq:
-            what = "deleted" if seq > expected_seq else "out of order"
-            return Verification(False, n, seq, f"sequence gap: expected record {expected_seq}, "
-                                               f"found {seq} (record(s) {what})", prev)
+            return Verification(False, n, seq, _gap(expected_seq, seq), prev)
         if stored_prev != prev:
             return Verification(False, n, seq, "prev_hash is not the hash of the record before it "
                                                "(a record was removed, inserted or reordered)", prev)
@@ -539,7 +587,44 @@ def _walk(records: Iterable[tuple[int, str, str, str, str]]) -> Verification:
     return Verification(True, n, None, "", prev)
 
 
-def _format_2_records(con: sqlite3.Connection) -> Iterable[tuple[int, str, str, str, str]]:
+def _walk_chunks(con: sqlite3.Connection) -> Verification:
+    """Format 3: the chunks in ``first_seq`` order, and each chunk's records in turn."""
+    batches = _batch_hashes(con)
+    expected_seq, prev, n = 1, bytes(32), 0
+    for first_seq, count, batch_id, notice_ids, events, outputs, hashes in con.execute(
+            f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks ORDER BY first_seq"):
+        if first_seq != expected_seq:
+            return Verification(False, n, first_seq, _gap(expected_seq, first_seq), prev.hex())
+        batch_hash, problem = batches.get(batch_id, ("", f"its batch {batch_id} is missing"))
+        if problem:
+            return Verification(False, n, first_seq, problem, prev.hex())
+        columns = [_column_lines(_stored_bytes(c)) for c in (notice_ids, events, outputs)]
+        hashes = _stored_bytes(hashes)
+        stored = [hashes[i:i + 32] for i in range(0, len(hashes), 32)]
+        whole = min(len(stored), *map(len, columns))
+        texts = record_texts(first_seq, batch_id, batch_hash, *(c.slice(0, whole) for c in columns))
+        for k, (text, stored_hash) in enumerate(zip(texts, stored)):
+            if record_hash(prev, text) != stored_hash:
+                return Verification(False, n, first_seq + k, "hash does not match the record's fields and "
+                                    "the hash of the record before it (the record was edited or moved, or "
+                                    "one before it in its chunk removed)", prev.hex())
+            prev, n = stored_hash, n + 1
+        if not count == whole == len(stored) == max(map(len, columns)):
+            return Verification(False, n, first_seq + whole, (
+                f"the chunk of records {first_seq}-{first_seq + count - 1} holds {len(columns[0])} "
+                f"notice ids, {len(columns[1])} events, {len(columns[2])} outputs and {len(stored)} "
+                f"hashes (records were removed or inserted)"), prev.hex())
+        expected_seq = first_seq + count
+    return Verification(True, n, None, "", prev.hex())
+
+
+def _stored_bytes(value: Any) -> bytes:
+    """A chunk's column as bytes, also when an edit stored it as text or a number."""
+    return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+
+def _batch_hashes(con: sqlite3.Connection) -> dict[int, tuple[str, str]]:
+    """Each batch's hash recomputed from its fields, and what is wrong with the batch or ''."""
     batches: dict[int, tuple[str, str]] = {}
     for batch_id, *fields, stored in con.execute(f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches"):
         try:
@@ -551,11 +636,16 @@ def _format_2_records(con: sqlite3.Connection) -> Iterable[tuple[int, str, str, 
             f"its batch {batch_id} does not match the batch's hash (the batch's time, source, "
             f"fingerprints, directories, engine version or columns were edited)")
         batches[batch_id] = (batch.hash, problem)
+    return batches
+
+
+def _format_2_records(con: sqlite3.Connection) -> Iterable[tuple[int, str, str, str, str]]:
+    batches = _batch_hashes(con)
     for seq, batch_id, notice_id, event, output, prev_hash, stored_hash in con.execute(
             f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY seq"):
         batch_hash, problem = batches.get(batch_id, ("", f"its batch {batch_id} is missing"))
         yield (seq, prev_hash, stored_hash,
-               record_hash(prev_hash, seq, batch_id, batch_hash, event, output, notice_id), problem)
+               _format_2_hash(prev_hash, seq, batch_id, batch_hash, event, output, notice_id), problem)
 
 
 def _batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
@@ -595,7 +685,43 @@ READ = {
         "d.prev_hash, d.hash, b.event_columns, b.output_columns "
         "FROM decisions d LEFT JOIN batches b ON b.batch = d.batch"),
 }
-"""Each format's records with the columns of :data:`RECORD_COLUMNS`, then the batch's column lists."""
+"""Formats 1 and 2: each record with the columns of :data:`RECORD_COLUMNS`, then the batch's column
+lists."""
+BATCH_FIELDS = ("recorded_at", "source", "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir",
+                "rules_dir", "engine_version", "event_columns", "output_columns")
+READ_CHUNKS = (
+    f"SELECT c.first_seq, c.count, c.batch, c.notice_ids, c.events, c.outputs, c.hashes, c.prev_hash, "
+    f"{', '.join('b.' + f for f in BATCH_FIELDS)} "
+    f"FROM (SELECT *, lag(substr(hashes, -32)) OVER (ORDER BY first_seq) AS prev_hash FROM chunks) c "
+    f"LEFT JOIN batches b ON b.batch = c.batch")
+"""Format 3: each chunk, the hash of the record before its first, and its batch's fields."""
+
+
+def _json_lines(data: bytes) -> list[Any]:
+    """The JSON values of a stored column, one per line."""
+    return json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
+
+
+def _chunk_rows(con: sqlite3.Connection, path, where: str, params: list) -> pd.DataFrame:
+    """Format 3's records, one row per record, ``event`` and ``output`` decoded to lists."""
+    columns: dict[str, list] = {name: [] for name in (*RECORD_COLUMNS, "event_columns", "output_columns")}
+    for (first_seq, count, batch_id, notice_ids, events, outputs, hashes, prev, *fields) in con.execute(
+            READ_CHUNKS + where + " ORDER BY c.first_seq", params):
+        if fields[0] is None:
+            raise LogError(f"{path}: record {first_seq} belongs to batch {batch_id}, which is missing "
+                           f"(see 'compliance log verify')")
+        records = {"notice_id": _json_lines(notice_ids), "event": _json_lines(events),
+                   "output": _json_lines(outputs), "hash": [hashes[i:i + 32].hex() for i in range(0, len(hashes), 32)]}
+        if any(len(values) != count for values in records.values()):
+            raise LogError(f"{path}: the chunk of records {first_seq}-{first_seq + count - 1} is damaged "
+                           f"(see 'compliance log verify')")
+        records["prev_hash"] = [GENESIS if prev is None else prev.hex(), *records["hash"][:-1]]
+        records["seq"] = range(first_seq, first_seq + count)
+        records["batch"] = [batch_id] * count
+        records.update({name: [value] * count for name, value in zip(BATCH_FIELDS, fields)})
+        for name, values in records.items():
+            columns[name].extend(values)
+    return pd.DataFrame(columns)
 
 
 def _rows(path, notice: str | None = None, since: str | date | None = None) -> pd.DataFrame:
@@ -603,15 +729,20 @@ def _rows(path, notice: str | None = None, since: str | date | None = None) -> p
     con, version = open_for_reading(path)
     try:
         where, params = [], []
-        if notice is not None:
-            where.append("notice_id = ?")
-            params.append(str(notice))
         if since is not None:
             since = since.isoformat() if isinstance(since, date) else str(since)
             where.append("recorded_at >= ?")
             params.append(since)
-        sql = READ[version] + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
-        frame = pd.read_sql_query(sql, con, params=params)
+        if version == 3:
+            frame = _chunk_rows(con, path, " WHERE " + " AND ".join(where) if where else "", params)
+            if notice is not None:
+                frame = frame[frame["notice_id"] == str(notice)].reset_index(drop=True)
+        else:
+            if notice is not None:
+                where.append("notice_id = ?")
+                params.append(str(notice))
+            sql = READ[version] + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+            frame = pd.read_sql_query(sql, con, params=params)
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise LogError(f"{path}: cannot be read: {exc}") from None
     finally:
@@ -619,16 +750,19 @@ def _rows(path, notice: str | None = None, since: str | date | None = None) -> p
     if version == 1:
         frame["event"] = [json.loads(e) for e in frame["event"]]
         frame["output"] = [json.loads(o) for o in frame["output"]]
-    else:
+        return frame.drop(columns=["event_columns", "output_columns"])
+    if version == 2:
         orphans = frame["recorded_at"].isna()
         if orphans.any():
             seq, batch = frame.loc[orphans, ["seq", "batch"]].iloc[0]
             raise LogError(f"{path}: record {seq} belongs to batch {batch}, which is missing "
                            f"(see 'compliance log verify')")
-        names = {text: json.loads(text) for text in {*frame["event_columns"], *frame["output_columns"]}}
-        frame["event"] = [json.loads(e) if names[c] is None else dict(zip(names[c], json.loads(e)))
-                          for e, c in zip(frame["event"], frame["event_columns"])]
-        frame["output"] = [dict(zip(names[c], json.loads(o))) for o, c in zip(frame["output"], frame["output_columns"])]
+        frame["event"] = [json.loads(e) for e in frame["event"]]
+        frame["output"] = [json.loads(o) for o in frame["output"]]
+    names = {text: json.loads(text) for text in {*frame["event_columns"], *frame["output_columns"]}}
+    frame["event"] = [e if names[c] is None else dict(zip(names[c], e))
+                      for e, c in zip(frame["event"], frame["event_columns"])]
+    frame["output"] = [dict(zip(names[c], o)) for o, c in zip(frame["output"], frame["output_columns"])]
     return frame.drop(columns=["event_columns", "output_columns"])
 
 

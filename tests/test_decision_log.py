@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import compliance
@@ -41,8 +42,11 @@ def cheap_batch() -> dl.Batch:
                     ("i",), ("notice_id", "outcome"))
 
 
-def cheap_entries(n: int, prefix: str = "K"):
-    return [(f"{prefix}{i}", json.dumps([i]), json.dumps([f"{prefix}{i}", "allow"])) for i in range(n)]
+def cheap_decisions(n: int, prefix: str = "K", start: int = 0) -> dl.Decisions:
+    """Records {prefix}{start}, ... of ``n`` cheap decisions."""
+    ids = [f"{prefix}{i}" for i in range(start, start + n)]
+    return dl.Decisions.of(ids, [json.dumps([i]) for i in range(start, start + n)],
+                           [json.dumps([notice_id, "allow"]) for notice_id in ids])
 
 
 def test_round_trip_check_and_review(tmp_path, agreement):
@@ -91,58 +95,120 @@ def test_cli_record_show_verify_replay(tmp_path, capsys):
     assert main(["replay", str(log)]) == 0
 
 
-def tampered(tmp_path, sql: str) -> Path:
+def tampered(tmp_path, sql: str = "") -> Path:
+    """A log of records 1-6 (K0-K5) in two chunks, 1-3 and 4-6, after ``sql``."""
     log = tmp_path / "log.sqlite"
-    dl.append(log, cheap_batch(), cheap_entries(6))
+    dl.append(log, cheap_batch(), [cheap_decisions(3), cheap_decisions(3, start=3)])
     assert dl.verify(log).ok
     con = sqlite3.connect(log)
+    assert con.execute("SELECT first_seq, count FROM chunks").fetchall() == [(1, 3), (4, 3)]
     con.executescript(sql)
     con.close()
     return log
 
 
-def test_edited_record_is_named(tmp_path, capsys):
-    log = tampered(tmp_path, """UPDATE decisions SET output = '["K2","deny"]' WHERE seq = 3;""")
+def edit_lines(log: Path, first_seq: int, column: str, edit) -> None:
+    """Apply ``edit`` to the list of lines (bytes, without their newlines) of one chunk's column."""
+    con = sqlite3.connect(log)
+    data = con.execute(f"SELECT {column} FROM chunks WHERE first_seq = ?", (first_seq,)).fetchone()[0]
+    lines = data.split(b"\n")[:-1]
+    edit(lines)
+    con.execute(f"UPDATE chunks SET {column} = ? WHERE first_seq = ?",
+                (b"".join(line + b"\n" for line in lines), first_seq))
+    con.commit()
+    con.close()
+
+
+def test_record_edited_as_text_is_named(tmp_path):
+    # the sqlite3 shell's replace() turns the column into TEXT
+    log = tampered(tmp_path, """UPDATE chunks SET outputs = replace(outputs, '"K4", "allow"', '"K4", "deny"')""")
     result = dl.verify(log)
-    assert not result.ok and result.first_bad == 3 and result.records == 2
+    assert not result.ok and result.first_bad == 5 and "edited" in result.problem
+
+
+@pytest.mark.parametrize("column, line", [("notice_ids", b'"K9"'), ("events", b"[9]"), ("outputs", b'["K4","deny"]')])
+def test_edited_record_is_named(tmp_path, capsys, column, line):
+    log = tampered(tmp_path)
+    edit_lines(log, 4, column, lambda lines: lines.__setitem__(1, line))      # record 5
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 5 and result.records == 4
     assert "edited" in result.problem
     assert main(["log", "verify", str(log)]) == 1
-    assert "record 3" in capsys.readouterr().out
+    assert "record 5" in capsys.readouterr().out
 
 
-def test_deleted_record_is_named(tmp_path):
-    log = tampered(tmp_path, "DELETE FROM decisions WHERE seq = 3;")
+def test_record_deleted_inside_a_chunk_is_named(tmp_path):
+    log = tampered(tmp_path)
+    edit_lines(log, 1, "events", lambda lines: lines.pop(1))                  # record 2's event only
     result = dl.verify(log)
-    assert not result.ok and result.first_bad == 4 and "gap" in result.problem
+    assert not result.ok and result.first_bad == 2 and result.records == 1
 
-
-def test_reordered_records_are_named(tmp_path):
-    log = tampered(tmp_path, """UPDATE decisions SET seq = -1 WHERE seq = 3;
-                                UPDATE decisions SET seq = 3 WHERE seq = 4;
-                                UPDATE decisions SET seq = 4 WHERE seq = -1;""")
-    result = dl.verify(log)
-    assert not result.ok and result.first_bad == 3
-
-
-def test_rehashed_edit_still_breaks_the_chain(tmp_path):
-    # an edit whose own hash is recomputed still breaks the next record's prev_hash
-    log = tampered(tmp_path, "")
+    (tmp_path / "whole").mkdir()
+    log = tampered(tmp_path / "whole")                      # record 2 entirely, hash and count too
+    for column in ("notice_ids", "events", "outputs"):
+        edit_lines(log, 1, column, lambda lines: lines.pop(1))
     con = sqlite3.connect(log)
-    seq, batch, notice_id, event, output, prev_hash, _ = con.execute("SELECT * FROM decisions WHERE seq = 2").fetchone()
-    batch_hash = con.execute("SELECT hash FROM batches WHERE batch = ?", (batch,)).fetchone()[0]
-    output = '["K1","deny"]'
-    con.execute("UPDATE decisions SET output = ?, hash = ? WHERE seq = 2",
-                (output, dl.record_hash(prev_hash, seq, batch, batch_hash, event, output, notice_id)))
+    hashes = con.execute("SELECT hashes FROM chunks WHERE first_seq = 1").fetchone()[0]
+    con.execute("UPDATE chunks SET count = 2, hashes = ? WHERE first_seq = 1", (hashes[:32] + hashes[64:],))
+    con.execute("UPDATE chunks SET first_seq = 3 WHERE first_seq = 4")
     con.commit()
     con.close()
     result = dl.verify(log)
-    assert result.first_bad == 3 and "prev_hash" in result.problem
+    assert not result.ok and result.first_bad == 2 and "edited or moved" in result.problem
+
+
+def test_deleted_chunk_is_named(tmp_path):
+    log = tampered(tmp_path, "DELETE FROM chunks WHERE first_seq = 1;")
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 4 and "gap" in result.problem and result.records == 0
+
+
+def test_lines_left_out_of_a_chunk_are_named(tmp_path):
+    log = tampered(tmp_path)
+    edit_lines(log, 4, "outputs", lambda lines: lines.pop())                  # record 6's output
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 6 and result.records == 5 and "removed" in result.problem
+    with pytest.raises(dl.LogError, match="records 4-6 is damaged"):
+        compliance.read_log(log)
+
+
+def test_reordered_records_are_named(tmp_path):
+    log = tampered(tmp_path)
+    edit_lines(log, 4, "outputs", lambda lines: lines.reverse())              # records 4 and 6 swapped
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 4 and result.records == 3
+
+
+def test_reordered_chunks_are_named(tmp_path):
+    log = tampered(tmp_path, """UPDATE chunks SET first_seq = -1 WHERE first_seq = 1;
+                                UPDATE chunks SET first_seq = 1 WHERE first_seq = 4;
+                                UPDATE chunks SET first_seq = 4 WHERE first_seq = -1;""")
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 1 and result.records == 0
+
+
+def test_rehashed_edit_still_breaks_the_chain(tmp_path):
+    # an edit whose own hash is recomputed still breaks the next record's hash, taken over it
+    log = tampered(tmp_path)
+    edit_lines(log, 1, "outputs", lambda lines: lines.__setitem__(1, b'["K1","deny"]'))
+    con = sqlite3.connect(log)
+    notice_ids, events, outputs, hashes = con.execute(
+        "SELECT notice_ids, events, outputs, hashes FROM chunks WHERE first_seq = 1").fetchone()
+    batch_hash = con.execute("SELECT hash FROM batches WHERE batch = 1").fetchone()[0]
+    columns = [pa.array([c.split(b"\n")[1] + b"\n"], type=pa.binary()) for c in (notice_ids, events, outputs)]
+    [text] = dl.record_texts(2, 1, batch_hash, *columns)
+    hashes = hashes[:32] + dl.record_hash(hashes[:32], text) + hashes[64:]
+    con.execute("UPDATE chunks SET hashes = ? WHERE first_seq = 1", (hashes,))
+    con.commit()
+    con.close()
+    result = dl.verify(log)
+    assert result.first_bad == 3 and result.records == 2
 
 
 def test_edited_or_missing_batch_is_named_at_its_first_record(tmp_path):
     log = tmp_path / "log.sqlite"
-    dl.append(log, cheap_batch(), cheap_entries(3, "A"))
-    dl.append(log, cheap_batch(), cheap_entries(3, "B"))       # batch 2: records 4-6
+    dl.append(log, cheap_batch(), [cheap_decisions(3, "A")])
+    dl.append(log, cheap_batch(), [cheap_decisions(3, "B")])    # batch 2: records 4-6
     con = sqlite3.connect(log)
     con.execute("UPDATE batches SET rulebook_fingerprint = ? WHERE batch = 2", ("e" * 64,))
     con.commit()
@@ -169,14 +235,14 @@ def test_rows_encode_every_value_as_given():
         "when": [pd.Timestamp("2003-02-03"), pd.NaT, pd.Timestamp("2003-02-04 09:30")],
         "nested": [[1, "a"], {"k": 2}, None],
     })
-    rows = [json.loads(r) for r in dl.json_rows(frame)]
+    rows = [json.loads(r) for r in dl.json_rows(frame).to_pylist()]
     assert rows == [
         ["plain", "tab\there", "x", 1, 1.5, True, True, "2003-02-03T00:00:00", [1, "a"]],
         ['a "quote"', "line\nbreak", None, 2, None, False, 1, None, {"k": 2}],
         ["back\\slash", "é 中", None, 3, 2.0, True, 1.0, "2003-02-04T09:30:00", None],
     ]
     assert [type(r[6]) for r in rows] == [bool, int, float]
-    assert dl.json_rows(frame.head(0)) == []
+    assert dl.json_rows(frame.head(0)).to_pylist() == []
 
 
 WRITER = textwrap.dedent("""
@@ -185,12 +251,14 @@ WRITER = textwrap.dedent("""
     path, prefix, n, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     batch = dl.Batch("2003-02-03T00:00:00+00:00", "check", "r" * 64, "a" * 64, "/agreement", "/rules", "test",
                      ("i",), ("notice_id", "outcome"))
-    def entries():
+    def chunks():
         i = 0
         while n < 0 or i < n:
-            yield (f"{prefix}{i}", json.dumps([i]), json.dumps([f"{prefix}{i}", "allow"]))
-            i += 1
-    dl.append(path, batch, entries(), chunk_size=chunk)
+            ids = [f"{prefix}{k}" for k in range(i, i + chunk)]
+            yield dl.Decisions.of(ids, [json.dumps([k]) for k in range(i, i + chunk)],
+                                  [json.dumps([notice_id, "allow"]) for notice_id in ids])
+            i += chunk
+    dl.append(path, batch, chunks())
 """)
 
 
@@ -203,7 +271,7 @@ def count(log: Path) -> int:
     try:
         con = sqlite3.connect(log, timeout=30)
         try:
-            return con.execute("SELECT count(*) FROM decisions").fetchone()[0]
+            return con.execute("SELECT coalesce(sum(count), 0) FROM chunks").fetchone()[0]
         finally:
             con.close()
     except sqlite3.DatabaseError:
@@ -228,7 +296,7 @@ def test_sigkilled_writer_leaves_a_whole_prefix(tmp_path):
 
 def test_two_concurrent_writers_lose_nothing(tmp_path):
     log = tmp_path / "log.sqlite"                               # neither writer finds it: both create
-    procs = [writer(log, prefix, 20_000, 500) for prefix in ("A", "B")]
+    procs = [writer(log, prefix, 20_000, 500) for prefix in ("A", "B")]     # 40 chunks each
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     result = dl.verify(log)
     assert result.ok and result.records == 40_000, str(result)
@@ -325,7 +393,7 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
         assert "not a decision log" in capsys.readouterr().err or not path.exists()
     for path in (text, other):
         with pytest.raises(dl.LogError):
-            dl.append(path, cheap_batch(), cheap_entries(1))
+            dl.append(path, cheap_batch(), [cheap_decisions(1)])
         with pytest.raises(dl.LogError):
             compliance.check(event("X"), record=path)
     assert text.read_text().startswith("not a database")   # left untouched
@@ -335,26 +403,31 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
     assert not (tmp_path / "missing.sqlite").exists()       # reading never creates a log
 
 
-FORMAT_1 = ROOT / "tests" / "logs" / "format_1.sqlite"
-"""A format-1 log as the format-1 engine (commit d47af0f) wrote it: the checks A, B, F, G, H, I and
-the review batch R1, R2 of the parameter-edit test, judged under the edited rules (Form 144
-threshold 200,000 shares), so that the bundled rules decide A, I and R2 differently."""
+OLD_LOGS = {
+    1: ROOT / "tests" / "logs" / "format_1.sqlite",
+    2: ROOT / "tests" / "logs" / "format_2.sqlite",
+}
+"""Logs as earlier engines wrote them (format 1: commit d47af0f; format 2: commit cb25ae2): the
+checks A, B, F, G, H, I and the review batch R1, R2 of the parameter-edit test, judged under the
+edited rules (Form 144 threshold 200,000 shares), so that the bundled rules decide A, I and R2
+differently."""
 
 
-def test_format_1_log_is_verified_shown_and_replayed_but_not_appended_to(tmp_path, agreement):
+@pytest.mark.parametrize("version", sorted(OLD_LOGS))
+def test_older_logs_are_verified_shown_and_replayed(tmp_path, agreement, version):
     log = tmp_path / "old.sqlite"
-    shutil.copyfile(FORMAT_1, log)               # reading a WAL-mode file writes beside it
+    shutil.copyfile(OLD_LOGS[version], log)      # reading a WAL-mode file writes beside it
     result = dl.verify(log)
     assert result.ok and result.records == 8
     frame = compliance.read_log(log)
+    assert frame["seq"].tolist() == list(range(1, 9))
     assert frame["notice_id"].tolist() == ["A", "B", "F", "G", "H", "I", "R1", "R2"]
     assert frame["event"][0] == event("A", quantity=1000, form_144_filed_on=None)
+    assert frame["event"][7]["sale_date"] == "2003-02-13"
     assert frame["outcome"][0] == "allow" and frame["source"].tolist()[-2:] == ["review", "review"]
     assert len(frame["rulebook_fingerprint"][0]) == 64 and frame["engine_version"][0] == "0.1.0"
     back = dl.replay(log, agreement.directory)
     assert back.changed == {"A", "I", "R2"} and not back.failures
-    with pytest.raises(dl.LogError, match="format 1.*not appended to"):
-        compliance.check(event("X"), agreement, record=log)
     con = sqlite3.connect(log)
     con.execute("""UPDATE decisions SET output = replace(output, '"allow"', '"deny"') WHERE seq = 4""")
     con.commit()
@@ -363,13 +436,22 @@ def test_format_1_log_is_verified_shown_and_replayed_but_not_appended_to(tmp_pat
     assert not result.ok and result.first_bad == 4 and "edited" in result.problem
 
 
+@pytest.mark.parametrize("version", sorted(OLD_LOGS))
+def test_older_logs_are_not_appended_to(tmp_path, agreement, version):
+    log = tmp_path / "old.sqlite"
+    shutil.copyfile(OLD_LOGS[version], log)
+    with pytest.raises(dl.LogError, match=f"format {version}.*not appended to"):
+        compliance.check(event("X"), agreement, record=log)
+    assert dl.verify(log).records == 8
+
+
 def test_a_newer_format_is_refused(tmp_path):
     log = tmp_path / "log.sqlite"
-    dl.append(log, cheap_batch(), cheap_entries(1))
+    dl.append(log, cheap_batch(), [cheap_decisions(1)])
     con = sqlite3.connect(log)
-    con.execute("PRAGMA user_version = 3")
+    con.execute("PRAGMA user_version = 4")
     con.close()
-    with pytest.raises(dl.LogError, match="format 3; this engine reads formats 1, 2"):
+    with pytest.raises(dl.LogError, match="format 4; this engine reads formats 1, 2, 3"):
         dl.verify(log)
-    with pytest.raises(dl.LogError, match="format 3"):
-        dl.append(log, cheap_batch(), cheap_entries(1))
+    with pytest.raises(dl.LogError, match="format 4"):
+        dl.append(log, cheap_batch(), [cheap_decisions(1)])
