@@ -13,7 +13,7 @@ from .decision import Decision, compose
 from .earliest import earliest_allowed_dates
 from . import vectorized as vz
 from .engine import DurableRulesEngine
-from .facts import Facts, NextChanges, PriorSale, PriorSales, derive_facts, row
+from .facts import Facts, NextChanges, PriorSales, derive_facts, row
 from .model import EventColumns, InputError, SaleEvent, parse_event
 from .parameters import ParameterError
 from .rulebook import RULES_DIR, Rulebook, load_rulebook
@@ -57,12 +57,13 @@ def decision_on(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngi
 
 
 def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine,
-                   prior_sales: tuple[PriorSale, ...] = ()) -> Decision:
+                   prior: PriorSales | None = None) -> Decision:
     """Judge a validated event with durable_rules on its sale date, then search for its earliest
     allowed date, judging it on each candidate day with the same rules compiled to scalar
-    functions (a test holds both compilations equal)."""
+    functions (a test holds both compilations equal). ``prior``: earlier allowed sales of the
+    same review (none for a lone check)."""
     columns = EventColumns.from_events([event])
-    prior = PriorSales.of(columns, prior_sales)
+    prior = prior or PriorSales.none(1)
     start = columns.sale_date
     rulebook = engine.rulebook
     decision, facts, changes = _decide(columns, prior, agreement, engine, start)

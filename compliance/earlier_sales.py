@@ -264,3 +264,38 @@ def _python_values(column: np.ndarray) -> list:
     if kind == "f":
         return [None if v != v else v for v in column.tolist()]
     return column.tolist()
+
+
+class SalesHistory:
+    """The allowed sales of a review so far, appended one at a time in review order: for the
+    row-by-row reference (``review.reference_review``), each event's earlier sales in constant
+    time, so that checking a hundred thousand rows in order does not grow quadratically."""
+
+    def __init__(self, capacity: int):
+        """``capacity``: the most sales that will be added."""
+        self.capacity = capacity
+        self.sold: dict[tuple[str, str], int] = {}
+        self.dates: dict[str, np.ndarray] = {}
+        self.cumulative: dict[str, np.ndarray] = {}
+        self.count: dict[str, int] = {}
+
+    def add(self, investor: str, security: str, route: str, sale_date, quantity: int) -> None:
+        self.sold[investor, security] = self.sold.get((investor, security), 0) + quantity
+        if route != "rule_144":
+            return
+        if investor not in self.count:
+            self.dates[investor] = np.full(self.capacity, NAT)
+            self.cumulative[investor] = np.zeros(self.capacity + 1, np.int64)
+            self.count[investor] = 0
+        k = self.count[investor]
+        self.dates[investor][k] = np.datetime64(sale_date, "D")
+        self.cumulative[investor][k + 1] = self.cumulative[investor][k] + quantity
+        self.count[investor] = k + 1
+
+    def before(self, investor: str, security: str) -> PriorSales:
+        """The earlier sales, for one event of ``investor`` and ``security``."""
+        k = self.count.get(investor, 0)
+        groups = {investor: (self.dates[investor][:k], self.cumulative[investor][:k + 1])} if k else {}
+        return PriorSales(np.array([self.sold.get((investor, security), 0)], np.int64), groups,
+                          np.array([k], np.int64))
+

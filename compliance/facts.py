@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,16 +50,6 @@ PARAMETER_DEPENDENT = ("issuer_reporting_qualifies_on", "holding_period_months",
 
 
 @dataclass(frozen=True)
-class PriorSale:
-    """An allowed sale earlier in the same review: it counts toward positions and aggregates."""
-    investor: str
-    security: str
-    route: str
-    sale_date: date
-    quantity: int
-
-
-@dataclass(frozen=True)
 class PriorSales:
     """For each event, the allowed sales that come before it in the same review.
 
@@ -74,20 +64,6 @@ class PriorSales:
     @classmethod
     def none(cls, n: int) -> "PriorSales":
         return cls(np.zeros(n, np.int64), {}, np.zeros(n, np.int64))
-
-    @classmethod
-    def of(cls, events: EventColumns, sales: Iterable[PriorSale]) -> "PriorSales":
-        """The same earlier sales before every event (a check() against a review's history)."""
-        sales = sorted(sales, key=lambda s: s.sale_date)
-        sold = np.array([sum(s.quantity for s in sales if s.investor == inv and s.security == sec)
-                         for inv, sec in zip(events.investor, events.security)], dtype=np.int64)
-        groups, before = {}, np.zeros(len(events), np.int64)
-        for investor in set(events.investor):
-            mine = [s for s in sales if s.investor == investor and s.route == "rule_144"]
-            groups[investor] = (np.array([s.sale_date for s in mine], dtype="M8[D]"),
-                                np.concatenate([[0], np.cumsum([s.quantity for s in mine], dtype=np.int64)]))
-            before[events.investor == investor] = len(mine)
-        return cls(sold, groups, before)
 
     def take(self, rows) -> "PriorSales":
         return PriorSales(self.sold[rows], self.rule_144, self.before[rows])

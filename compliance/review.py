@@ -29,10 +29,10 @@ from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
 from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_column, order_citations,
                        render_column, rule_citations, undetermined_message)
-from .earlier_sales import ReviewOrder, decide_in_order, postpone_window_exits, reads_earlier_sales
+from .earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_window_exits, reads_earlier_sales
 from .earliest import earliest_allowed_dates
 from .memory import release_free_memory
-from .facts import Facts, PriorSale, count_earlier_sales, derive_facts
+from .facts import Facts, count_earlier_sales, derive_facts
 from .model import REQUIRED, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
@@ -243,11 +243,11 @@ def reference_review(notices: pd.DataFrame, agreement: Agreement,
             valid.append((i, validate_event(record, agreement, engine.rulebook, allow_extra=True)))
         except InputError as exc:
             decisions[i] = error_decision(record.get("notice_id"), exc)
-    prior: list[PriorSale] = []
+    history = SalesHistory(len(valid))
     for i, event in sorted(valid, key=lambda item: (item[1].sale_date, item[0])):
-        decisions[i] = evaluate_event(event, agreement, engine, tuple(prior))
+        decisions[i] = evaluate_event(event, agreement, engine, history.before(event.investor, event.security))
         if decisions[i].outcome == "allow":
-            prior.append(PriorSale(event.investor, event.security, event.route, event.sale_date, event.quantity))
+            history.add(event.investor, event.security, event.route, event.sale_date, event.quantity)
     rows = [decisions[i].to_row() for i in range(len(records))]
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=notices.index)
 
