@@ -101,7 +101,7 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     stops_sale = vz.blocks(rulebook, "sale")
     stopping = vz.failing(status) & stops_sale
     if (stopping.any(axis=1) == allowed).any():
-        raise AssertionError("the ordered scan and the final judgement disagree")
+        raise AssertionError("the ordered decision and the final judgement disagree")
 
     def judge(rows: np.ndarray, days: np.ndarray):
         moved, earlier = events.take(rows).on(days), prior.take(rows)
