@@ -178,8 +178,9 @@ class _Unknown(dict):
 
 
 def rule_citations(rule: Rule, agreement: Agreement) -> tuple[str, ...]:
-    """A rule's citations: the agreement's sections for its clause keys, then its regulation."""
-    return tuple(agreement.citation(k) for k in rule.agreement_clauses) + rule.regulation
+    """A rule's citations: the agreement's sections for its clause keys, then its regulation, each
+    once (a deal may put two of the clauses a rule cites in one section)."""
+    return tuple(dict.fromkeys(tuple(agreement.citation(k) for k in rule.agreement_clauses) + rule.regulation))
 
 
 def order_citations(cites) -> list[str]:

@@ -81,3 +81,13 @@ def test_review_reads_and_writes_parquet_with_the_same_answers_as_csv(tmp_path):
     assert (from_parquet["outcome"] == "error").sum() >= 1 and (from_parquet["outcome"] == "allow").sum() >= 1
     for column in ("notice_id", "outcome", "failed_rules", "earliest_allowed_date", "reasons"):
         assert from_parquet[column].tolist() == from_csv[column].tolist(), column
+
+
+def test_review_summary_cites_each_section_once_per_rule(capsys):
+    # registration.effective cites two clauses that the reference deal puts in one Section 3(h)
+    main(["review", str(FIXTURE_NOTICES)])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("denied by")]
+    assert any("registration.effective" in line for line in lines)
+    for line in lines:
+        cites = line.split("(", 1)[1].rsplit(")", 1)[0].split("; ")
+        assert len(cites) == len(set(cites)), line
