@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import vectorized as vz
-from .facts import NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, aggregates, parameter_on, window_exit_day
+from .facts import (NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, WindowSales, aggregates, parameter_on,
+                    window_exit_day)
 from .model import EventColumns
 from .rulebook import Rulebook
 
@@ -132,7 +133,7 @@ def postpone_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts
     names = {n for r in rules for n in r.condition_facts}
     known = {n: vz.coded(facts[n][rows]) for n in names if n in facts}
     own = events.quantity[rows] + events.prior_144_sales_3m[rows]
-    window = _WindowSales(events.investor[rows], prior.before[rows], prior.rule_144,
+    window = WindowSales(events.investor[rows], prior.before[rows], prior.rule_144,
                           facts["volume_window_starts_after"][rows])
 
     def cured_after(k: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -152,39 +153,6 @@ def postpone_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts
     months = parameter_on(rulebook.parameters, "aggregation_months", events.sale_date[rows])
     first_useful = np.where(hi <= window.count, window_exit_day(window.sold_on(hi), months), NAT)
     changes.postpone(WINDOW_EXITS, rows, first_useful)
-
-
-class _WindowSales:
-    """For each of some events, its investor's earlier allowed Rule 144 sales still in its
-    three-month window, in the order they will leave it."""
-
-    def __init__(self, investor: np.ndarray, before: np.ndarray, sales: dict, window_from: np.ndarray):
-        """``before``: how many of the investor's sales (``sales``: ``PriorSales.rule_144``)
-        precede each event; ``window_from``: the day after which a sale is in its window."""
-        n = len(investor)
-        self.dates = np.concatenate([d for d, _ in sales.values()] + [np.zeros(0, "M8[D]")])
-        self.cumulative = np.concatenate([c for _, c in sales.values()] + [np.zeros(1, np.int64)])
-        self.first = np.zeros(n, np.int64)   # in ``cumulative``: the oldest sale in the window
-        self.end = np.zeros(n, np.int64)     # in ``cumulative``: after the newest earlier sale
-        self.offset = np.zeros(n, np.int64)  # from ``cumulative`` positions to ``dates`` positions
-        date_start = cumulative_start = 0
-        for name, (dates, cumulative) in sales.items():
-            mine = investor == name
-            dropped = np.minimum(np.searchsorted(dates, window_from[mine], side="right"), before[mine])
-            self.first[mine], self.end[mine] = cumulative_start + dropped, cumulative_start + before[mine]
-            self.offset[mine] = date_start - cumulative_start
-            date_start, cumulative_start = date_start + len(dates), cumulative_start + len(cumulative)
-        self.count = self.end - self.first
-
-    def left_after(self, k: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """Shares still in the window of events ``at`` once ``k`` sales have left it."""
-        return self.cumulative[self.end[at]] - self.cumulative[self.first[at] + k]
-
-    def sold_on(self, k: np.ndarray) -> np.ndarray:
-        """The sale date of each event's ``k``-th sale to leave (k >= 1; NaT past the last)."""
-        inside = (k >= 1) & (k <= self.count)
-        index = np.where(inside, self.first + k - 1 + self.offset, 0)
-        return np.where(inside, self.dates[index] if len(self.dates) else NAT, NAT)
 
 
 def decide_in_order(review_order: ReviewOrder, candidates: np.ndarray, rulebook: Rulebook) -> np.ndarray:
