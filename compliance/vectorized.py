@@ -117,7 +117,9 @@ def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
     else:
         with np.errstate(invalid="ignore"):
             holds = _OPS[op](left, right)
-    return np.where(known, np.where(holds, TRUE, FALSE), UNKNOWN).astype(np.uint8)
+    holds = np.broadcast_to(np.asarray(holds, dtype=bool), n)
+    unknown = ~np.broadcast_to(known, n)
+    return ((holds & ~unknown).view(np.uint8) << 1) | unknown.view(np.uint8)  # TRUE 2, FALSE 0, UNKNOWN 1
 
 
 def failing(codes: np.ndarray) -> np.ndarray:
@@ -142,10 +144,20 @@ def rule_statuses(rules, facts: Facts, n: int) -> np.ndarray:
     for j, rule in enumerate(rules):
         applies = truth(rule.applies_when, facts, n)
         fails = truth(rule.fails_if, facts, n)
-        out[:, j] = np.select(
-            [applies == FALSE, (applies == TRUE) & (fails == TRUE), fails == FALSE],
-            [NOT_APPLICABLE, FAIL, PASS], UNDETERMINED)
+        out[:, j] = _STATUS_OF[applies * np.uint8(3) + fails]
     return out
+
+
+def _status_of(applies: int, fails: int) -> int:
+    if applies == FALSE:
+        return NOT_APPLICABLE
+    if applies == TRUE and fails == TRUE:
+        return FAIL
+    return PASS if fails == FALSE else UNDETERMINED
+
+
+# A rule's status by 3 * (truth of applies_when) + (truth of fails_if).
+_STATUS_OF = np.array([_status_of(a, x) for a in (FALSE, UNKNOWN, TRUE) for x in (FALSE, UNKNOWN, TRUE)], np.uint8)
 
 
 _SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -178,10 +190,5 @@ def scalar_status(rule) -> callable:
 
     def status(f) -> int:
         a = applies(f)
-        if a == FALSE:
-            return NOT_APPLICABLE
-        x = fails(f)
-        if a == TRUE and x == TRUE:
-            return FAIL
-        return PASS if x == FALSE else UNDETERMINED
+        return NOT_APPLICABLE if a == FALSE else _status_of(a, fails(f))
     return status
