@@ -135,13 +135,6 @@ def display_codes(column, missing: str) -> tuple[Any, list[str]]:
     return codes, shown + [missing]
 
 
-def display_column(column, missing: str):
-    """A fact column as display strings (``display_codes``), an object array."""
-    import numpy as np
-    codes, shown = display_codes(column, missing)
-    return np.array(shown, dtype=object)[codes]
-
-
 def display_arrow(column, missing: str):
     """A fact column as display strings (``display_codes``), an Arrow string array."""
     import numpy as np

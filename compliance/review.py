@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from . import vectorized as vz
 from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
-from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_column, order_citations,
+from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_codes, order_citations,
                        render_column, rule_citations, undetermined_message)
 from .earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_window_exits, reads_earlier_sales
 from .earliest import earliest_allowed_dates
@@ -41,6 +41,7 @@ from .table import parse_table
 # Rows whose output text is built at once: the intermediate texts of a whole large batch would
 # double its peak memory.
 OUTPUT_CHUNK = 100_000
+FLAGS = ("legend_removal", "dwac_eligible")
 
 
 class ReviewError(ValueError):
@@ -48,7 +49,8 @@ class ReviewError(ValueError):
 
 
 def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
-    """Valid rows as columns, their positions, and an error text for every other row."""
+    """Valid rows as columns, in input order, their positions, and an error text for every other
+    row."""
     missing = [c for c in REQUIRED if c not in notices.columns]
     if missing:
         raise ReviewError(f"missing required column(s): {', '.join(missing)} "
@@ -56,10 +58,14 @@ def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
     blocks, errors = parse_table(notices, agreement, rulebook)
     if not blocks:
         return EventColumns.from_events([]), np.zeros(0, np.int64), errors, len(notices)
+    if len(blocks) == 1:
+        (positions, events), = blocks
+        return events, positions, errors, len(notices)
     positions = np.concatenate([p for p, _ in blocks])
     events = EventColumns(**{name: np.concatenate([getattr(b, name) for _, b in blocks])
                              for name in EventColumns.__dataclass_fields__})
-    return events, positions, errors, len(notices)
+    in_input_order = np.argsort(positions, kind="stable")
+    return events.take(in_input_order), positions[in_input_order], errors, len(notices)
 
 
 def review_frame(notices: pd.DataFrame, agreement: Agreement,
@@ -76,12 +82,10 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     require_clauses(agreement, rulebook)
     progress(f"parsing {len(notices):,} notices")
     events, positions, errors, n_rows = _parse(notices, agreement, rulebook)
-    output = {column: np.full(n_rows, "", dtype=object) for column in OUTPUT_COLUMNS}
-    for i, (notice_id, message) in errors.items():
-        output["notice_id"][i] = notice_id if isinstance(notice_id, str) else ("" if notice_id is None else str(notice_id))
-        output["outcome"][i], output["reasons"][i], output["error"][i] = "error", f"Input error: {message}", message
     if not len(events):
-        return pd.DataFrame(output, index=notices.index, dtype=object)
+        facts, _ = derive_facts(events, agreement, rulebook.parameters)
+        return _output_frame(rulebook, agreement, events, facts, vz.statuses(rulebook, facts, 0),
+                             events.sale_date, positions, errors, notices.index)
     progress(f"judging {len(events):,} valid notices")
     order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
@@ -116,20 +120,60 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
                                       agreement.trading_calendar.roll_forward_array, rulebook.date_search)
     del changes, review_order, prior, stopping  # only the facts are read from here on: free the rest
     progress("writing reasons")
-    for start in range(0, len(events), OUTPUT_CHUNK):
-        rows = slice(start, start + OUTPUT_CHUNK)
-        out = _outputs(rulebook, agreement, events.take(rows), {k: v[rows] for k, v in facts.items()},
-                       status[rows], earliest[rows])
-        for column in OUTPUT_COLUMNS:
-            output[column][positions[rows]] = out[column]
+    return _output_frame(rulebook, agreement, events, facts, status, earliest, positions, errors, notices.index)
+
+
+def _output_frame(rulebook: Rulebook, agreement: Agreement, events: EventColumns, facts: Facts,
+                  status: np.ndarray, earliest: np.ndarray, positions: np.ndarray, errors: dict[int, tuple],
+                  index: pd.Index) -> pd.DataFrame:
+    """The output table, built ``OUTPUT_CHUNK`` input rows at a time: the judged events (in input
+    order, at ``positions``) and the rows in error."""
+    n_rows = len(index)
+    chunks = []
+    failed = np.array(sorted(errors), dtype=np.int64)
+    for start in range(0, n_rows, OUTPUT_CHUNK):
+        end = min(start + OUTPUT_CHUNK, n_rows)
+        lo, hi = np.searchsorted(positions, [start, end])
+        rows = slice(lo, hi)
+        in_error = failed[(failed >= start) & (failed < end)].tolist()
+        chunks.append(_outputs(rulebook, agreement, events.take(rows), {k: v[rows] for k, v in facts.items()},
+                               status[rows], earliest[rows], positions[rows] - start, end - start,
+                               [(i - start, *errors[i]) for i in in_error]))
     del facts, events
     release_free_memory()
-    return pd.DataFrame(output, index=notices.index, dtype=object)
+    return _frame(chunks, index)
+
+
+def _frame(chunks: list[dict], index: pd.Index) -> pd.DataFrame:
+    """The output table from its chunks (consecutive rows, in input order). Text columns come as
+    Arrow makes them for pandas (``str``, Arrow-backed, in pandas 3), one Arrow chunk per output
+    chunk; the flags are objects (True, False, or '' where the row is in error)."""
+    columns = {}
+    for column in OUTPUT_COLUMNS:
+        parts = [c[column] for c in chunks]
+        if column in FLAGS:
+            columns[column] = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+        else:
+            columns[column] = pa.chunked_array(parts, type=pa.string()).to_pandas().array
+    return pd.DataFrame(columns, index=index, copy=False)
+
+
+def _placed(texts: list[str], codes: np.ndarray, at: np.ndarray, n: int, errors: list[tuple],
+            error_texts: list[str] | None = None) -> pa.Array:
+    """A text column of ``n`` rows: ``texts[codes]`` at rows ``at`` (the judged rows), and at the
+    rows of ``errors`` the ``error_texts`` (one each) or ''."""
+    extra = error_texts if error_texts is not None else [""]
+    full = np.empty(n, np.int64)
+    full[at] = codes
+    full[[row for row, *_ in errors]] = len(texts) + (np.arange(len(errors)) if error_texts is not None else 0)
+    return pa.array(list(texts) + extra, pa.string()).take(pa.array(full))
 
 
 def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, facts: Facts,
-             status: np.ndarray, earliest: np.ndarray) -> dict[str, np.ndarray]:
-    n = len(events)
+             status: np.ndarray, earliest: np.ndarray, at: np.ndarray, n: int,
+             errors: list[tuple]) -> dict[str, pa.Array | np.ndarray]:
+    """The output columns of ``n`` consecutive input rows: the judged ``events`` go to rows ``at``;
+    ``errors``, (row, notice_id, message), to the others."""
     failing = vz.failing(status)
     sale, legend, dwac = (vz.blocks(rulebook, w) for w in ("sale", "legend_removal", "dwac"))
     deny = (failing & sale).any(axis=1)
@@ -144,35 +188,52 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
         rules = [r for j, r in enumerate(rulebook.rules) if key >> j & 1]
         citation_text.append(";".join(order_citations(c for r in rules for c in rule_citations(r, agreement))))
         failed_text.append(";".join(r.id for r in rules))
-    failed_rules = np.array(failed_text, dtype=object)[inverse]
-    failed_rules = np.where(deny, failed_rules, "")
+    inverse = inverse.ravel()
+    ids = np.empty(n, dtype=object)
+    ids[at] = events.notice_id
+    for row, notice_id, _ in errors:
+        ids[row] = notice_id if isinstance(notice_id, str) else ("" if notice_id is None else str(notice_id))
+    messages = [message for *_, message in errors]
 
+    def shown(column) -> pa.Array:
+        codes, texts = display_codes(column, missing="")
+        return _placed(texts, np.where(codes < 0, len(texts) - 1, codes), at, n, errors)
+
+    def flag(blocked: np.ndarray) -> np.ndarray:
+        codes = np.full(n, 2, np.int8)
+        codes[at] = ~(failing & blocked).any(axis=1)
+        return np.array([False, True, ""], dtype=object)[codes]
+
+    regime, regimes = pd.factorize(facts["regime"])
     return {
-        "notice_id": events.notice_id,
-        "outcome": np.where(deny, "deny", "allow"),
-        "failed_rules": failed_rules,
-        "citations": np.array(citation_text, dtype=object)[inverse],
-        "earliest_allowed_date": display_column(earliest, missing=""),
-        "delivery_date": display_column(facts["delivery_date"], missing=""),
-        "delivery_late_business_days": display_column(facts["delivery_late_business_days"], missing=""),
-        "legend_removal": ~(failing & legend).any(axis=1),
-        "dwac_eligible": ~(failing & dwac).any(axis=1),
-        "regime": facts["regime"],
-        "reasons": _reasons(rulebook, agreement, facts, status, deny, passing_sale.sum(axis=1)),
-        "error": "",
+        "notice_id": pa.array(ids, pa.string()),
+        "outcome": _placed(["allow", "deny"], deny.view(np.uint8), at, n, errors, ["error"] * len(errors)),
+        "failed_rules": _placed(failed_text + [""], np.where(deny, inverse, len(failed_text)), at, n, errors),
+        "citations": _placed(citation_text, inverse, at, n, errors),
+        "earliest_allowed_date": shown(earliest),
+        "delivery_date": shown(facts["delivery_date"]),
+        "delivery_late_business_days": shown(facts["delivery_late_business_days"]),
+        "legend_removal": flag(legend),
+        "dwac_eligible": flag(dwac),
+        "regime": _placed(list(regimes), regime, at, n, errors),
+        "reasons": _reasons(rulebook, agreement, facts, status, deny, passing_sale.sum(axis=1), at, n,
+                            errors, [f"Input error: {m}" for m in messages]),
+        "error": _placed([""], np.zeros(len(at), np.int64), at, n, errors, messages),
     }
 
 
 def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.ndarray,
-             deny: np.ndarray, passing: np.ndarray) -> np.ndarray:
+             deny: np.ndarray, passing: np.ndarray, at: np.ndarray, n: int, errors: list[tuple],
+             error_texts: list[str]) -> pa.Array:
     """The same plain-English reasons as ``Decision.reasons``, message by message, each message
-    rendered for all the rows that carry it at once."""
+    rendered for all the rows that carry it at once; for ``n`` rows, the judged events at rows
+    ``at``, the ``error_texts`` at the rows of ``errors``."""
     appended_rows, appended_messages = [], []
 
     def append(rows: np.ndarray, messages) -> None:
-        """``messages``: an Arrow string array, one per row, or one text for all."""
+        """``messages``: an Arrow string array, one per row (event), or one text for all."""
         if len(rows):
-            appended_rows.append(rows)
+            appended_rows.append(at[rows])
             appended_messages.append(messages if isinstance(messages, pa.Array)
                                      else pa.array([messages], pa.string()).take(np.zeros(len(rows), np.int64)))
 
@@ -191,20 +252,23 @@ def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.
             note = delivery_note(route, known, agreement)
             if note:
                 append(np.flatnonzero((facts["route"] == route) & (facts["delivery_date_known"] == known)), note)
-    return _joined_per_row(len(deny), appended_rows, appended_messages)
+    if errors:
+        appended_rows.append(np.array([row for row, *_ in errors], dtype=np.int64))
+        appended_messages.append(pa.array(error_texts, pa.string()))
+    return _joined_per_row(n, appended_rows, appended_messages)
 
 
-def _joined_per_row(n: int, rows: list[np.ndarray], messages: list[pa.Array]) -> np.ndarray:
+def _joined_per_row(n: int, rows: list[np.ndarray], messages: list[pa.Array]) -> pa.Array:
     """For each of ``n`` rows, its messages in the order appended, joined by single spaces ('' for
     none). The join runs in Arrow, not in a Python loop over rows."""
     if not rows:
-        return np.full(n, "", dtype=object)
+        return pa.array([""], pa.string()).take(pa.array(np.zeros(n, np.int64)))
     row = np.concatenate(rows)
     order = np.argsort(row, kind="stable")
     offsets = np.searchsorted(row[order], np.arange(n + 1))
     ordered = pa.concat_arrays(messages).take(pa.array(order))
     lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), ordered)
-    return pc.binary_join(lists, " ").to_numpy(zero_copy_only=False)
+    return pc.binary_join(lists, " ")
 
 
 def _append_messages(append, selected: np.ndarray, codes: np.ndarray, rule, facts: Facts) -> None:
