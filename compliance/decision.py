@@ -123,8 +123,12 @@ def display_codes(column, missing: str) -> tuple[Any, list[str]]:
     distinct value is formatted once."""
     import numpy as np
     import pandas as pd
+    from .model import Coded
     kind = column.dtype.kind
-    codes, uniques = pd.factorize(column.view(np.int64) if kind == "M" else column)
+    if isinstance(column, Coded):  # already coded by distinct value
+        codes, uniques = column.codes, column.distinct
+    else:
+        codes, uniques = pd.factorize(column.view(np.int64) if kind == "M" else column)
     if kind == "M":
         days = np.asarray(uniques, dtype=np.int64).view("M8[D]")
         shown = np.where(np.isnat(days), missing, np.datetime_as_string(days, unit="D")).tolist()

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
-import pandas as pd
 
 from . import vectorized as vz
 from .facts import (NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, WindowSales, aggregates, parameter_on,
@@ -72,7 +71,7 @@ class ReviewOrder:
         self.events, self.facts, self.order = events, facts, order
         self.rank = np.empty(len(events), np.int64)
         self.rank[order] = np.arange(len(events))
-        self.investor, self.investors = pd.factorize(events.investor)
+        self.investor, self.investors = events.investor.codes, events.investor.distinct
         holding = self.investor.astype(np.int64) * 2 + (events.security == "warrant_shares")
         # rows grouped by (investor, security), in review order within each group
         self.by_holding = order[np.argsort(holding[order], kind="stable")]

@@ -134,7 +134,7 @@ def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Para
         "delivery": events.delivery,
         "opinion_of_counsel": events.opinion_of_counsel,
         "company_advised": events.company_advised,
-        "manner_of_sale": np.where(events.manner_of_sale == None, "none", events.manner_of_sale).astype(object),  # noqa: E711
+        "manner_of_sale": events.manner_of_sale.filled("none"),
         **{name: column[at] for name, column in daily.items()},
     }
     changes = daily_changes.take(at)
@@ -144,7 +144,7 @@ def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Para
     facts.update(_rule_144(events, agreement, param, facts["holding_period_months"]))
     facts.update(_volume(events, agreement, param, changes, facts["one_percent_of_outstanding"]))
     if agreement.registration_statement is not None:
-        facts["registration_covers_security"] = np.isin(events.security, list(agreement.registration_statement.covers))
+        facts["registration_covers_security"] = events.security.isin(agreement.registration_statement.covers)
     facts.update(_delivery(events, agreement))
     count_earlier_sales(facts, changes, events, params, prior or PriorSales.none(len(events)))
     return facts, changes
@@ -232,7 +232,7 @@ def _in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges
 
 
 def _position_held(events: EventColumns, agreement: Agreement) -> np.ndarray:
-    codes, names = pd.factorize(events.investor)
+    codes, names = events.investor.codes, events.investor.distinct
     shares = np.array([agreement.investors[name].shares for name in names] + [0], dtype=np.int64)
     warrant_shares = np.array([agreement.investors[name].warrant_shares for name in names] + [0], dtype=np.int64)
     return np.where(events.security == "shares", shares[codes], warrant_shares[codes])
@@ -443,7 +443,7 @@ def _delivery(events: EventColumns, agreement: Agreement) -> Facts:
     n = len(events)
     calendar = agreement.business_calendar
     received = np.maximum(events.notice_received_on, events.certificate_received_on)  # NaT if either is
-    known = np.isin(events.route, list(agreement.delivery_routes)) & ~np.isnat(received)
+    known = events.route.isin(agreement.delivery_routes) & ~np.isnat(received)
     deadline = np.full(n, NAT)
     deadline[known] = calendar.add_days_array(received[known], agreement.delivery_business_days)
     late = np.full(n, np.nan)

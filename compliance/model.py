@@ -278,6 +278,82 @@ def parse_event(raw: Mapping[str, Any], timezone: ZoneInfo, *, allow_extra: bool
     return SaleEvent(**event)
 
 
+class Coded:
+    """A text column as codes into its distinct values (code -1: absent, read as None).
+
+    Sale events carry a handful of distinct investors, routes and securities; as codes, taking
+    rows copies small integers, and comparing with a constant compares each distinct value once.
+    Equality with a constant or None, ``isin`` and ``filled`` give what an object array of the
+    same values would; numpy functions see the object array (``__array__``)."""
+
+    __slots__ = ("codes", "distinct")
+    dtype = np.dtype(object)
+    ndim = 1
+
+    def __init__(self, codes: np.ndarray, distinct: list):
+        self.codes, self.distinct = codes, distinct
+
+    @classmethod
+    def of(cls, values) -> "Coded":
+        """``values`` (None, NaN: absent) coded by distinct value."""
+        import pandas as pd
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        return cls(codes, list(uniques))
+
+    @classmethod
+    def concatenate(cls, columns: list["Coded"]) -> "Coded":
+        return cls.of(np.concatenate([np.asarray(c) for c in columns]))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @property
+    def shape(self) -> tuple[int]:
+        return self.codes.shape
+
+    def __getitem__(self, rows):
+        if isinstance(rows, (int, np.integer)):
+            code = self.codes[rows]
+            return self.distinct[code] if code >= 0 else None
+        return Coded(self.codes[rows], self.distinct)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.array(self.distinct + [None], dtype=object)[self.codes]
+
+    def tolist(self) -> list:
+        values = self.distinct + [None]  # code -1 takes the last
+        return [values[c] for c in self.codes.tolist()]
+
+    def compare(self, op, constant) -> np.ndarray:
+        """``op(value, constant)`` per row; False where absent."""
+        return np.array([op(v, constant) for v in self.distinct] + [False], dtype=bool)[self.codes]
+
+    def __eq__(self, constant) -> np.ndarray:  # type: ignore[override]
+        if constant is None:
+            return self.codes < 0
+        return self.compare(lambda v, c: v == c, constant)
+
+    def __ne__(self, constant) -> np.ndarray:  # type: ignore[override]
+        return ~(self == constant)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def isin(self, values) -> np.ndarray:
+        values = set(values)
+        return np.array([v in values for v in self.distinct] + [None in values], dtype=bool)[self.codes]
+
+    def filled(self, value) -> "Coded":
+        """The same column with ``value`` where absent."""
+        if value in self.distinct:
+            return Coded(np.where(self.codes < 0, self.distinct.index(value), self.codes), self.distinct)
+        return Coded(np.where(self.codes < 0, len(self.distinct), self.codes), self.distinct + [value])
+
+    def present_values(self) -> list:
+        """The distinct values present, in order of first appearance."""
+        import pandas as pd
+        return [self.distinct[c] for c in pd.unique(self.codes).tolist() if c >= 0]
+
+
 _DATE_FIELDS = ("sale_date", "notice_received_on", "certificate_received_on", "delivered_on",
                 "warrant_exercised_on", "form_144_filed_on")
 _BOOL_FIELDS = ("affiliate", "opinion_of_counsel", "company_advised")
@@ -288,8 +364,9 @@ _TEXT_FIELDS = ("notice_id", "investor", "security", "route", "delivery", "warra
 @dataclass(frozen=True)
 class EventColumns:
     """Validated sale events as columns: dates ``datetime64[D]`` (NaT = not given), flags
-    ``bool``, quantities ``int64``, ``sale_price`` ``float64`` (NaN = not given), text ``object``
-    (None = not given). The columnar twin of ``SaleEvent`` for vectorized facts."""
+    ``bool``, quantities ``int64``, ``sale_price`` ``float64`` (NaN = not given), ``notice_id``
+    ``object``, the other text ``Coded`` (None = not given). The columnar twin of ``SaleEvent``
+    for vectorized facts."""
     notice_id: Any
     investor: Any
     security: Any
@@ -324,8 +401,10 @@ class EventColumns:
                 columns[name] = np.array(values, dtype=np.int64)
             elif name == "sale_price":
                 columns[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-            else:
+            elif name == "notice_id":
                 columns[name] = np.array(values, dtype=object)
+            else:
+                columns[name] = Coded.of(values)
         return cls(**columns)
 
     def __len__(self) -> int:

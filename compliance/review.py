@@ -33,7 +33,7 @@ from .earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_
 from .earliest import earliest_allowed_dates
 from .memory import release_free_memory
 from .facts import Facts, count_earlier_sales, derive_facts
-from .model import REQUIRED, EventColumns, InputError, is_missing
+from .model import REQUIRED, Coded, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
 
@@ -62,10 +62,14 @@ def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
         (positions, events), = blocks
         return events, positions, errors, len(notices)
     positions = np.concatenate([p for p, _ in blocks])
-    events = EventColumns(**{name: np.concatenate([getattr(b, name) for _, b in blocks])
+    events = EventColumns(**{name: _concatenate([getattr(b, name) for _, b in blocks])
                              for name in EventColumns.__dataclass_fields__})
     in_input_order = np.argsort(positions, kind="stable")
     return events.take(in_input_order), positions[in_input_order], errors, len(notices)
+
+
+def _concatenate(columns: list):
+    return Coded.concatenate(columns) if isinstance(columns[0], Coded) else np.concatenate(columns)
 
 
 def review_frame(notices: pd.DataFrame, agreement: Agreement,
@@ -247,7 +251,7 @@ def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.
     for j, rule in enumerate(rulebook.rules):
         if rule.against == "company":
             _append_messages(append, failing[:, j], status[:, j], rule, facts)
-    for route in pd.unique(facts["route"]).tolist():
+    for route in facts["route"].present_values():
         for known in (False, True):
             note = delivery_note(route, known, agreement)
             if note:

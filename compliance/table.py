@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 
 from .agreement import Agreement
 from .check import validate_event
-from .model import (DELIVERIES, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, EventColumns, InputError,
-                    _Parser, is_missing)
+from .model import (DELIVERIES, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded, EventColumns,
+                    InputError, _Parser, is_missing)
 
 Parsed = tuple[np.ndarray, np.ndarray]  # (values per row, row accepted)
 
@@ -42,11 +42,15 @@ def _distinct(cells: pd.Series) -> tuple[np.ndarray, list]:
 def by_distinct_value(cells: pd.Series, parse_one: Callable[[Any], tuple[Any, bool]],
                       dtype) -> Parsed:
     """``parse_one(value) -> (parsed, accepted)`` applied once per distinct value (and once to
-    None for the missing cells), spread back to every row as an array of ``dtype``."""
+    None for the missing cells), spread back to every row as an array of ``dtype`` (text,
+    ``dtype`` object: as ``Coded``)."""
     codes, uniques = _distinct(cells)
     answers = [parse_one(v) for v in uniques] + [parse_one(None)]  # code -1 takes the last
-    values = np.array([_as(v, dtype) for v, _ in answers], dtype=dtype)
     accepted = np.array([ok for _, ok in answers], dtype=bool)
+    if dtype is object:  # text: coded by parsed value (cells that differ may parse alike)
+        text = Coded.of([v for v, _ in answers])
+        return Coded(text.codes[codes], text.distinct), accepted[codes]
+    values = np.array([_as(v, dtype) for v, _ in answers], dtype=dtype)
     return values[codes], accepted[codes]
 
 
@@ -86,6 +90,7 @@ def _notice_ids(cells: pd.Series, timezone) -> tuple[np.ndarray, np.ndarray, np.
         keys = stripped
     else:
         ids, accepted = by_distinct_value(cells, _field("text", "notice_id", timezone, True), object)
+        ids = np.asarray(ids)
         keys = pd.Series(ids, dtype=object)
     if _all_distinct(keys):  # the usual case, and cheaper to establish than which ones repeat
         return ids, accepted, np.zeros(len(cells), dtype=bool)

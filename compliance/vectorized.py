@@ -10,9 +10,9 @@ from __future__ import annotations
 import operator
 
 import numpy as np
-import pandas as pd
 
 from .facts import Facts
+from .model import Coded
 from .rulebook import Rulebook
 
 FALSE, UNKNOWN, TRUE = 0, 1, 2
@@ -24,6 +24,8 @@ _OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.
 
 def present(column: np.ndarray) -> np.ndarray | bool:
     """Where a fact column has a value."""
+    if isinstance(column, Coded):
+        return column.codes >= 0
     kind = column.dtype.kind
     if kind == "M":
         return ~np.isnat(column)
@@ -36,31 +38,9 @@ def present(column: np.ndarray) -> np.ndarray | bool:
     return True
 
 
-class Coded:
-    """A text fact column as codes into its distinct values (-1 = absent): a comparison with a
-    constant is made once per distinct value. A facts dict may hold one in place of the object
-    column, coded once for many judgements of its rows."""
-
-    def __init__(self, column: np.ndarray | None = None, *, codes=None, distinct=None):
-        if column is not None:
-            codes, uniques = pd.factorize(column)
-            distinct = list(uniques)
-        self.codes, self.distinct = codes, distinct
-
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(object)
-
-    def __getitem__(self, rows) -> "Coded":
-        return Coded(codes=self.codes[rows], distinct=self.distinct)
-
-    def compare(self, op, constant) -> np.ndarray:
-        return np.array([op(v, constant) for v in self.distinct] + [False], dtype=bool)[self.codes]
-
-
 def coded(column):
     """A fact column ready for many judgements: text coded (``Coded``), anything else as it is."""
-    return Coded(column) if column.dtype.kind == "O" and not isinstance(column, Coded) else column
+    return Coded.of(column) if column.dtype.kind == "O" and not isinstance(column, Coded) else column
 
 
 class _Prepared(dict):
