@@ -115,14 +115,17 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def summary(result: pd.DataFrame, agreement) -> str:
-    """Counts by outcome, denials by rule with the rule's citations, and the rows in error."""
+    """Counts by outcome, denials by rule (most first, ties in rulebook order) with the rule's
+    citations, and the rows in error."""
     counts = result["outcome"].value_counts()
     lines = ["", "Summary: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("allow", "deny", "error"))
              + f" of {len(result)} notices"]
-    denied = result[result["outcome"] == "deny"]
-    by_rule = denied["failed_rules"].str.split(";").explode().value_counts()
     rules = {r.id: r for r in engine_for().rulebook.rules}
-    for rule_id, n in by_rule.items():
+    by_rule = dict.fromkeys(rules, 0)
+    for failed, n in result.loc[result["outcome"] == "deny", "failed_rules"].value_counts().items():
+        for rule_id in failed.split(";"):  # per distinct list of failed rules: no row is copied
+            by_rule[rule_id] += n
+    for rule_id, n in sorted(((r, n) for r, n in by_rule.items() if n), key=lambda item: -item[1]):
         rule = rules[rule_id]
         cites = rule_citations(rule, agreement)
         lines.append(f"  denied by {rule_id}: {n}  ({'; '.join(cites)})")
