@@ -362,6 +362,30 @@ def chain_hashes(prev_hash: bytes, texts: Iterable[bytes]) -> bytes:
     return b"".join(hashes)
 
 
+try:
+    from ._chain import chain as _c_chain
+except ImportError:                  # the extension was not built (optional): the Python reference
+    _c_chain = None
+
+_OFFSET_TYPES = (pa.string(), pa.binary())
+"""The array types whose buffers the C chain reads (32-bit offsets)."""
+
+
+def record_chain(prev_hash: bytes, first_seq: int, batch: int, batch_hash: str, notice_ids: pa.Array,
+                 events: pa.Array, outputs: pa.Array) -> bytes:
+    """:func:`chain_hashes` of the :func:`record_texts` of these records: by the C extension
+    (``compliance._chain``) straight from the arrays' buffers when it is built and the arrays are
+    plain string or binary arrays without nulls, otherwise in Python. Both give the same bytes."""
+    columns = (notice_ids, events, outputs)
+    n = len(notice_ids)
+    if (_c_chain is None or any(c.type not in _OFFSET_TYPES or c.null_count or len(c) != n for c in columns)):
+        return chain_hashes(prev_hash, record_texts(first_seq, batch, batch_hash, *columns))
+    if not n:
+        return b""
+    return _c_chain(prev_hash, first_seq, f"\n{batch}\n{batch_hash}\n".encode(), n,
+                    [(c.buffers()[1], c.buffers()[2], c.offset) for c in columns])
+
+
 def _format_2_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event: str, output: str,
                    notice_id: str) -> str:
     """Format 2's record hash: sha256 (hex) of the record's fields joined by newlines in this
@@ -501,9 +525,9 @@ def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, d
                 batch.agreement_dir, batch.rules_dir, batch.engine_version,
                 _encode(batch.event_columns), _encode(batch.output_columns), batch.hash)).lastrowid
         last_seq, prev = con.execute(LAST_RECORD).fetchone() or (0, bytes(32))
-        texts = record_texts(last_seq + 1, batch_id, batch.hash, decisions.notice_ids, decisions.events,
-                             decisions.outputs)
-        con.execute(INSERT_CHUNK, (last_seq + 1, len(decisions), batch_id, *columns, chain_hashes(prev, texts)))
+        hashes = record_chain(prev, last_seq + 1, batch_id, batch.hash, decisions.notice_ids, decisions.events,
+                              decisions.outputs)
+        con.execute(INSERT_CHUNK, (last_seq + 1, len(decisions), batch_id, *columns, hashes))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -602,13 +626,16 @@ def _walk_chunks(con: sqlite3.Connection) -> Verification:
         hashes = _stored_bytes(hashes)
         stored = [hashes[i:i + 32] for i in range(0, len(hashes), 32)]
         whole = min(len(stored), *map(len, columns))
-        texts = record_texts(first_seq, batch_id, batch_hash, *(c.slice(0, whole) for c in columns))
-        for k, (text, stored_hash) in enumerate(zip(texts, stored)):
-            if record_hash(prev, text) != stored_hash:
-                return Verification(False, n, first_seq + k, "hash does not match the record's fields and "
-                                    "the hash of the record before it (the record was edited or moved, or "
-                                    "one before it in its chunk removed)", prev.hex())
-            prev, n = stored_hash, n + 1
+        # Up to the first record whose hash differs from the stored one, the chain recomputed from
+        # the chunk's first record is the chain of the stored hashes
+        recomputed = record_chain(prev, first_seq, batch_id, batch_hash, *(c.slice(0, whole) for c in columns))
+        if recomputed != hashes[:32 * whole]:
+            k = next(k for k in range(whole) if recomputed[32 * k:32 * k + 32] != stored[k])
+            return Verification(False, n + k, first_seq + k, "hash does not match the record's fields and "
+                                "the hash of the record before it (the record was edited or moved, or "
+                                "one before it in its chunk removed)", (stored[k - 1] if k else prev).hex())
+        if whole:
+            prev, n = stored[whole - 1], n + whole
         if not count == whole == len(stored) == max(map(len, columns)):
             return Verification(False, n, first_seq + whole, (
                 f"the chunk of records {first_seq}-{first_seq + count - 1} holds {len(columns[0])} "

@@ -245,6 +245,81 @@ def test_rows_encode_every_value_as_given():
     assert dl.json_rows(frame.head(0)).to_pylist() == []
 
 
+def python_chain(prev, first_seq, batch, batch_hash, *columns) -> bytes:
+    """The reference: the records' texts built one by one in Python, hashed along the chain."""
+    return dl.chain_hashes(prev, dl.record_texts(first_seq, batch, batch_hash, *columns))
+
+
+def test_record_hashes_are_those_of_format_3():
+    # computed by the engine before the C chain existed: the format's hashes may not change
+    d = dl.Decisions.of(["K1", "é 中", "", "tab"], ['[1,"a"]', '["\\u0000x"]', "[]", "[null,true,1.5]"],
+                        ['["K1","allow"]', '["é 中","deny"]', '["","allow"]', '["tab","error"]'])
+    expected = ("dead15002782acaf9cb5783c61ceeb403c5daa7636ca2be5a87aa2685959e8d5fd455405077dfd19f2a4d903f74"
+                "7907f94e9f133f73a399cebdf8384e20a9317a0787a2d032ed27356913fcba84e20451e4f61b98333ebf762d87b"
+                "e373fde17a0664ab1fcae4930b697763fc5a05d5586fb7ad6a29754e355e45bb23b9352f22")
+    columns = (d.notice_ids, d.events, d.outputs)
+    assert python_chain(bytes(32), 98, 7, "b" * 64, *columns).hex() == expected
+    assert dl.record_chain(bytes(32), 98, 7, "b" * 64, *columns).hex() == expected
+
+
+needs_c_chain = pytest.mark.skipif(dl._c_chain is None, reason="the C chain (compliance._chain) is not built")
+
+
+def random_lines(rng, n: int, empty: float) -> list[str]:
+    alphabet = ["a", "Z", "0", " ", '"', "\\", "é", "中", "\U0001F600", "[", ",", "\t"]
+    return [("" if rng.random() < empty else "".join(rng.choices(alphabet, k=rng.randrange(0, 40)))) + "\n"
+            for _ in range(n)]
+
+
+@needs_c_chain
+@pytest.mark.parametrize("first_seq", [1, 7, 95, 999_990, 2**62])       # seqs crossing digit counts
+def test_c_chain_equals_the_python_chain(first_seq):
+    import random
+    rng = random.Random(first_seq)
+    n = 300
+    prev = bytes(rng.randrange(256) for _ in range(32))
+    columns = [pa.array(random_lines(rng, n, empty), type=pa.string()) for empty in (0.1, 0.5, 0.0)]
+    expected = python_chain(prev, first_seq, 12, "c" * 64, *columns)
+    assert len(expected) == 32 * n
+    assert dl.record_chain(prev, first_seq, 12, "c" * 64, *columns) == expected
+    # sliced arrays (their offsets start inside the offsets buffer), as binary, as stored lines
+    for start, length in [(0, n), (5, 200), (37, 1), (299, 1), (150, 0)]:
+        sliced = [c.slice(start, length) for c in columns]
+        want = python_chain(prev, first_seq, 12, "c" * 64, *sliced)
+        assert dl.record_chain(prev, first_seq, 12, "c" * 64, *sliced) == want
+        as_binary = [s.cast(pa.binary()) for s in sliced]
+        assert dl.record_chain(prev, first_seq, 12, "c" * 64, *as_binary) == want
+        stored = [dl._column_lines(bytes(dl._stored_column(s))) for s in sliced]
+        assert dl.record_chain(prev, first_seq, 12, "c" * 64, *stored) == want
+
+
+@needs_c_chain
+def test_c_chain_reads_columns_without_bytes_and_refuses_bad_buffers():
+    empty = pa.array([""] * 5, type=pa.string())             # no data buffer at all
+    assert empty.buffers()[2] is None or empty.buffers()[2].size == 0
+    lines = pa.array(["[1]\n"] * 5, type=pa.string())
+    assert dl.record_chain(bytes(32), 1, 1, "d" * 64, empty, lines, empty) == \
+        python_chain(bytes(32), 1, 1, "d" * 64, empty, lines, empty)
+    offsets, data = lines.buffers()[1], lines.buffers()[2]
+    with pytest.raises(ValueError, match="too short"):
+        dl._c_chain(bytes(32), 1, b"\n", 6, [(offsets, data, 0)])
+    with pytest.raises(ValueError, match="outside"):
+        dl._c_chain(bytes(32), 1, b"\n", 5, [(offsets, data.slice(0, 3), 0)])
+    with pytest.raises(ValueError, match="32 bytes"):
+        dl._c_chain(bytes(31), 1, b"\n", 5, [(offsets, data, 0)])
+
+
+def test_python_fallback_writes_and_verifies_the_same_log(tmp_path, monkeypatch):
+    fast, slow = tmp_path / "fast.sqlite", tmp_path / "slow.sqlite"
+    dl.append(fast, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
+    monkeypatch.setattr(dl, "_c_chain", None)
+    dl.append(slow, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
+    read = lambda log: sqlite3.connect(log).execute("SELECT * FROM chunks ORDER BY first_seq").fetchall()  # noqa: E731
+    assert read(fast) == read(slow)
+    assert str(dl.verify(fast)) == str(dl.verify(slow))
+    assert dl.verify(fast).ok and dl.verify(fast).records == 50
+
+
 WRITER = textwrap.dedent("""
     import json, sys
     from compliance import decision_log as dl
