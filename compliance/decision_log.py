@@ -62,6 +62,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+try:
+    from . import _decision_log as _c         # the C loops (compliance/_decision_log.c), optional
+except ImportError:                            # not built: the same bytes from the Python versions
+    _c = None
+_c_chain = _c.chain if _c else None
+_c_lines = _c.lines if _c else None
+
 APPLICATION_ID = 0x52434C47          # 'RCLG': resale-compliance log
 FORMAT = 3
 """The format this engine writes (``PRAGMA user_version``); it also reads formats 1 and 2."""
@@ -213,28 +220,89 @@ def _verbatim_text(series: pd.Series) -> pa.StringArray | None:
     return None if b'"' in contents or b"\\" in contents else text
 
 
-def json_values(series: pd.Series) -> pa.StringArray:
-    """Each value of ``series`` as a JSON line (its JSON text followed by a newline), encoded as
-    :func:`json_rows` encodes it."""
-    text = _verbatim_text(series)
-    if text is None:
-        return pc.binary_join_element_wise(pa.array(_encode_column(series), type=pa.string()), "\n", "")
-    return pc.binary_join_element_wise('"', text, '"\n', "")
+def _buffers(array: pa.Array) -> tuple[pa.Buffer, pa.Buffer | None, int]:
+    """A string array as the C loops read it: its offsets, its data (None when it holds no bytes),
+    its offset."""
+    return array.buffers()[1], array.buffers()[2], array.offset
 
 
-def json_rows(frame: pd.DataFrame) -> pa.StringArray:
-    """Each row of ``frame`` as a JSON line: the JSON array of its values, in column order, followed
-    by a newline. Columns of plain strings are joined by Arrow without a Python step per value; any
-    other column is encoded once per distinct value (NaN, None and NaT as null, numpy scalars as
-    numbers, dates ISO)."""
-    if not len(frame):
-        return pa.array([], type=pa.string())
-    if not frame.shape[1]:
-        return pa.array(["[]\n"] * len(frame), type=pa.string())
+class _Lines:
+    """The values of ``columns`` (Series of ``rows`` values each) as JSON lines, row by row:
+    ``opening``, the row's values' JSON texts separated by commas, ``closing`` and a newline.
+
+    Columns of plain strings are joined without a Python step per value; any other column is
+    encoded once per distinct value (NaN, None and NaT as null, numpy scalars as numbers, dates
+    ISO). Rows are encoded a range at a time (:meth:`lines`) and each range gets the bytes it gets
+    when all rows are encoded at once: whether a column is plain strings, and the text of each
+    distinct value, are decided over the whole column. With the C extension the rows are joined
+    by C, which also writes an object column's strings, booleans and nulls itself; without it,
+    by Arrow, all rows at once."""
+
+    def __init__(self, columns: Sequence[pd.Series], rows: int, opening: str, closing: str):
+        self.columns = list(columns)
+        self.rows, self.opening, self.closing = rows, opening, closing
+        # per column: ("text", its verbatim Arrow strings), ("objects", its values, for C to
+        # write) or ("encoded", its values' JSON texts as Arrow strings, None until needed)
+        self.kinds: list[tuple[str, Any]] = []
+        if _c_lines is not None:
+            self.kinds = [("objects", c.to_numpy(dtype=object)) if c.dtype == object else self._kind(c)
+                          for c in self.columns]
+
+    @staticmethod
+    def _kind(column: pd.Series) -> tuple[str, Any]:
+        text = _verbatim_text(column)
+        return ("encoded", None) if text is None else ("text", text)
+
+    @cached_property
+    def _all(self) -> pa.StringArray:
+        """All rows, joined by Arrow (without the C extension)."""
+        return _arrow_lines(self.columns, self.opening, self.closing)
+
+    def lines(self, start: int = 0, stop: int | None = None) -> pa.StringArray:
+        """Rows ``start`` to ``stop`` (default: to the end)."""
+        stop = self.rows if stop is None else min(stop, self.rows)
+        n = max(stop - start, 0)
+        if not n:
+            return pa.array([], type=pa.string())
+        if not self.columns:
+            return pa.array([self.opening + self.closing + "\n"] * n, type=pa.string())
+        if _c_lines is None:
+            return self._all.slice(start, n)
+        while True:
+            pieces: list[Any] = []
+            literal = self.opening       # the text between the previous column's values and the next
+            for j, (kind, source) in enumerate(self.kinds):
+                if kind == "text":
+                    pieces += [(literal + '"').encode(), _buffers(source.slice(start, n))]
+                    literal = '",'
+                    continue
+                if kind == "objects":
+                    values = source[start:stop].tolist()
+                else:
+                    if source is None:
+                        source = pa.array(_encode_column(self.columns[j]), type=pa.string())
+                        self.kinds[j] = (kind, source)
+                    values = _buffers(source.slice(start, n))
+                pieces += [literal.encode(), values]
+                literal = ","
+            pieces.append((literal[:-1] + self.closing + "\n").encode())
+            try:
+                joined = _c_lines(n, pieces)
+            except OverflowError:        # 2 GiB of text or more: as Arrow joins it
+                return self._all.slice(start, n)
+            if isinstance(joined, int):  # an object column C does not write: decided as Arrow does
+                j = joined // 2
+                self.kinds[j] = self._kind(self.columns[j])
+                continue
+            offsets, data = joined
+            return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _arrow_lines(columns: Sequence[pd.Series], opening: str, closing: str) -> pa.StringArray:
+    """:meth:`_Lines.lines` of all rows by Arrow's join (the columns hold at least one row)."""
     pieces: list[Any] = []
-    literal = "["                    # the text between the previous column's values and the next
-    for j in range(frame.shape[1]):
-        column = frame.iloc[:, j]
+    literal = opening                # the text between the previous column's values and the next
+    for column in columns:
         text = _verbatim_text(column)
         if text is None:
             pieces += [literal, pa.array(_encode_column(column), type=pa.string())]
@@ -242,8 +310,24 @@ def json_rows(frame: pd.DataFrame) -> pa.StringArray:
         else:
             pieces += [literal + '"', text]
             literal = '",'
-    pieces.append(literal[:-1] + "]\n")
+    pieces.append(literal[:-1] + closing + "\n")
     return pc.binary_join_element_wise(*pieces, "")
+
+
+def json_values(series: pd.Series) -> pa.StringArray:
+    """Each value of ``series`` as a JSON line (its JSON text followed by a newline), encoded as
+    :func:`json_rows` encodes it."""
+    return _Lines([series], len(series), "", "").lines()
+
+
+def json_rows(frame: pd.DataFrame) -> pa.StringArray:
+    """Each row of ``frame`` as a JSON line: the JSON array of its values, in column order, followed
+    by a newline (see :class:`_Lines`)."""
+    return _row_lines(frame).lines()
+
+
+def _row_lines(frame: pd.DataFrame) -> _Lines:
+    return _Lines([frame.iloc[:, j] for j in range(frame.shape[1])], len(frame), "[", "]")
 
 
 # --- batches, records and the chain -----------------------------------------------------------------
@@ -361,11 +445,6 @@ def chain_hashes(prev_hash: bytes, texts: Iterable[bytes]) -> bytes:
         hashes.append(prev_hash)
     return b"".join(hashes)
 
-
-try:
-    from ._chain import chain as _c_chain
-except ImportError:                  # the extension was not built (optional): the Python reference
-    _c_chain = None
 
 _OFFSET_TYPES = (pa.string(), pa.binary())
 """The array types whose buffers the C chain reads (32-bit offsets)."""

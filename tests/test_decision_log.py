@@ -243,6 +243,73 @@ def test_rows_encode_every_value_as_given():
     ]
     assert [type(r[6]) for r in rows] == [bool, int, float]
     assert dl.json_rows(frame.head(0)).to_pylist() == []
+    assert dl.json_rows(frame[[]]).to_pylist() == ["[]\n"] * 3
+
+
+needs_c = pytest.mark.skipif(dl._c is None, reason="the C loops (compliance._decision_log) are not built")
+
+
+def quirky_frame(n: int, seed: int) -> pd.DataFrame:
+    """Columns of every kind json_rows meets, values drawn at random so that chunks differ: plain
+    strings, strings JSON escapes, non-ASCII, nulls of four kinds, booleans among strings, equal
+    values of different types or texts (True, 1, 1.0; 0.0, -0.0; Decimal 1.0, 1.00), bytes,
+    unhashable values, numpy scalars, timestamps."""
+    import random
+    from decimal import Decimal
+    import numpy as np
+    rng = random.Random(seed)
+    pick = lambda *values: [rng.choice(values) for _ in range(n)]  # noqa: E731
+    plain = pick("allow", "deny", "", "é 中 ☃", "x" * 300)
+    return pd.DataFrame({
+        "plain": pd.Series(plain, dtype=object),
+        "plain_str": pd.Series(plain, dtype="string"),
+        "plain_str_na": pd.Series(pick("a", None, "b"), dtype="string"),
+        "escaped_sometimes": pd.Series(pick(*["plain"] * 30, 'a "quote"', "tab\there"), dtype=object),
+        "flags": pd.Series(pick(True, False, "", None), dtype=object),
+        "nulls": pd.Series(pick("a", None, float("nan"), pd.NA, pd.NaT), dtype=object),
+        "numbers": pd.Series(pick(True, 1, 1.0, 0.0, -0.0, np.int64(1), np.float64(-0.0), np.True_), dtype=object),
+        "decimals": pd.Series(pick(Decimal("1.0"), Decimal("1.00"), Decimal("NaN")), dtype=object),
+        "bytes": pd.Series(pick(b"abc", b"d"), dtype=object),
+        "bytes_and_text": pd.Series(pick(b"abc", "abc", "é"), dtype=object),
+        "unhashable": pd.Series(pick([1, "a"], {"k": None}, "s", None), dtype=object),
+        "floats": pd.Series(pick(0.0, -0.0, 1.5, float("nan")), dtype=float),
+        "ints": pd.Series(pick(0, 7, -3), dtype="int64"),
+        "bools": pd.Series(pick(True, False), dtype=bool),
+        "when": pd.Series(pick(pd.Timestamp("2003-02-03"), pd.NaT, pd.Timestamp("2003-02-04 09:30"))),
+    })
+
+
+def test_rows_are_the_same_bytes_however_encoded():
+    # the C join, by ranges of rows, against Arrow's join of all rows (the encoding before the C
+    # extension, kept as the fallback)
+    for seed in range(4):
+        frame = quirky_frame(2000, seed)
+        for j, name in enumerate(frame.columns):
+            expected = dl._arrow_lines([frame[name]], "[", "]")
+            assert dl.json_rows(frame[[name]]) == expected, name
+            lines = dl._row_lines(frame[[name]])
+            assert pa.concat_arrays([lines.lines(s, s + 300) for s in range(0, 2000, 300)]) == expected, name
+        expected = dl._arrow_lines([frame[c] for c in frame.columns], "[", "]")
+        lines = dl._row_lines(frame)
+        assert pa.concat_arrays([lines.lines(s, s + 7) for s in range(0, 2000, 7)]) == expected
+        assert dl.json_values(frame["plain"]) == dl._arrow_lines([frame["plain"]], "", "")
+        assert dl.json_values(frame["flags"]) == dl._arrow_lines([frame["flags"]], "", "")
+
+
+@needs_c
+def test_c_lines_refuses_bad_pieces_and_names_values_it_does_not_write():
+    offsets, data = dl._c_lines(2, [b"[", ["a", True], b",", [None, float("nan")], b"]\n"])
+    assert pa.StringArray.from_buffers(2, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist() == [
+        '["a",null]\n', "[true,null]\n"]
+    assert dl._c_lines(2, [b"[", ["a", "b"], b",", ["c", 1], b"]\n"]) == 3
+    assert dl._c_lines(1, [["a\\b"]]) == 0 and dl._c_lines(1, [["\x1f"]]) == 0 and dl._c_lines(1, [['"']]) == 0
+    assert dl._c_lines(1, [["\ud800"]]) == 0                   # a lone surrogate: not UTF-8
+    with pytest.raises(ValueError, match="another length"):
+        dl._c_lines(2, [["a"]])
+    lines = pa.array(["[1]\n"] * 3, type=pa.string())
+    with pytest.raises(ValueError, match="too short"):
+        dl._c_lines(4, [dl._buffers(lines)])
+    assert dl._c_lines(0, []) == (b"\x00" * 4, b"")
 
 
 def python_chain(prev, first_seq, batch, batch_hash, *columns) -> bytes:
@@ -262,16 +329,13 @@ def test_record_hashes_are_those_of_format_3():
     assert dl.record_chain(bytes(32), 98, 7, "b" * 64, *columns).hex() == expected
 
 
-needs_c_chain = pytest.mark.skipif(dl._c_chain is None, reason="the C chain (compliance._chain) is not built")
-
-
 def random_lines(rng, n: int, empty: float) -> list[str]:
     alphabet = ["a", "Z", "0", " ", '"', "\\", "é", "中", "\U0001F600", "[", ",", "\t"]
     return [("" if rng.random() < empty else "".join(rng.choices(alphabet, k=rng.randrange(0, 40)))) + "\n"
             for _ in range(n)]
 
 
-@needs_c_chain
+@needs_c
 @pytest.mark.parametrize("first_seq", [1, 7, 95, 999_990, 2**62])       # seqs crossing digit counts
 def test_c_chain_equals_the_python_chain(first_seq):
     import random
@@ -293,7 +357,7 @@ def test_c_chain_equals_the_python_chain(first_seq):
         assert dl.record_chain(prev, first_seq, 12, "c" * 64, *stored) == want
 
 
-@needs_c_chain
+@needs_c
 def test_c_chain_reads_columns_without_bytes_and_refuses_bad_buffers():
     empty = pa.array([""] * 5, type=pa.string())             # no data buffer at all
     assert empty.buffers()[2] is None or empty.buffers()[2].size == 0
@@ -313,6 +377,7 @@ def test_python_fallback_writes_and_verifies_the_same_log(tmp_path, monkeypatch)
     fast, slow = tmp_path / "fast.sqlite", tmp_path / "slow.sqlite"
     dl.append(fast, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
     monkeypatch.setattr(dl, "_c_chain", None)
+    monkeypatch.setattr(dl, "_c_lines", None)
     dl.append(slow, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
     read = lambda log: sqlite3.connect(log).execute("SELECT * FROM chunks ORDER BY first_seq").fetchall()  # noqa: E731
     assert read(fast) == read(slow)
