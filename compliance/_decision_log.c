@@ -21,7 +21,8 @@
  * piece is bytes (the same for every row), an Arrow string array as (offsets, data, offset) (its
  * values copied as they are), or a list of n Python objects, each written as JSON: a str that
  * JSON holds verbatim between quotes (no quote, backslash or control character) in quotes, True,
- * False, and None or a float NaN as null. Returns an Arrow string array's 32-bit offsets and data,
+ * False, and None or a float NaN as null (the values are read with the GIL held, then copied
+ * without it). Returns an Arrow string array's 32-bit offsets and data,
  * or, when a list holds any other value, the index of that piece (for the caller to encode that
  * column itself).
  */
@@ -158,10 +159,17 @@ done:
 enum { LITERAL, ARROW, OBJECTS };
 
 typedef struct {
+    const char *s;
+    Py_ssize_t len;
+    int quoted;
+} text_t;
+
+typedef struct {
     int kind;
     Py_buffer literal;         /* LITERAL */
     column_t column;           /* ARROW */
-    PyObject *objects;         /* OBJECTS: a list */
+    PyObject *objects;         /* OBJECTS: a tuple of the list's values, which it keeps alive */
+    text_t *texts;             /* OBJECTS: each value's text, read without the GIL */
 } piece_t;
 
 /* Whether the UTF-8 text can stand between JSON quotes as it is (no branch per byte: vectorized). */
@@ -193,6 +201,8 @@ static void release_pieces(piece_t *pieces, Py_ssize_t count) {
     for (Py_ssize_t j = 0; j < count; j++) {
         if (pieces[j].kind == LITERAL && pieces[j].literal.obj) PyBuffer_Release(&pieces[j].literal);
         if (pieces[j].kind == ARROW) release(&pieces[j].column, 1);
+        Py_XDECREF(pieces[j].objects);
+        PyMem_Free(pieces[j].texts);
     }
 }
 
@@ -219,16 +229,18 @@ static PyObject *lines(PyObject *self, PyObject *args) {
             total += (long long)n * p->literal.len;
         } else if (PyList_CheckExact(item)) {
             p->kind = OBJECTS;
-            p->objects = item;
             if (PyList_GET_SIZE(item) != n) { PyErr_SetString(PyExc_ValueError, "a list of another length"); goto done; }
+            p->objects = PyList_AsTuple(item);
+            p->texts = PyMem_Malloc((n ? n : 1) * sizeof *p->texts);
+            if (!p->objects || !p->texts) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
             for (i = 0; i < n; i++) {
-                Py_ssize_t len;
-                int quoted;
-                if (!json_value(PyList_GET_ITEM(item, i), &len, &quoted)) {
+                text_t *t = &p->texts[i];
+                t->s = json_value(PyTuple_GET_ITEM(p->objects, i), &t->len, &t->quoted);
+                if (!t->s) {
                     result = PyLong_FromSsize_t(j);
                     goto done;
                 }
-                total += len + 2 * quoted;
+                total += t->len + 2 * t->quoted;
             }
         } else {
             PyObject *o, *d;
@@ -264,9 +276,10 @@ static PyObject *lines(PyObject *self, PyObject *args) {
     offs = (int32_t *)PyBytes_AS_STRING(offsets);
     start = out = PyBytes_AS_STRING(data);
     offs[0] = 0;
+    Py_BEGIN_ALLOW_THREADS             /* all read from buffers and texts held until the end */
     for (i = 0; i < n; i++) {
         for (j = 0; j < count; j++) {
-            piece_t *p = &pieces[j];
+            const piece_t *p = &pieces[j];
             if (p->kind == LITERAL) {
                 memcpy(out, p->literal.buf, (size_t)p->literal.len);
                 out += p->literal.len;
@@ -276,21 +289,16 @@ static PyObject *lines(PyObject *self, PyObject *args) {
                 memcpy(out, c->bytes + c->offs[i], len);
                 out += len;
             } else {
-                Py_ssize_t len;
-                int quoted;
-                const char *s = json_value(PyList_GET_ITEM(p->objects, i), &len, &quoted);
-                if (!s || out + len + 2 * quoted > start + total) {       /* the list changed */
-                    PyErr_SetString(PyExc_RuntimeError, "a list changed while it was read");
-                    goto done;
-                }
-                if (quoted) *out++ = '"';
-                memcpy(out, s, (size_t)len);
-                out += len;
-                if (quoted) *out++ = '"';
+                const text_t *t = &p->texts[i];
+                if (t->quoted) *out++ = '"';
+                memcpy(out, t->s, (size_t)t->len);
+                out += t->len;
+                if (t->quoted) *out++ = '"';
             }
         }
         offs[i + 1] = (int32_t)(out - start);
     }
+    Py_END_ALLOW_THREADS
     result = PyTuple_Pack(2, offsets, data);
 
 done:

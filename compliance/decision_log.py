@@ -50,7 +50,9 @@ import hashlib
 import json
 import math
 import os
+import queue
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import cached_property
@@ -476,7 +478,8 @@ def _format_2_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event:
 # --- opening a log ----------------------------------------------------------------------------------
 
 def _connect(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(str(path), timeout=120, isolation_level=None)
+    # A writer's connection is used by its writer thread (:func:`append`), one thread at a time
+    con = sqlite3.connect(str(path), timeout=120, isolation_level=None, check_same_thread=False)
     con.execute("PRAGMA busy_timeout = 120000")
     return con
 
@@ -576,18 +579,63 @@ LAST_RECORD = "SELECT first_seq + count - 1, substr(hashes, -32) FROM chunks ORD
 
 
 def append(path: Path | str, batch: Batch, chunks: Iterable[Decisions]) -> int:
-    """Append each of ``chunks`` (which may be a generator, consumed as it goes) as one chunk row
-    in a transaction of its own; returns the number of records appended. The batch row is written
-    with the first non-empty chunk, so a call that appends nothing leaves no batch."""
+    """Append each of ``chunks`` as one chunk row in a transaction of its own; returns the number
+    of records appended, once every chunk is committed. The batch row is written with the first
+    non-empty chunk, so a call that appends nothing leaves no batch.
+
+    A list of chunks is written by the calling thread. Any other iterable (a generator encoding
+    each chunk as it is asked for) is consumed by the calling thread while a writer thread writes
+    the chunks already made, so that encoding one chunk overlaps hashing and writing the one
+    before (both release the GIL). The writer takes at most two chunks ahead; an error in it is
+    raised here, and stops the chunks' consumption; an error in the iterable stops the writer
+    after the chunk it is writing."""
     con = open_for_writing(path)
-    n, batch_id = 0, None
     try:
-        for decisions in chunks:
-            if len(decisions):
-                batch_id = _append_chunk(con, batch, batch_id, decisions)
-                n += len(decisions)
+        if isinstance(chunks, (list, tuple)):
+            n, batch_id = 0, None
+            for decisions in chunks:
+                if len(decisions):
+                    batch_id = _append_chunk(con, batch, batch_id, decisions)
+                    n += len(decisions)
+            return n
+        return _append_in_thread(con, batch, chunks)
     finally:
         con.close()
+
+
+def _append_in_thread(con: sqlite3.Connection, batch: Batch, chunks: Iterable[Decisions]) -> int:
+    pending: queue.Queue[Decisions | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        batch_id = None
+        while (decisions := pending.get()) is not None:
+            if failed or stop.is_set():
+                continue                 # drained, not written
+            try:
+                batch_id = _append_chunk(con, batch, batch_id, decisions)
+            except BaseException as exc:   # raised by the calling thread
+                failed.append(exc)
+
+    writer = threading.Thread(target=write, name="decision-log-writer", daemon=True)
+    writer.start()
+    n = 0
+    try:
+        for decisions in chunks:
+            if failed:
+                break
+            if len(decisions):
+                pending.put(decisions)
+                n += len(decisions)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pending.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
     return n
 
 
@@ -631,8 +679,14 @@ def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame,
     chunk row per ``chunk_size`` records."""
     batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns))
     ids = pd.Series(["" if v is None else str(v) for v in result["notice_id"].tolist()], dtype=object)
-    decisions = Decisions(json_values(ids), json_rows(notices), json_rows(result))
-    append(path, batch, (decisions.slice(start, chunk_size) for start in range(0, len(decisions), chunk_size)))
+    notice_ids, events, outputs = _Lines([ids], len(ids), "", ""), _row_lines(notices), _row_lines(result)
+
+    def chunks() -> Iterable[Decisions]:        # encoded one at a time, as the writer asks
+        for start in range(0, len(result), chunk_size):
+            stop = start + chunk_size
+            yield Decisions(notice_ids.lines(start, stop), events.lines(start, stop), outputs.lines(start, stop))
+
+    append(path, batch, chunks())
 
 
 # --- verifying --------------------------------------------------------------------------------------

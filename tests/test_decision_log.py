@@ -446,6 +446,53 @@ def test_two_concurrent_writers_lose_nothing(tmp_path):
         assert mine == [f"{prefix}{i}" for i in range(20_000)]   # all, in each writer's order
 
 
+def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
+    log = tmp_path / "log.sqlite"
+    made = []
+    write = dl._append_chunk
+
+    def fail_on_the_second(con, batch, batch_id, decisions):
+        if decisions.notice_ids[0].as_py() == '"K100"\n':      # the second chunk
+            raise sqlite3.OperationalError("disk I/O error")
+        return write(con, batch, batch_id, decisions)
+
+    def chunks():
+        for start in range(0, 10_000, 100):
+            made.append(start)
+            yield cheap_decisions(100, "K", start)
+
+    monkeypatch.setattr(dl, "_append_chunk", fail_on_the_second)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        dl.append(log, cheap_batch(), chunks())
+    assert len(made) <= 5                      # the writer's error stopped the encoding
+    assert dl.verify(log).ok and count(log) == 100
+
+
+def test_a_failing_batch_leaves_whole_chunks(tmp_path):
+    log = tmp_path / "log.sqlite"
+
+    def chunks():
+        for start in range(0, 300, 100):
+            yield cheap_decisions(100, "K", start)
+        raise KeyError("a notice the encoder cannot read")
+
+    with pytest.raises(KeyError, match="cannot read"):
+        dl.append(log, cheap_batch(), chunks())
+    assert dl.verify(log).ok and count(log) % 100 == 0 and count(log) <= 300
+
+
+def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement):
+    from compliance.synthetic import synthetic_notices
+    notices = synthetic_notices(2500, seed=3)
+    result = compliance.review(notices, agreement)
+    log = tmp_path / "log.sqlite"
+    dl.append_review(log, notices, result, agreement, chunk_size=1000)
+    chunks = sqlite3.connect(log).execute("SELECT outputs FROM chunks ORDER BY first_seq").fetchall()
+    assert len(chunks) == 3
+    assert b"".join(c for c, in chunks) == dl._arrow_lines([result[c] for c in result.columns], "[", "]").buffers()[2].to_pybytes()
+    assert dl.verify(log).ok and dl.verify(log).records == 2500
+
+
 @pytest.fixture(scope="module")
 def edited_rules(tmp_path_factory):
     """A copy of rules/ with one value changed: the 1997 Form 144 share threshold 500 -> 200,000."""
