@@ -603,21 +603,38 @@ def append(path: Path | str, batch: Batch, chunks: Iterable[Decisions]) -> int:
         con.close()
 
 
+@dataclass(frozen=True)
+class _Guess:
+    """A chunk's hashes computed ahead of its transaction, from where the chain was expected to be:
+    valid if the chunk's first record is ``first_seq``, of batch ``batch_id``, after the record
+    whose hash is ``prev`` (not so when another writer appended in between)."""
+    first_seq: int
+    prev: bytes
+    batch_id: int
+    hashes: bytes
+
+
 def _append_in_thread(con: sqlite3.Connection, batch: Batch, chunks: Iterable[Decisions]) -> int:
-    pending: queue.Queue[Decisions | None] = queue.Queue(maxsize=2)
+    pending: queue.Queue[tuple[Decisions, _Guess] | None] = queue.Queue(maxsize=2)
     failed: list[BaseException] = []
     stop = threading.Event()
 
     def write() -> None:
         batch_id = None
-        while (decisions := pending.get()) is not None:
+        while (item := pending.get()) is not None:
             if failed or stop.is_set():
                 continue                 # drained, not written
             try:
-                batch_id = _append_chunk(con, batch, batch_id, decisions)
+                batch_id = _append_chunk(con, batch, batch_id, *item)
             except BaseException as exc:   # raised by the calling thread
                 failed.append(exc)
 
+    # The calling thread hashes each chunk as well as encoding it, expecting the chain to go on from
+    # the log's last record as it is now, in a batch numbered next, and the writer's records to
+    # follow each other; the writer checks that in each transaction and hashes again if not. So
+    # hashing, like encoding, overlaps writing, and the two threads' work is about even.
+    last_seq, prev = con.execute(LAST_RECORD).fetchone() or (0, bytes(32))
+    batch_id = con.execute("SELECT coalesce(max(batch), 0) + 1 FROM batches").fetchone()[0]
     writer = threading.Thread(target=write, name="decision-log-writer", daemon=True)
     writer.start()
     n = 0
@@ -626,7 +643,10 @@ def _append_in_thread(con: sqlite3.Connection, batch: Batch, chunks: Iterable[De
             if failed:
                 break
             if len(decisions):
-                pending.put(decisions)
+                hashes = record_chain(prev, last_seq + 1, batch_id, batch.hash, decisions.notice_ids,
+                                      decisions.events, decisions.outputs)
+                pending.put((decisions, _Guess(last_seq + 1, prev, batch_id, hashes)))
+                last_seq, prev = last_seq + len(decisions), hashes[-32:]
                 n += len(decisions)
     except BaseException:
         stop.set()
@@ -639,10 +659,11 @@ def _append_in_thread(con: sqlite3.Connection, batch: Batch, chunks: Iterable[De
     return n
 
 
-def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, decisions: Decisions) -> int:
+def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, decisions: Decisions,
+                  guess: _Guess | None = None) -> int:
     """Append one chunk in one transaction (and the batch row first, when ``batch_id`` is None);
     returns the batch's id. The columns are laid out before the write lock is taken; the seqs and
-    hashes, which depend on the last record, after."""
+    hashes, which depend on the last record, after (unless ``guess`` holds them)."""
     columns = [_stored_column(c) for c in (decisions.notice_ids, decisions.events, decisions.outputs)]
     con.execute("BEGIN IMMEDIATE")
     try:
@@ -652,8 +673,11 @@ def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, d
                 batch.agreement_dir, batch.rules_dir, batch.engine_version,
                 _encode(batch.event_columns), _encode(batch.output_columns), batch.hash)).lastrowid
         last_seq, prev = con.execute(LAST_RECORD).fetchone() or (0, bytes(32))
-        hashes = record_chain(prev, last_seq + 1, batch_id, batch.hash, decisions.notice_ids, decisions.events,
-                              decisions.outputs)
+        if guess is not None and (guess.first_seq, guess.prev, guess.batch_id) == (last_seq + 1, prev, batch_id):
+            hashes = guess.hashes
+        else:
+            hashes = record_chain(prev, last_seq + 1, batch_id, batch.hash, decisions.notice_ids,
+                                  decisions.events, decisions.outputs)
         con.execute(INSERT_CHUNK, (last_seq + 1, len(decisions), batch_id, *columns, hashes))
         con.execute("COMMIT")
     except BaseException:

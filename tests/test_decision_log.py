@@ -451,10 +451,10 @@ def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
     made = []
     write = dl._append_chunk
 
-    def fail_on_the_second(con, batch, batch_id, decisions):
+    def fail_on_the_second(con, batch, batch_id, decisions, guess=None):
         if decisions.notice_ids[0].as_py() == '"K100"\n':      # the second chunk
             raise sqlite3.OperationalError("disk I/O error")
-        return write(con, batch, batch_id, decisions)
+        return write(con, batch, batch_id, decisions, guess)
 
     def chunks():
         for start in range(0, 10_000, 100):
@@ -466,6 +466,32 @@ def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
         dl.append(log, cheap_batch(), chunks())
     assert len(made) <= 5                      # the writer's error stopped the encoding
     assert dl.verify(log).ok and count(log) == 100
+
+
+def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, monkeypatch):
+    log = tmp_path / "log.sqlite"
+    dl.append(log, cheap_batch(), [cheap_decisions(5, "Z")])
+    hashed = []
+    chain = dl.record_chain
+    monkeypatch.setattr(dl, "record_chain", lambda *args: hashed.append(args[1]) or chain(*args))
+    dl.append(log, cheap_batch(), (cheap_decisions(10, "K", start) for start in range(0, 30, 10)))
+    assert hashed == [6, 16, 26]                     # ahead of the writer, each chunk once
+
+    def chunks():                                    # other writers append before and between ours
+        dl.append(log, cheap_batch(), [cheap_decisions(3, "A")])
+        yield cheap_decisions(10, "L", 0)
+        yield cheap_decisions(10, "L", 10)
+        dl.append(log, cheap_batch(), [cheap_decisions(3, "B")])
+        yield cheap_decisions(10, "L", 20)
+
+    hashed.clear()
+    dl.append(log, cheap_batch(), chunks())
+    result = dl.verify(log)
+    assert result.ok and result.records == 5 + 30 + 3 + 30 + 3, str(result)
+    frame = compliance.read_log(log)
+    assert frame.loc[frame["notice_id"].str.startswith("L"), "notice_id"].tolist() == [f"L{i}" for i in range(30)]
+    assert frame.groupby("batch")["notice_id"].first().tolist() == ["Z0", "K0", "A0", "L0", "B0"]
+    assert len(hashed) > 3                           # the guesses that were wrong were hashed again
 
 
 def test_a_failing_batch_leaves_whole_chunks(tmp_path):
