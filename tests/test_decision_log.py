@@ -490,7 +490,9 @@ def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, mon
     assert result.ok and result.records == 5 + 30 + 3 + 30 + 3, str(result)
     frame = compliance.read_log(log)
     assert frame.loc[frame["notice_id"].str.startswith("L"), "notice_id"].tolist() == [f"L{i}" for i in range(30)]
-    assert frame.groupby("batch")["notice_id"].first().tolist() == ["Z0", "K0", "A0", "L0", "B0"]
+    # B may come before L's first chunk is written (the encoding runs ahead of the writer), or after
+    assert frame.groupby("batch")["notice_id"].first().tolist() in (["Z0", "K0", "A0", "L0", "B0"],
+                                                                    ["Z0", "K0", "A0", "B0", "L0"])
     assert len(hashed) > 3                           # the guesses that were wrong were hashed again
 
 
