@@ -19,7 +19,8 @@
  *
  * n rows of text, each the concatenation of the pieces' values for that row (json_rows()): a
  * piece is bytes (the same for every row), an Arrow string array as (offsets, data, offset) (its
- * values copied as they are), or a list of n Python objects, each written as JSON: a str that
+ * values copied as they are), or n Python objects, in a list or a contiguous one-dimensional numpy
+ * array of objects (read through its __array_interface__), each written as JSON: a str that
  * JSON holds verbatim between quotes (no quote, backslash or control character) in quotes, True,
  * False, and None or a float NaN as null (the values are read with the GIL held, then copied
  * without it). Returns an Arrow string array's 32-bit offsets and data,
@@ -159,6 +160,7 @@ done:
 enum { LITERAL, ARROW, OBJECTS };
 
 typedef struct {
+    PyObject *value;           /* a reference held until the end, which keeps s alive */
     const char *s;
     Py_ssize_t len;
     int quoted;
@@ -168,9 +170,35 @@ typedef struct {
     int kind;
     Py_buffer literal;         /* LITERAL */
     column_t column;           /* ARROW */
-    PyObject *objects;         /* OBJECTS: a tuple of the list's values, which it keeps alive */
     text_t *texts;             /* OBJECTS: each value's text, read without the GIL */
+    Py_ssize_t held;           /* OBJECTS: how many texts hold their value */
 } piece_t;
+
+/* The values of a numpy array of objects, one-dimensional and contiguous, of length n, read
+ * through the array interface (no numpy headers needed); NULL with an exception if it is not. */
+static PyObject **object_array(PyObject *array, Py_ssize_t n) {
+    PyObject *face = PyObject_GetAttrString(array, "__array_interface__"), *v;
+    PyObject **items = NULL;
+    if (!face) return NULL;
+    if (!PyDict_Check(face)) goto bad;
+    v = PyDict_GetItemString(face, "typestr");
+    if (!v || !PyUnicode_Check(v) || PyUnicode_CompareWithASCIIString(v, "|O") != 0) goto bad;
+    v = PyDict_GetItemString(face, "strides");
+    if (v && v != Py_None) goto bad;
+    v = PyDict_GetItemString(face, "shape");
+    if (!v || !PyTuple_Check(v) || PyTuple_GET_SIZE(v) != 1 || PyLong_AsSsize_t(PyTuple_GET_ITEM(v, 0)) != n) goto bad;
+    v = PyDict_GetItemString(face, "data");
+    if (!v || !PyTuple_Check(v) || PyTuple_GET_SIZE(v) < 1) goto bad;
+    items = (PyObject **)PyLong_AsVoidPtr(PyTuple_GET_ITEM(v, 0));
+    if (!items && n) goto bad;
+    Py_DECREF(face);
+    return items ? items : (PyObject **)&items;        /* n == 0: anything not NULL */
+bad:
+    Py_DECREF(face);
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_ValueError, "an array of values must be a contiguous 1-d object array of n values");
+    return NULL;
+}
 
 /* Whether the UTF-8 text can stand between JSON quotes as it is (no branch per byte: vectorized). */
 static int verbatim(const unsigned char *s, Py_ssize_t len) {
@@ -201,7 +229,7 @@ static void release_pieces(piece_t *pieces, Py_ssize_t count) {
     for (Py_ssize_t j = 0; j < count; j++) {
         if (pieces[j].kind == LITERAL && pieces[j].literal.obj) PyBuffer_Release(&pieces[j].literal);
         if (pieces[j].kind == ARROW) release(&pieces[j].column, 1);
-        Py_XDECREF(pieces[j].objects);
+        for (Py_ssize_t i = 0; i < pieces[j].held; i++) Py_DECREF(pieces[j].texts[i].value);
         PyMem_Free(pieces[j].texts);
     }
 }
@@ -227,15 +255,25 @@ static PyObject *lines(PyObject *self, PyObject *args) {
             p->kind = LITERAL;
             if (PyObject_GetBuffer(item, &p->literal, PyBUF_SIMPLE) < 0) goto done;
             total += (long long)n * p->literal.len;
-        } else if (PyList_CheckExact(item)) {
+        } else if (!PyTuple_Check(item)) {                 /* a list or an array of values */
+            PyObject **items = NULL;
             p->kind = OBJECTS;
-            if (PyList_GET_SIZE(item) != n) { PyErr_SetString(PyExc_ValueError, "a list of another length"); goto done; }
-            p->objects = PyList_AsTuple(item);
+            if (PyList_CheckExact(item)) {
+                if (PyList_GET_SIZE(item) != n) { PyErr_SetString(PyExc_ValueError, "a list of another length"); goto done; }
+            } else if (!(items = object_array(item, n))) {
+                goto done;
+            }
             p->texts = PyMem_Malloc((n ? n : 1) * sizeof *p->texts);
-            if (!p->objects || !p->texts) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
+            if (!p->texts) { PyErr_NoMemory(); goto done; }
             for (i = 0; i < n; i++) {
                 text_t *t = &p->texts[i];
-                t->s = json_value(PyTuple_GET_ITEM(p->objects, i), &t->len, &t->quoted);
+                if (!items && i >= PyList_GET_SIZE(item)) {
+                    PyErr_SetString(PyExc_RuntimeError, "a list changed while it was read"); goto done;
+                }
+                t->value = items ? items[i] : PyList_GET_ITEM(item, i);
+                Py_INCREF(t->value);
+                p->held++;
+                t->s = json_value(t->value, &t->len, &t->quoted);
                 if (!t->s) {
                     result = PyLong_FromSsize_t(j);
                     goto done;

@@ -289,7 +289,7 @@ class _Lines:
                     literal = '",'
                     continue
                 if kind == "objects":
-                    values = source[start:stop].tolist()
+                    values = np.ascontiguousarray(source[start:stop])
                 else:
                     if source is None:
                         source = pa.array(_encode_column(self.columns[j]), type=pa.string())

@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -256,7 +257,6 @@ def quirky_frame(n: int, seed: int) -> pd.DataFrame:
     unhashable values, numpy scalars, timestamps."""
     import random
     from decimal import Decimal
-    import numpy as np
     rng = random.Random(seed)
     pick = lambda *values: [rng.choice(values) for _ in range(n)]  # noqa: E731
     plain = pick("allow", "deny", "", "é 中 ☃", "x" * 300)
@@ -302,6 +302,15 @@ def test_c_lines_refuses_bad_pieces_and_names_values_it_does_not_write():
     assert pa.StringArray.from_buffers(2, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist() == [
         '["a",null]\n', "[true,null]\n"]
     assert dl._c_lines(2, [b"[", ["a", "b"], b",", ["c", 1], b"]\n"]) == 3
+    values = np.array(["a", None, True, "b"], dtype=object)      # numpy arrays as well as lists
+    assert dl._c_lines(2, [values[1:3], b"\n"]) == dl._c_lines(2, [[None, True], b"\n"])
+    assert dl._c_lines(0, [values[:0]]) == (b"\x00" * 4, b"")
+    with pytest.raises(ValueError, match="contiguous"):
+        dl._c_lines(2, [values[::2]])
+    with pytest.raises(ValueError, match="contiguous"):
+        dl._c_lines(2, [np.array(["a", "b"])])                 # not objects
+    with pytest.raises(ValueError, match="contiguous"):
+        dl._c_lines(3, [values[1:3]])
     assert dl._c_lines(1, [["a\\b"]]) == 0 and dl._c_lines(1, [["\x1f"]]) == 0 and dl._c_lines(1, [['"']]) == 0
     assert dl._c_lines(1, [["\ud800"]]) == 0                   # a lone surrogate: not UTF-8
     with pytest.raises(ValueError, match="another length"):
