@@ -505,6 +505,21 @@ def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, mon
     assert len(hashed) > 3                           # the guesses that were wrong were hashed again
 
 
+def test_a_failing_hash_stops_the_batch_and_raises(tmp_path, monkeypatch):
+    log = tmp_path / "log.sqlite"
+    chain = dl.record_chain
+
+    def fail_on_the_second(prev, first_seq, *args):
+        if first_seq > 100:
+            raise MemoryError("no room to hash")
+        return chain(prev, first_seq, *args)
+
+    monkeypatch.setattr(dl, "record_chain", fail_on_the_second)
+    with pytest.raises(MemoryError, match="no room"):
+        dl.append(log, cheap_batch(), (cheap_decisions(100, "K", start) for start in range(0, 10_000, 100)))
+    assert dl.verify(log).ok and count(log) in (0, 100)        # the first chunk, if the writer took it
+
+
 def test_a_failing_batch_leaves_whole_chunks(tmp_path):
     log = tmp_path / "log.sqlite"
 
