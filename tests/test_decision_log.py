@@ -533,6 +533,16 @@ def test_a_failing_batch_leaves_whole_chunks(tmp_path):
     assert dl.verify(log).ok and count(log) % 100 == 0 and count(log) <= 300
 
 
+def test_review_notice_ids_are_recorded_as_text(tmp_path, agreement):
+    log = tmp_path / "log.sqlite"
+    ids = pd.Series(["a", None, 7, "é", 'q"'], dtype=object)
+    dl.append_review(log, pd.DataFrame({"notice_id": ids}), pd.DataFrame({"notice_id": ids, "outcome": "allow"}),
+                     agreement)
+    stored = sqlite3.connect(log).execute("SELECT notice_ids FROM chunks").fetchone()[0]
+    assert stored == '"a"\n""\n"7"\n"é"\n"q\\""\n'.encode()
+    assert dl.verify(log).ok
+
+
 def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement):
     from compliance.synthetic import synthetic_notices
     notices = synthetic_notices(2500, seed=3)
