@@ -594,11 +594,11 @@ def append(path: Path | str, batch: Batch, chunks: Iterable[Decisions]) -> int:
     non-empty chunk, so a call that appends nothing leaves no batch.
 
     A list of chunks is written by the calling thread. Any other iterable (a generator encoding
-    each chunk as it is asked for) is consumed by the calling thread while a writer thread writes
-    the chunks already made, so that encoding one chunk overlaps hashing and writing the one
-    before (both release the GIL). The writer takes at most two chunks ahead; an error in it is
-    raised here, and stops the chunks' consumption; an error in the iterable stops the writer
-    after the chunk it is writing."""
+    each chunk as it is asked for) is consumed, and each chunk hashed ahead, by the calling thread
+    while a writer thread writes the chunks already made, so that encoding and hashing one chunk
+    overlap writing the one before (the C loops and SQLite release the GIL). At most two chunks
+    wait for the writer; an error in it is raised here, and stops the chunks' consumption; an
+    error in the iterable or the hashing stops the writer after the chunk it is writing."""
     con = open_for_writing(path)
     try:
         if isinstance(chunks, (list, tuple)):
