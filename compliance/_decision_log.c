@@ -26,6 +26,11 @@
  * without it). Returns an Arrow string array's 32-bit offsets and data,
  * or, when a list holds any other value, the index of that piece (for the caller to encode that
  * column itself).
+ *
+ *     verbatim(buffer) -> bool
+ *
+ * Whether the bytes hold no quote, backslash or control character (the test lines() applies to
+ * each string, over a whole Arrow column's data at once).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -348,6 +353,17 @@ done:
     return result;
 }
 
+static PyObject *verbatim_buffer(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    int ok;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    ok = verbatim((const unsigned char *)view.buf, view.len);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef methods[] = {
     {"chain", chain, METH_VARARGS,
      "chain(prev, first_seq, shared, n, columns) -> bytes: the format-3 chain hashes of n records "
@@ -356,6 +372,9 @@ static PyMethodDef methods[] = {
      "lines(n, pieces) -> (offsets, data) | int: n rows of text joined from the pieces (bytes, Arrow "
      "string arrays, lists of values written as JSON), as an Arrow string array's buffers; or the "
      "index of a list holding a value it does not encode."},
+    {"verbatim", verbatim_buffer, METH_O,
+     "verbatim(buffer) -> bool: whether the bytes hold no quote, backslash or control character "
+     "(UTF-8 text JSON holds verbatim between quotes)."},
     {NULL, NULL, 0, NULL}
 };
 

@@ -226,6 +226,8 @@ def _verbatim_text(series: pd.Series) -> pa.StringArray | None:
     data = text.buffers()[2]             # the strings' bytes end to end (None when all are empty)
     if data is None or not data.size:
         return text
+    if _c is not None:
+        return text if _c.verbatim(data) else None
     if np.frombuffer(data, dtype=np.uint8).min() < 0x20:
         return None
     contents = data.to_pybytes()         # searched by memchr, no array per test

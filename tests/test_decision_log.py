@@ -279,21 +279,39 @@ def quirky_frame(n: int, seed: int) -> pd.DataFrame:
     })
 
 
-def test_rows_are_the_same_bytes_however_encoded():
-    # the C join, by ranges of rows, against Arrow's join of all rows (the encoding before the C
-    # extension, kept as the fallback)
+def test_rows_are_the_same_bytes_however_encoded(monkeypatch):
+    # the C join, by ranges of rows, against Arrow's join of all rows without the C extension (the
+    # encoding before it, kept as the fallback)
+    def reference(columns, opening="[", closing="]"):
+        with monkeypatch.context() as m:
+            m.setattr(dl, "_c", None)
+            m.setattr(dl, "_c_lines", None)
+            return dl._arrow_lines(columns, opening, closing)
+
     for seed in range(4):
         frame = quirky_frame(2000, seed)
+        frame["with_a_quote"] = frame["plain_str"].where(frame.index != 1500, 'say "hi"')
         for j, name in enumerate(frame.columns):
-            expected = dl._arrow_lines([frame[name]], "[", "]")
+            expected = reference([frame[name]])
             assert dl.json_rows(frame[[name]]) == expected, name
             lines = dl._row_lines(frame[[name]])
             assert pa.concat_arrays([lines.lines(s, s + 300) for s in range(0, 2000, 300)]) == expected, name
-        expected = dl._arrow_lines([frame[c] for c in frame.columns], "[", "]")
+        expected = reference([frame[c] for c in frame.columns])
         lines = dl._row_lines(frame)
         assert pa.concat_arrays([lines.lines(s, s + 7) for s in range(0, 2000, 7)]) == expected
-        assert dl.json_values(frame["plain"]) == dl._arrow_lines([frame["plain"]], "", "")
-        assert dl.json_values(frame["flags"]) == dl._arrow_lines([frame["flags"]], "", "")
+        assert dl.json_values(frame["plain"]) == reference([frame["plain"]], "", "")
+        assert dl.json_values(frame["flags"]) == reference([frame["flags"]], "", "")
+
+
+@needs_c
+def test_c_verbatim_is_the_python_test():
+    import random
+    rng = random.Random(5)
+    for _ in range(300):
+        data = bytes(rng.choice(b'abc \x00\x1f\x20"\\\x7f\xc3\xa9') for _ in range(rng.randrange(0, 80)))
+        expected = not (data and min(data) < 0x20) and b'"' not in data and b"\\" not in data
+        assert dl._c.verbatim(data) is expected, data
+        assert dl._c.verbatim(pa.py_buffer(data)) is expected
 
 
 @needs_c
