@@ -714,10 +714,12 @@ def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame,
     """Record every row of one ``review()``: the notice row as the event, the output row; one
     chunk row per ``chunk_size`` records."""
     batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns))
-    ids = result["notice_id"].to_numpy(dtype=object)
-    if set(map(type, ids)) - {str}:             # each as its text (None as ""); strings as they are
-        ids = np.array(["" if v is None else str(v) for v in ids], dtype=object)
-    ids = pd.Series(ids, dtype=object, copy=False)
+    ids = result["notice_id"]                   # each as its text (None as ""); strings as they are
+    if not (isinstance(ids.dtype, pd.StringDtype) and not ids.isna().any()):
+        values = ids.to_numpy(dtype=object)
+        if set(map(type, values)) - {str}:
+            values = np.array(["" if v is None else str(v) for v in values], dtype=object)
+        ids = pd.Series(values, dtype=object, copy=False)
     notice_ids, events, outputs = _Lines([ids], len(ids), "", ""), _row_lines(notices), _row_lines(result)
 
     def chunks() -> Iterable[Decisions]:        # encoded one at a time, as the writer asks

@@ -551,13 +551,18 @@ def test_a_failing_batch_leaves_whole_chunks(tmp_path):
     assert dl.verify(log).ok and count(log) % 100 == 0 and count(log) <= 300
 
 
-def test_review_notice_ids_are_recorded_as_text(tmp_path, agreement):
+@pytest.mark.parametrize("ids, expected", [
+    (pd.Series(["a", None, 7, "é", 'q"'], dtype=object), ['"a"', '""', '"7"', '"é"', '"q\\""']),
+    (pd.Series(["a", "é", 'q"'], dtype="string[pyarrow]"), ['"a"', '"é"', '"q\\""']),
+    (pd.Series(["a", None], dtype="string[pyarrow]"), ['"a"', '"<NA>"']),
+    (pd.Series(["a", None], dtype="str"), ['"a"', '"nan"']),
+])
+def test_review_notice_ids_are_recorded_as_text(tmp_path, agreement, ids, expected):
     log = tmp_path / "log.sqlite"
-    ids = pd.Series(["a", None, 7, "é", 'q"'], dtype=object)
     dl.append_review(log, pd.DataFrame({"notice_id": ids}), pd.DataFrame({"notice_id": ids, "outcome": "allow"}),
                      agreement)
     stored = sqlite3.connect(log).execute("SELECT notice_ids FROM chunks").fetchone()[0]
-    assert stored == '"a"\n""\n"7"\n"é"\n"q\\""\n'.encode()
+    assert stored.decode().splitlines() == expected
     assert dl.verify(log).ok
 
 
