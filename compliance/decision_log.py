@@ -43,6 +43,16 @@ appended to. The file is marked as ours by ``PRAGMA application_id`` and its for
 Writers take the write lock with ``BEGIN IMMEDIATE``, read the last record inside the transaction
 and append one chunk (default 10,000 records) per transaction, so concurrent writers interleave whole
 chunks into one chain and a writer killed mid-batch leaves whole chunks only.
+
+Recording a review is made cheap three ways, none of which changes a stored byte. The optional C
+extension ``compliance._decision_log`` (``_decision_log.c``, built by ``pip install``) joins the
+rows' JSON lines from Arrow buffers and Python strings (:class:`_Lines`) and computes the hash
+chain straight from the lines' buffers with OpenSSL's sha256 (:func:`record_chain`); without it
+the same bytes come from Arrow's join and :func:`record_texts`/:func:`chain_hashes`, which remain
+the reference the tests hold the C code to. ``append_review`` encodes the rows a chunk at a time
+while a writer thread writes the chunks already encoded (:func:`append`), both threads mostly
+outside the GIL. And the encoding thread also hashes each chunk, guessing where the chain will
+be; the writer uses those hashes only when the guess is what it finds inside its transaction.
 """
 from __future__ import annotations
 
@@ -50,7 +60,9 @@ import hashlib
 import json
 import math
 import os
+import queue
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import cached_property
@@ -61,6 +73,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+try:
+    from . import _decision_log as _c         # the C loops (compliance/_decision_log.c), optional
+except ImportError:                            # not built: the same bytes from the Python versions
+    _c = None
+_c_chain = _c.chain if _c else None
+_c_lines = _c.lines if _c else None
 
 APPLICATION_ID = 0x52434C47          # 'RCLG': resale-compliance log
 FORMAT = 3
@@ -207,34 +226,97 @@ def _verbatim_text(series: pd.Series) -> pa.StringArray | None:
     data = text.buffers()[2]             # the strings' bytes end to end (None when all are empty)
     if data is None or not data.size:
         return text
+    if _c is not None:
+        return text if _c.verbatim(data) else None
     if np.frombuffer(data, dtype=np.uint8).min() < 0x20:
         return None
     contents = data.to_pybytes()         # searched by memchr, no array per test
     return None if b'"' in contents or b"\\" in contents else text
 
 
-def json_values(series: pd.Series) -> pa.StringArray:
-    """Each value of ``series`` as a JSON line (its JSON text followed by a newline), encoded as
-    :func:`json_rows` encodes it."""
-    text = _verbatim_text(series)
-    if text is None:
-        return pc.binary_join_element_wise(pa.array(_encode_column(series), type=pa.string()), "\n", "")
-    return pc.binary_join_element_wise('"', text, '"\n', "")
+def _buffers(array: pa.Array) -> tuple[pa.Buffer, pa.Buffer | None, int]:
+    """A string array as the C loops read it: its offsets, its data (None when it holds no bytes),
+    its offset."""
+    return array.buffers()[1], array.buffers()[2], array.offset
 
 
-def json_rows(frame: pd.DataFrame) -> pa.StringArray:
-    """Each row of ``frame`` as a JSON line: the JSON array of its values, in column order, followed
-    by a newline. Columns of plain strings are joined by Arrow without a Python step per value; any
-    other column is encoded once per distinct value (NaN, None and NaT as null, numpy scalars as
-    numbers, dates ISO)."""
-    if not len(frame):
-        return pa.array([], type=pa.string())
-    if not frame.shape[1]:
-        return pa.array(["[]\n"] * len(frame), type=pa.string())
+class _Lines:
+    """The values of ``columns`` (Series of ``rows`` values each) as JSON lines, row by row:
+    ``opening``, the row's values' JSON texts separated by commas, ``closing`` and a newline.
+
+    Columns of plain strings are joined without a Python step per value; any other column is
+    encoded once per distinct value (NaN, None and NaT as null, numpy scalars as numbers, dates
+    ISO). Rows are encoded a range at a time (:meth:`lines`) and each range gets the bytes it gets
+    when all rows are encoded at once: whether a column is plain strings, and the text of each
+    distinct value, are decided over the whole column. With the C extension the rows are joined
+    by C, which also writes an object column's strings, booleans and nulls itself; without it,
+    by Arrow, all rows at once."""
+
+    def __init__(self, columns: Sequence[pd.Series], rows: int, opening: str, closing: str):
+        self.columns = list(columns)
+        self.rows, self.opening, self.closing = rows, opening, closing
+        # per column: ("text", its verbatim Arrow strings), ("objects", its values, for C to
+        # write) or ("encoded", its values' JSON texts as Arrow strings, None until needed)
+        self.kinds: list[tuple[str, Any]] = []
+        if _c_lines is not None:
+            self.kinds = [("objects", c.to_numpy(dtype=object)) if c.dtype == object else self._kind(c)
+                          for c in self.columns]
+
+    @staticmethod
+    def _kind(column: pd.Series) -> tuple[str, Any]:
+        text = _verbatim_text(column)
+        return ("encoded", None) if text is None else ("text", text)
+
+    @cached_property
+    def _all(self) -> pa.StringArray:
+        """All rows, joined by Arrow (without the C extension)."""
+        return _arrow_lines(self.columns, self.opening, self.closing)
+
+    def lines(self, start: int = 0, stop: int | None = None) -> pa.StringArray:
+        """Rows ``start`` to ``stop`` (default: to the end)."""
+        stop = self.rows if stop is None else min(stop, self.rows)
+        n = max(stop - start, 0)
+        if not n:
+            return pa.array([], type=pa.string())
+        if not self.columns:
+            return pa.array([self.opening + self.closing + "\n"] * n, type=pa.string())
+        if _c_lines is None:
+            return self._all.slice(start, n)
+        while True:
+            pieces: list[Any] = []
+            literal = self.opening       # the text between the previous column's values and the next
+            for j, (kind, source) in enumerate(self.kinds):
+                if kind == "text":
+                    pieces += [(literal + '"').encode(), _buffers(source.slice(start, n))]
+                    literal = '",'
+                    continue
+                if kind == "objects":
+                    values = np.ascontiguousarray(source[start:stop])
+                else:
+                    if source is None:
+                        source = pa.array(_encode_column(self.columns[j]), type=pa.string())
+                        self.kinds[j] = (kind, source)
+                    values = _buffers(source.slice(start, n))
+                pieces += [literal.encode(), values]
+                literal = ","
+            pieces.append((literal[:-1] + self.closing + "\n").encode())
+            try:
+                joined = _c_lines(n, pieces)
+            except OverflowError:        # 2 GiB of text or more: as Arrow joins it
+                return self._all.slice(start, n)
+            if isinstance(joined, int):  # an object column C does not write: decided as Arrow does
+                j = joined // 2
+                self.kinds[j] = self._kind(self.columns[j])
+                continue
+            offsets, data = joined
+            return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _arrow_lines(columns: Sequence[pd.Series], opening: str, closing: str) -> pa.StringArray:
+    """:meth:`_Lines.lines` of all rows by Arrow's join (the columns hold at least one row)."""
     pieces: list[Any] = []
-    literal = "["                    # the text between the previous column's values and the next
-    for j in range(frame.shape[1]):
-        column = frame.iloc[:, j]
+    literal = opening                # the text between the previous column's values and the next
+    for column in columns:
         text = _verbatim_text(column)
         if text is None:
             pieces += [literal, pa.array(_encode_column(column), type=pa.string())]
@@ -242,8 +324,24 @@ def json_rows(frame: pd.DataFrame) -> pa.StringArray:
         else:
             pieces += [literal + '"', text]
             literal = '",'
-    pieces.append(literal[:-1] + "]\n")
+    pieces.append(literal[:-1] + closing + "\n")
     return pc.binary_join_element_wise(*pieces, "")
+
+
+def json_values(series: pd.Series) -> pa.StringArray:
+    """Each value of ``series`` as a JSON line (its JSON text followed by a newline), encoded as
+    :func:`json_rows` encodes it."""
+    return _Lines([series], len(series), "", "").lines()
+
+
+def json_rows(frame: pd.DataFrame) -> pa.StringArray:
+    """Each row of ``frame`` as a JSON line: the JSON array of its values, in column order, followed
+    by a newline (see :class:`_Lines`)."""
+    return _row_lines(frame).lines()
+
+
+def _row_lines(frame: pd.DataFrame) -> _Lines:
+    return _Lines([frame.iloc[:, j] for j in range(frame.shape[1])], len(frame), "[", "]")
 
 
 # --- batches, records and the chain -----------------------------------------------------------------
@@ -362,6 +460,25 @@ def chain_hashes(prev_hash: bytes, texts: Iterable[bytes]) -> bytes:
     return b"".join(hashes)
 
 
+_OFFSET_TYPES = (pa.string(), pa.binary())
+"""The array types whose buffers the C chain reads (32-bit offsets)."""
+
+
+def record_chain(prev_hash: bytes, first_seq: int, batch: int, batch_hash: str, notice_ids: pa.Array,
+                 events: pa.Array, outputs: pa.Array) -> bytes:
+    """:func:`chain_hashes` of the :func:`record_texts` of these records: by the C extension
+    (``compliance._chain``) straight from the arrays' buffers when it is built and the arrays are
+    plain string or binary arrays without nulls, otherwise in Python. Both give the same bytes."""
+    columns = (notice_ids, events, outputs)
+    n = len(notice_ids)
+    if (_c_chain is None or any(c.type not in _OFFSET_TYPES or c.null_count or len(c) != n for c in columns)):
+        return chain_hashes(prev_hash, record_texts(first_seq, batch, batch_hash, *columns))
+    if not n:
+        return b""
+    return _c_chain(prev_hash, first_seq, f"\n{batch}\n{batch_hash}\n".encode(), n,
+                    [(c.buffers()[1], c.buffers()[2], c.offset) for c in columns])
+
+
 def _format_2_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event: str, output: str,
                    notice_id: str) -> str:
     """Format 2's record hash: sha256 (hex) of the record's fields joined by newlines in this
@@ -373,7 +490,8 @@ def _format_2_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event:
 # --- opening a log ----------------------------------------------------------------------------------
 
 def _connect(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(str(path), timeout=120, isolation_level=None)
+    # A writer's connection is used by its writer thread (:func:`append`), one thread at a time
+    con = sqlite3.connect(str(path), timeout=120, isolation_level=None, check_same_thread=False)
     con.execute("PRAGMA busy_timeout = 120000")
     return con
 
@@ -473,25 +591,91 @@ LAST_RECORD = "SELECT first_seq + count - 1, substr(hashes, -32) FROM chunks ORD
 
 
 def append(path: Path | str, batch: Batch, chunks: Iterable[Decisions]) -> int:
-    """Append each of ``chunks`` (which may be a generator, consumed as it goes) as one chunk row
-    in a transaction of its own; returns the number of records appended. The batch row is written
-    with the first non-empty chunk, so a call that appends nothing leaves no batch."""
+    """Append each of ``chunks`` as one chunk row in a transaction of its own; returns the number
+    of records appended, once every chunk is committed. The batch row is written with the first
+    non-empty chunk, so a call that appends nothing leaves no batch.
+
+    A list of chunks is written by the calling thread. Any other iterable (a generator encoding
+    each chunk as it is asked for) is consumed, and each chunk hashed ahead, by the calling thread
+    while a writer thread writes the chunks already made, so that encoding and hashing one chunk
+    overlap writing the one before (the C loops and SQLite release the GIL). At most two chunks
+    wait for the writer; an error in it is raised here, and stops the chunks' consumption; an
+    error in the iterable or the hashing stops the writer after the chunk it is writing."""
     con = open_for_writing(path)
-    n, batch_id = 0, None
     try:
-        for decisions in chunks:
-            if len(decisions):
-                batch_id = _append_chunk(con, batch, batch_id, decisions)
-                n += len(decisions)
+        if isinstance(chunks, (list, tuple)):
+            n, batch_id = 0, None
+            for decisions in chunks:
+                if len(decisions):
+                    batch_id = _append_chunk(con, batch, batch_id, decisions)
+                    n += len(decisions)
+            return n
+        return _append_in_thread(con, batch, chunks)
     finally:
         con.close()
+
+
+@dataclass(frozen=True)
+class _Guess:
+    """A chunk's hashes computed ahead of its transaction, from where the chain was expected to be:
+    valid if the chunk's first record is ``first_seq``, of batch ``batch_id``, after the record
+    whose hash is ``prev`` (not so when another writer appended in between)."""
+    first_seq: int
+    prev: bytes
+    batch_id: int
+    hashes: bytes
+
+
+def _append_in_thread(con: sqlite3.Connection, batch: Batch, chunks: Iterable[Decisions]) -> int:
+    pending: queue.Queue[tuple[Decisions, _Guess] | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        batch_id = None
+        while (item := pending.get()) is not None:
+            if failed or stop.is_set():
+                continue                 # drained, not written
+            try:
+                batch_id = _append_chunk(con, batch, batch_id, *item)
+            except BaseException as exc:   # raised by the calling thread
+                failed.append(exc)
+
+    # The calling thread hashes each chunk as well as encoding it, expecting the chain to go on from
+    # the log's last record as it is now, in a batch numbered next, and the writer's records to
+    # follow each other; the writer checks that in each transaction and hashes again if not. So
+    # hashing, like encoding, overlaps writing, and the two threads' work is about even.
+    last_seq, prev = con.execute(LAST_RECORD).fetchone() or (0, bytes(32))
+    batch_id = con.execute("SELECT coalesce(max(batch), 0) + 1 FROM batches").fetchone()[0]
+    writer = threading.Thread(target=write, name="decision-log-writer", daemon=True)
+    writer.start()
+    n = 0
+    try:
+        for decisions in chunks:
+            if failed:
+                break
+            if len(decisions):
+                hashes = record_chain(prev, last_seq + 1, batch_id, batch.hash, decisions.notice_ids,
+                                      decisions.events, decisions.outputs)
+                pending.put((decisions, _Guess(last_seq + 1, prev, batch_id, hashes)))
+                last_seq, prev = last_seq + len(decisions), hashes[-32:]
+                n += len(decisions)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pending.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
     return n
 
 
-def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, decisions: Decisions) -> int:
+def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, decisions: Decisions,
+                  guess: _Guess | None = None) -> int:
     """Append one chunk in one transaction (and the batch row first, when ``batch_id`` is None);
     returns the batch's id. The columns are laid out before the write lock is taken; the seqs and
-    hashes, which depend on the last record, after."""
+    hashes, which depend on the last record, after (unless ``guess`` holds them)."""
     columns = [_stored_column(c) for c in (decisions.notice_ids, decisions.events, decisions.outputs)]
     con.execute("BEGIN IMMEDIATE")
     try:
@@ -501,9 +685,12 @@ def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, d
                 batch.agreement_dir, batch.rules_dir, batch.engine_version,
                 _encode(batch.event_columns), _encode(batch.output_columns), batch.hash)).lastrowid
         last_seq, prev = con.execute(LAST_RECORD).fetchone() or (0, bytes(32))
-        texts = record_texts(last_seq + 1, batch_id, batch.hash, decisions.notice_ids, decisions.events,
-                             decisions.outputs)
-        con.execute(INSERT_CHUNK, (last_seq + 1, len(decisions), batch_id, *columns, chain_hashes(prev, texts)))
+        if guess is not None and (guess.first_seq, guess.prev, guess.batch_id) == (last_seq + 1, prev, batch_id):
+            hashes = guess.hashes
+        else:
+            hashes = record_chain(prev, last_seq + 1, batch_id, batch.hash, decisions.notice_ids,
+                                  decisions.events, decisions.outputs)
+        con.execute(INSERT_CHUNK, (last_seq + 1, len(decisions), batch_id, *columns, hashes))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -527,9 +714,20 @@ def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame,
     """Record every row of one ``review()``: the notice row as the event, the output row; one
     chunk row per ``chunk_size`` records."""
     batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns))
-    ids = pd.Series(["" if v is None else str(v) for v in result["notice_id"].tolist()], dtype=object)
-    decisions = Decisions(json_values(ids), json_rows(notices), json_rows(result))
-    append(path, batch, (decisions.slice(start, chunk_size) for start in range(0, len(decisions), chunk_size)))
+    ids = result["notice_id"]                   # each as its text (None as ""); strings as they are
+    if not (isinstance(ids.dtype, pd.StringDtype) and not ids.isna().any()):
+        values = ids.to_numpy(dtype=object)
+        if set(map(type, values)) - {str}:
+            values = np.array(["" if v is None else str(v) for v in values], dtype=object)
+        ids = pd.Series(values, dtype=object, copy=False)
+    notice_ids, events, outputs = _Lines([ids], len(ids), "", ""), _row_lines(notices), _row_lines(result)
+
+    def chunks() -> Iterable[Decisions]:        # encoded one at a time, as the writer asks
+        for start in range(0, len(result), chunk_size):
+            stop = start + chunk_size
+            yield Decisions(notice_ids.lines(start, stop), events.lines(start, stop), outputs.lines(start, stop))
+
+    append(path, batch, chunks())
 
 
 # --- verifying --------------------------------------------------------------------------------------
@@ -602,13 +800,16 @@ def _walk_chunks(con: sqlite3.Connection) -> Verification:
         hashes = _stored_bytes(hashes)
         stored = [hashes[i:i + 32] for i in range(0, len(hashes), 32)]
         whole = min(len(stored), *map(len, columns))
-        texts = record_texts(first_seq, batch_id, batch_hash, *(c.slice(0, whole) for c in columns))
-        for k, (text, stored_hash) in enumerate(zip(texts, stored)):
-            if record_hash(prev, text) != stored_hash:
-                return Verification(False, n, first_seq + k, "hash does not match the record's fields and "
-                                    "the hash of the record before it (the record was edited or moved, or "
-                                    "one before it in its chunk removed)", prev.hex())
-            prev, n = stored_hash, n + 1
+        # Up to the first record whose hash differs from the stored one, the chain recomputed from
+        # the chunk's first record is the chain of the stored hashes
+        recomputed = record_chain(prev, first_seq, batch_id, batch_hash, *(c.slice(0, whole) for c in columns))
+        if recomputed != hashes[:32 * whole]:
+            k = next(k for k in range(whole) if recomputed[32 * k:32 * k + 32] != stored[k])
+            return Verification(False, n + k, first_seq + k, "hash does not match the record's fields and "
+                                "the hash of the record before it (the record was edited or moved, or "
+                                "one before it in its chunk removed)", (stored[k - 1] if k else prev).hex())
+        if whole:
+            prev, n = stored[whole - 1], n + whole
         if not count == whole == len(stored) == max(map(len, columns)):
             return Verification(False, n, first_seq + whole, (
                 f"the chunk of records {first_seq}-{first_seq + count - 1} holds {len(columns[0])} "

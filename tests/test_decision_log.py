@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -243,6 +244,172 @@ def test_rows_encode_every_value_as_given():
     ]
     assert [type(r[6]) for r in rows] == [bool, int, float]
     assert dl.json_rows(frame.head(0)).to_pylist() == []
+    assert dl.json_rows(frame[[]]).to_pylist() == ["[]\n"] * 3
+
+
+needs_c = pytest.mark.skipif(dl._c is None, reason="the C loops (compliance._decision_log) are not built")
+
+
+def quirky_frame(n: int, seed: int) -> pd.DataFrame:
+    """Columns of every kind json_rows meets, values drawn at random so that chunks differ: plain
+    strings, strings JSON escapes, non-ASCII, nulls of four kinds, booleans among strings, equal
+    values of different types or texts (True, 1, 1.0; 0.0, -0.0; Decimal 1.0, 1.00), bytes,
+    unhashable values, numpy scalars, timestamps."""
+    import random
+    from decimal import Decimal
+    rng = random.Random(seed)
+    pick = lambda *values: [rng.choice(values) for _ in range(n)]  # noqa: E731
+    plain = pick("allow", "deny", "", "é 中 ☃", "x" * 300)
+    return pd.DataFrame({
+        "plain": pd.Series(plain, dtype=object),
+        "plain_str": pd.Series(plain, dtype="string"),
+        "plain_str_na": pd.Series(pick("a", None, "b"), dtype="string"),
+        "escaped_sometimes": pd.Series(pick(*["plain"] * 30, 'a "quote"', "tab\there"), dtype=object),
+        "flags": pd.Series(pick(True, False, "", None), dtype=object),
+        "nulls": pd.Series(pick("a", None, float("nan"), pd.NA, pd.NaT), dtype=object),
+        "numbers": pd.Series(pick(True, 1, 1.0, 0.0, -0.0, np.int64(1), np.float64(-0.0), np.True_), dtype=object),
+        "decimals": pd.Series(pick(Decimal("1.0"), Decimal("1.00"), Decimal("NaN")), dtype=object),
+        "bytes": pd.Series(pick(b"abc", b"d"), dtype=object),
+        "bytes_and_text": pd.Series(pick(b"abc", "abc", "é"), dtype=object),
+        "unhashable": pd.Series(pick([1, "a"], {"k": None}, "s", None), dtype=object),
+        "floats": pd.Series(pick(0.0, -0.0, 1.5, float("nan")), dtype=float),
+        "ints": pd.Series(pick(0, 7, -3), dtype="int64"),
+        "bools": pd.Series(pick(True, False), dtype=bool),
+        "when": pd.Series(pick(pd.Timestamp("2003-02-03"), pd.NaT, pd.Timestamp("2003-02-04 09:30"))),
+    })
+
+
+def test_rows_are_the_same_bytes_however_encoded(monkeypatch):
+    # the C join, by ranges of rows, against Arrow's join of all rows without the C extension (the
+    # encoding before it, kept as the fallback)
+    def reference(columns, opening="[", closing="]"):
+        with monkeypatch.context() as m:
+            m.setattr(dl, "_c", None)
+            m.setattr(dl, "_c_lines", None)
+            return dl._arrow_lines(columns, opening, closing)
+
+    for seed in range(4):
+        frame = quirky_frame(2000, seed)
+        frame["with_a_quote"] = frame["plain_str"].where(frame.index != 1500, 'say "hi"')
+        for j, name in enumerate(frame.columns):
+            expected = reference([frame[name]])
+            assert dl.json_rows(frame[[name]]) == expected, name
+            lines = dl._row_lines(frame[[name]])
+            assert pa.concat_arrays([lines.lines(s, s + 300) for s in range(0, 2000, 300)]) == expected, name
+        expected = reference([frame[c] for c in frame.columns])
+        lines = dl._row_lines(frame)
+        assert pa.concat_arrays([lines.lines(s, s + 7) for s in range(0, 2000, 7)]) == expected
+        assert dl.json_values(frame["plain"]) == reference([frame["plain"]], "", "")
+        assert dl.json_values(frame["flags"]) == reference([frame["flags"]], "", "")
+
+
+@needs_c
+def test_c_verbatim_is_the_python_test():
+    import random
+    rng = random.Random(5)
+    for _ in range(300):
+        data = bytes(rng.choice(b'abc \x00\x1f\x20"\\\x7f\xc3\xa9') for _ in range(rng.randrange(0, 80)))
+        expected = not (data and min(data) < 0x20) and b'"' not in data and b"\\" not in data
+        assert dl._c.verbatim(data) is expected, data
+        assert dl._c.verbatim(pa.py_buffer(data)) is expected
+
+
+@needs_c
+def test_c_lines_refuses_bad_pieces_and_names_values_it_does_not_write():
+    offsets, data = dl._c_lines(2, [b"[", ["a", True], b",", [None, float("nan")], b"]\n"])
+    assert pa.StringArray.from_buffers(2, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist() == [
+        '["a",null]\n', "[true,null]\n"]
+    assert dl._c_lines(2, [b"[", ["a", "b"], b",", ["c", 1], b"]\n"]) == 3
+    values = np.array(["a", None, True, "b"], dtype=object)      # numpy arrays as well as lists
+    assert dl._c_lines(2, [values[1:3], b"\n"]) == dl._c_lines(2, [[None, True], b"\n"])
+    assert dl._c_lines(0, [values[:0]]) == (b"\x00" * 4, b"")
+    with pytest.raises(ValueError, match="contiguous"):
+        dl._c_lines(2, [values[::2]])
+    with pytest.raises(ValueError, match="contiguous"):
+        dl._c_lines(2, [np.array(["a", "b"])])                 # not objects
+    with pytest.raises(ValueError, match="contiguous"):
+        dl._c_lines(3, [values[1:3]])
+    assert dl._c_lines(1, [["a\\b"]]) == 0 and dl._c_lines(1, [["\x1f"]]) == 0 and dl._c_lines(1, [['"']]) == 0
+    assert dl._c_lines(1, [["\ud800"]]) == 0                   # a lone surrogate: not UTF-8
+    with pytest.raises(ValueError, match="another length"):
+        dl._c_lines(2, [["a"]])
+    lines = pa.array(["[1]\n"] * 3, type=pa.string())
+    with pytest.raises(ValueError, match="too short"):
+        dl._c_lines(4, [dl._buffers(lines)])
+    assert dl._c_lines(0, []) == (b"\x00" * 4, b"")
+
+
+def python_chain(prev, first_seq, batch, batch_hash, *columns) -> bytes:
+    """The reference: the records' texts built one by one in Python, hashed along the chain."""
+    return dl.chain_hashes(prev, dl.record_texts(first_seq, batch, batch_hash, *columns))
+
+
+def test_record_hashes_are_those_of_format_3():
+    # computed by the engine before the C chain existed: the format's hashes may not change
+    d = dl.Decisions.of(["K1", "é 中", "", "tab"], ['[1,"a"]', '["\\u0000x"]', "[]", "[null,true,1.5]"],
+                        ['["K1","allow"]', '["é 中","deny"]', '["","allow"]', '["tab","error"]'])
+    expected = ("dead15002782acaf9cb5783c61ceeb403c5daa7636ca2be5a87aa2685959e8d5fd455405077dfd19f2a4d903f74"
+                "7907f94e9f133f73a399cebdf8384e20a9317a0787a2d032ed27356913fcba84e20451e4f61b98333ebf762d87b"
+                "e373fde17a0664ab1fcae4930b697763fc5a05d5586fb7ad6a29754e355e45bb23b9352f22")
+    columns = (d.notice_ids, d.events, d.outputs)
+    assert python_chain(bytes(32), 98, 7, "b" * 64, *columns).hex() == expected
+    assert dl.record_chain(bytes(32), 98, 7, "b" * 64, *columns).hex() == expected
+
+
+def random_lines(rng, n: int, empty: float) -> list[str]:
+    alphabet = ["a", "Z", "0", " ", '"', "\\", "é", "中", "\U0001F600", "[", ",", "\t"]
+    return [("" if rng.random() < empty else "".join(rng.choices(alphabet, k=rng.randrange(0, 40)))) + "\n"
+            for _ in range(n)]
+
+
+@needs_c
+@pytest.mark.parametrize("first_seq", [1, 7, 95, 999_990, 2**62])       # seqs crossing digit counts
+def test_c_chain_equals_the_python_chain(first_seq):
+    import random
+    rng = random.Random(first_seq)
+    n = 300
+    prev = bytes(rng.randrange(256) for _ in range(32))
+    columns = [pa.array(random_lines(rng, n, empty), type=pa.string()) for empty in (0.1, 0.5, 0.0)]
+    expected = python_chain(prev, first_seq, 12, "c" * 64, *columns)
+    assert len(expected) == 32 * n
+    assert dl.record_chain(prev, first_seq, 12, "c" * 64, *columns) == expected
+    # sliced arrays (their offsets start inside the offsets buffer), as binary, as stored lines
+    for start, length in [(0, n), (5, 200), (37, 1), (299, 1), (150, 0)]:
+        sliced = [c.slice(start, length) for c in columns]
+        want = python_chain(prev, first_seq, 12, "c" * 64, *sliced)
+        assert dl.record_chain(prev, first_seq, 12, "c" * 64, *sliced) == want
+        as_binary = [s.cast(pa.binary()) for s in sliced]
+        assert dl.record_chain(prev, first_seq, 12, "c" * 64, *as_binary) == want
+        stored = [dl._column_lines(bytes(dl._stored_column(s))) for s in sliced]
+        assert dl.record_chain(prev, first_seq, 12, "c" * 64, *stored) == want
+
+
+@needs_c
+def test_c_chain_reads_columns_without_bytes_and_refuses_bad_buffers():
+    empty = pa.array([""] * 5, type=pa.string())             # no data buffer at all
+    assert empty.buffers()[2] is None or empty.buffers()[2].size == 0
+    lines = pa.array(["[1]\n"] * 5, type=pa.string())
+    assert dl.record_chain(bytes(32), 1, 1, "d" * 64, empty, lines, empty) == \
+        python_chain(bytes(32), 1, 1, "d" * 64, empty, lines, empty)
+    offsets, data = lines.buffers()[1], lines.buffers()[2]
+    with pytest.raises(ValueError, match="too short"):
+        dl._c_chain(bytes(32), 1, b"\n", 6, [(offsets, data, 0)])
+    with pytest.raises(ValueError, match="outside"):
+        dl._c_chain(bytes(32), 1, b"\n", 5, [(offsets, data.slice(0, 3), 0)])
+    with pytest.raises(ValueError, match="32 bytes"):
+        dl._c_chain(bytes(31), 1, b"\n", 5, [(offsets, data, 0)])
+
+
+def test_python_fallback_writes_and_verifies_the_same_log(tmp_path, monkeypatch):
+    fast, slow = tmp_path / "fast.sqlite", tmp_path / "slow.sqlite"
+    dl.append(fast, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
+    monkeypatch.setattr(dl, "_c_chain", None)
+    monkeypatch.setattr(dl, "_c_lines", None)
+    dl.append(slow, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
+    read = lambda log: sqlite3.connect(log).execute("SELECT * FROM chunks ORDER BY first_seq").fetchall()  # noqa: E731
+    assert read(fast) == read(slow)
+    assert str(dl.verify(fast)) == str(dl.verify(slow))
+    assert dl.verify(fast).ok and dl.verify(fast).records == 50
 
 
 WRITER = textwrap.dedent("""
@@ -304,6 +471,111 @@ def test_two_concurrent_writers_lose_nothing(tmp_path):
     for prefix in ("A", "B"):
         mine = frame[frame["notice_id"].str.startswith(prefix)]["notice_id"].tolist()
         assert mine == [f"{prefix}{i}" for i in range(20_000)]   # all, in each writer's order
+
+
+def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
+    log = tmp_path / "log.sqlite"
+    made = []
+    write = dl._append_chunk
+
+    def fail_on_the_second(con, batch, batch_id, decisions, guess=None):
+        if decisions.notice_ids[0].as_py() == '"K100"\n':      # the second chunk
+            raise sqlite3.OperationalError("disk I/O error")
+        return write(con, batch, batch_id, decisions, guess)
+
+    def chunks():
+        for start in range(0, 10_000, 100):
+            made.append(start)
+            yield cheap_decisions(100, "K", start)
+
+    monkeypatch.setattr(dl, "_append_chunk", fail_on_the_second)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        dl.append(log, cheap_batch(), chunks())
+    assert len(made) <= 5                      # the writer's error stopped the encoding
+    assert dl.verify(log).ok and count(log) == 100
+
+
+def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, monkeypatch):
+    log = tmp_path / "log.sqlite"
+    dl.append(log, cheap_batch(), [cheap_decisions(5, "Z")])
+    hashed = []
+    chain = dl.record_chain
+    monkeypatch.setattr(dl, "record_chain", lambda *args: hashed.append(args[1]) or chain(*args))
+    dl.append(log, cheap_batch(), (cheap_decisions(10, "K", start) for start in range(0, 30, 10)))
+    assert hashed == [6, 16, 26]                     # ahead of the writer, each chunk once
+
+    def chunks():                                    # other writers append before and between ours
+        dl.append(log, cheap_batch(), [cheap_decisions(3, "A")])
+        yield cheap_decisions(10, "L", 0)
+        yield cheap_decisions(10, "L", 10)
+        dl.append(log, cheap_batch(), [cheap_decisions(3, "B")])
+        yield cheap_decisions(10, "L", 20)
+
+    hashed.clear()
+    dl.append(log, cheap_batch(), chunks())
+    result = dl.verify(log)
+    assert result.ok and result.records == 5 + 30 + 3 + 30 + 3, str(result)
+    frame = compliance.read_log(log)
+    assert frame.loc[frame["notice_id"].str.startswith("L"), "notice_id"].tolist() == [f"L{i}" for i in range(30)]
+    # B may come before L's first chunk is written (the encoding runs ahead of the writer), or after
+    assert frame.groupby("batch")["notice_id"].first().tolist() in (["Z0", "K0", "A0", "L0", "B0"],
+                                                                    ["Z0", "K0", "A0", "B0", "L0"])
+    assert len(hashed) > 3                           # the guesses that were wrong were hashed again
+
+
+def test_a_failing_hash_stops_the_batch_and_raises(tmp_path, monkeypatch):
+    log = tmp_path / "log.sqlite"
+    chain = dl.record_chain
+
+    def fail_on_the_second(prev, first_seq, *args):
+        if first_seq > 100:
+            raise MemoryError("no room to hash")
+        return chain(prev, first_seq, *args)
+
+    monkeypatch.setattr(dl, "record_chain", fail_on_the_second)
+    with pytest.raises(MemoryError, match="no room"):
+        dl.append(log, cheap_batch(), (cheap_decisions(100, "K", start) for start in range(0, 10_000, 100)))
+    assert dl.verify(log).ok and count(log) in (0, 100)        # the first chunk, if the writer took it
+
+
+def test_a_failing_batch_leaves_whole_chunks(tmp_path):
+    log = tmp_path / "log.sqlite"
+
+    def chunks():
+        for start in range(0, 300, 100):
+            yield cheap_decisions(100, "K", start)
+        raise KeyError("a notice the encoder cannot read")
+
+    with pytest.raises(KeyError, match="cannot read"):
+        dl.append(log, cheap_batch(), chunks())
+    assert dl.verify(log).ok and count(log) % 100 == 0 and count(log) <= 300
+
+
+@pytest.mark.parametrize("ids, expected", [
+    (pd.Series(["a", None, 7, "é", 'q"'], dtype=object), ['"a"', '""', '"7"', '"é"', '"q\\""']),
+    (pd.Series(["a", "é", 'q"'], dtype="string[pyarrow]"), ['"a"', '"é"', '"q\\""']),
+    (pd.Series(["a", None], dtype="string[pyarrow]"), ['"a"', '"<NA>"']),
+    (pd.Series(["a", None], dtype="str"), ['"a"', '"nan"']),
+])
+def test_review_notice_ids_are_recorded_as_text(tmp_path, agreement, ids, expected):
+    log = tmp_path / "log.sqlite"
+    dl.append_review(log, pd.DataFrame({"notice_id": ids}), pd.DataFrame({"notice_id": ids, "outcome": "allow"}),
+                     agreement)
+    stored = sqlite3.connect(log).execute("SELECT notice_ids FROM chunks").fetchone()[0]
+    assert stored.decode().splitlines() == expected
+    assert dl.verify(log).ok
+
+
+def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement):
+    from compliance.synthetic import synthetic_notices
+    notices = synthetic_notices(2500, seed=3)
+    result = compliance.review(notices, agreement)
+    log = tmp_path / "log.sqlite"
+    dl.append_review(log, notices, result, agreement, chunk_size=1000)
+    chunks = sqlite3.connect(log).execute("SELECT outputs FROM chunks ORDER BY first_seq").fetchall()
+    assert len(chunks) == 3
+    assert b"".join(c for c, in chunks) == dl._arrow_lines([result[c] for c in result.columns], "[", "]").buffers()[2].to_pybytes()
+    assert dl.verify(log).ok and dl.verify(log).records == 2500
 
 
 @pytest.fixture(scope="module")
