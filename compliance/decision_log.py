@@ -221,6 +221,8 @@ def _verbatim_text(series: pd.Series) -> pa.StringArray | None:
         text = pa.array(series, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
+    if isinstance(text, pa.ChunkedArray):   # a review's text columns come in chunks
+        text = text.combine_chunks()
     if text.null_count:
         return None
     data = text.buffers()[2]             # the strings' bytes end to end (None when all are empty)
@@ -709,18 +711,22 @@ def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=No
     append(path, batch, [Decisions.of([str(row["notice_id"])], [values], [_dumps(list(row.values()))])])
 
 
-def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame, agreement,
-                  rules_dir=None, chunk_size: int = CHUNK) -> None:
-    """Record every row of one ``review()``: the notice row as the event, the output row; one
-    chunk row per ``chunk_size`` records."""
-    batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns))
-    ids = result["notice_id"]                   # each as its text (None as ""); strings as they are
+def _notice_id_lines(ids: pd.Series) -> _Lines:
+    """Output notice ids as JSON lines, each as its text (None as ""); strings as they are."""
     if not (isinstance(ids.dtype, pd.StringDtype) and not ids.isna().any()):
         values = ids.to_numpy(dtype=object)
         if set(map(type, values)) - {str}:
             values = np.array(["" if v is None else str(v) for v in values], dtype=object)
         ids = pd.Series(values, dtype=object, copy=False)
-    notice_ids, events, outputs = _Lines([ids], len(ids), "", ""), _row_lines(notices), _row_lines(result)
+    return _Lines([ids], len(ids), "", "")
+
+
+def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame, agreement,
+                  rules_dir=None, chunk_size: int = CHUNK) -> None:
+    """Record every row of one ``review()``: the notice row as the event, the output row; one
+    chunk row per ``chunk_size`` records."""
+    batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns))
+    notice_ids, events, outputs = _notice_id_lines(result["notice_id"]), _row_lines(notices), _row_lines(result)
 
     def chunks() -> Iterable[Decisions]:        # encoded one at a time, as the writer asks
         for start in range(0, len(result), chunk_size):
@@ -728,6 +734,60 @@ def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame,
             yield Decisions(notice_ids.lines(start, stop), events.lines(start, stop), outputs.lines(start, stop))
 
     append(path, batch, chunks())
+
+
+class ReviewRecorder:
+    """Records a review's decisions while the review is still writing its output: ``add`` hands
+    over each run of output rows as soon as it is made, and a thread of the recorder's own encodes,
+    hashes and appends it (the C loops and SQLite release the GIL), so recording overlaps the
+    review's last phase instead of following it. The records are those ``append_review`` makes of
+    the finished result, chunked where the output was. ``close`` returns once every chunk is
+    committed (or raises what went wrong); ``abandon`` stops after the chunks already handed over."""
+
+    def __init__(self, path: Path | str, notices: pd.DataFrame, output_columns: Sequence[str], agreement,
+                 rules_dir=None):
+        self.batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(output_columns))
+        self.events = _row_lines(notices)
+        self.handed: queue.Queue[tuple[int, pd.DataFrame] | None] = queue.Queue(maxsize=4)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._record, args=(path,), name="decision-log-recorder", daemon=True)
+        self.thread.start()
+
+    def _record(self, path: Path | str) -> None:
+        def chunks() -> Iterable[Decisions]:
+            while (item := self.handed.get()) is not None:
+                start, output = item
+                yield Decisions(_notice_id_lines(output["notice_id"]).lines(),
+                                self.events.lines(start, start + len(output)), _row_lines(output).lines())
+        try:
+            append(path, self.batch, chunks())
+        except BaseException as exc:
+            self.error = exc
+
+    def _hand(self, item) -> None:
+        while self.thread.is_alive():
+            try:
+                self.handed.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def add(self, start: int, output: pd.DataFrame) -> None:
+        """Record ``output``, the output rows of input rows ``start`` onwards (rows in order, each
+        run following the one before)."""
+        if self.error is not None:
+            raise self.error
+        self._hand((start, output))
+
+    def close(self) -> None:
+        self._hand(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        self._hand(None)
+        self.thread.join()
 
 
 # --- verifying --------------------------------------------------------------------------------------

@@ -41,6 +41,9 @@ from .table import parse_table
 # Rows whose output text is built at once: the intermediate texts of a whole large batch would
 # double its peak memory.
 OUTPUT_CHUNK = 100_000
+# When decisions are recorded, each run of output rows is recorded while the next is made: smaller
+# runs overlap more of the recording, but below about 25,000 rows the per-run cost of rendering shows.
+RECORDED_OUTPUT_CHUNK = 25_000
 FLAGS = ("legend_removal", "dwac_eligible")
 
 
@@ -73,8 +76,11 @@ def _concatenate(columns: list):
 
 
 def review_frame(notices: pd.DataFrame, agreement: Agreement,
-                 rules_dir: Path | str = RULES_DIR, progress=None) -> pd.DataFrame:
-    """The batch review; ``progress(text)``, if given, is told each phase as it starts."""
+                 rules_dir: Path | str = RULES_DIR, progress=None, on_output=None,
+                 output_chunk: int = OUTPUT_CHUNK) -> pd.DataFrame:
+    """The batch review; ``progress(text)``, if given, is told each phase as it starts, and
+    ``on_output(start, frame)`` is given the output rows from input row ``start`` on, ``output_chunk``
+    rows at a time, as soon as they are made."""
     tell = progress or (lambda text: None)
 
     def progress(text: str) -> None:
@@ -89,7 +95,7 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     if not len(events):
         facts, _ = derive_facts(events, agreement, rulebook.parameters)
         return _output_frame(rulebook, agreement, events, facts, vz.statuses(rulebook, facts, 0),
-                             events.sale_date, positions, errors, notices.index)
+                             events.sale_date, positions, errors, notices.index, on_output, output_chunk)
     progress(f"judging {len(events):,} valid notices")
     order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
@@ -124,25 +130,28 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
                                       agreement.trading_calendar.roll_forward_array, rulebook.date_search)
     del changes, review_order, prior, stopping  # only the facts are read from here on: free the rest
     progress("writing reasons")
-    return _output_frame(rulebook, agreement, events, facts, status, earliest, positions, errors, notices.index)
+    return _output_frame(rulebook, agreement, events, facts, status, earliest, positions, errors, notices.index,
+                         on_output, output_chunk)
 
 
 def _output_frame(rulebook: Rulebook, agreement: Agreement, events: EventColumns, facts: Facts,
                   status: np.ndarray, earliest: np.ndarray, positions: np.ndarray, errors: dict[int, tuple],
-                  index: pd.Index) -> pd.DataFrame:
-    """The output table, built ``OUTPUT_CHUNK`` input rows at a time: the judged events (in input
-    order, at ``positions``) and the rows in error."""
+                  index: pd.Index, on_output, output_chunk: int) -> pd.DataFrame:
+    """The output table, built ``output_chunk`` input rows at a time: the judged events (in input
+    order, at ``positions``) and the rows in error; each run handed to ``on_output`` when made."""
     n_rows = len(index)
     chunks = []
     failed = np.array(sorted(errors), dtype=np.int64)
-    for start in range(0, n_rows, OUTPUT_CHUNK):
-        end = min(start + OUTPUT_CHUNK, n_rows)
+    for start in range(0, n_rows, output_chunk):
+        end = min(start + output_chunk, n_rows)
         lo, hi = np.searchsorted(positions, [start, end])
         rows = slice(lo, hi)
         in_error = failed[(failed >= start) & (failed < end)].tolist()
         chunks.append(_outputs(rulebook, agreement, events.take(rows), {k: v[rows] for k, v in facts.items()},
                                status[rows], earliest[rows], positions[rows] - start, end - start,
                                [(i - start, *errors[i]) for i in in_error]))
+        if on_output is not None:
+            on_output(start, _frame(chunks[-1:], index[start:end]))
     del facts, events
     release_free_memory()
     return _frame(chunks, index)
@@ -326,8 +335,14 @@ def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = Non
     ``record``: a decision log (``compliance.decision_log``) to append every decision to."""
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
-    result = review_frame(notices, agreement, rules_dir, progress)
-    if record is not None:
-        from .decision_log import append_review
-        append_review(record, notices, result, agreement, rules_dir)
+    if record is None:
+        return review_frame(notices, agreement, rules_dir, progress)
+    from .decision_log import ReviewRecorder
+    recorder = ReviewRecorder(record, notices, OUTPUT_COLUMNS, agreement, rules_dir)
+    try:
+        result = review_frame(notices, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK)
+    except BaseException:
+        recorder.abandon()
+        raise
+    recorder.close()
     return result

@@ -578,6 +578,50 @@ def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement)
     assert dl.verify(log).ok and dl.verify(log).records == 2500
 
 
+def test_review_recorded_while_it_runs_holds_what_append_review_records(tmp_path, agreement, monkeypatch):
+    review_module = sys.modules["compliance.review"]    # the package's review() hides the module
+    from compliance.synthetic import synthetic_notices
+    monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)   # several runs, a short last one
+    notices = synthetic_notices(2500, seed=4)          # includes rows in error
+    streamed, after = tmp_path / "streamed.sqlite", tmp_path / "after.sqlite"
+    result = compliance.review(notices, agreement, record=streamed)
+    dl.append_review(after, notices, result, agreement)
+
+    def stored(log):
+        con = sqlite3.connect(log)
+        rows = con.execute("SELECT count, notice_ids, events, outputs FROM chunks ORDER BY first_seq").fetchall()
+        con.close()
+        return [r[0] for r in rows], [b"".join(r[k] for r in rows) for k in (1, 2, 3)]
+
+    counts, columns = stored(streamed)
+    assert counts == [700, 700, 700, 400]              # one chunk per run of output rows
+    assert columns == stored(after)[1]                 # the same records, byte for byte
+    assert dl.verify(streamed).ok and dl.verify(streamed).records == 2500
+    assert (result["outcome"] == "error").any()
+
+
+def test_a_review_whose_log_is_refused_raises_the_log_error(tmp_path, agreement):
+    foreign = tmp_path / "foreign.sqlite"
+    foreign.write_text("not a database at all " * 100)
+    notices = pd.DataFrame([event("R1"), event("R2", quantity=5)]).astype(str)
+    with pytest.raises(dl.LogError, match="not a decision log"):
+        compliance.review(notices, agreement, record=foreign)
+    assert foreign.read_text().startswith("not a database")
+
+
+def test_a_review_that_fails_stops_its_recorder(tmp_path, agreement, monkeypatch):
+    review_module = sys.modules["compliance.review"]    # the package's review() hides the module
+    log = tmp_path / "log.sqlite"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("review broke")
+
+    monkeypatch.setattr(review_module, "review_frame", broken)
+    with pytest.raises(RuntimeError, match="review broke"):
+        compliance.review(pd.DataFrame([event("R1")]).astype(str), agreement, record=log)
+    assert not log.exists() or dl.verify(log).records == 0
+
+
 @pytest.fixture(scope="module")
 def edited_rules(tmp_path_factory):
     """A copy of rules/ with one value changed: the 1997 Form 144 share threshold 500 -> 200,000."""
