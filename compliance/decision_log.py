@@ -44,7 +44,7 @@ Writers take the write lock with ``BEGIN IMMEDIATE``, read the last record insid
 and append one chunk (default 10,000 records) per transaction, so concurrent writers interleave whole
 chunks into one chain and a writer killed mid-batch leaves whole chunks only.
 
-Recording a review is made cheap three ways, none of which changes a stored byte. The optional C
+Recording a review is made cheap four ways, none of which changes a stored byte. The optional C
 extension ``compliance._decision_log`` (``_decision_log.c``, built by ``pip install``) joins the
 rows' JSON lines from Arrow buffers and Python strings (:class:`_Lines`) and computes the hash
 chain straight from the lines' buffers with OpenSSL's sha256 (:func:`record_chain`); without it
@@ -53,6 +53,8 @@ the reference the tests hold the C code to. ``append_review`` encodes the rows a
 while a writer thread writes the chunks already encoded (:func:`append`), both threads mostly
 outside the GIL. And the encoding thread also hashes each chunk, guessing where the chain will
 be; the writer uses those hashes only when the guess is what it finds inside its transaction.
+Finally ``review(record=)`` does not wait for the whole result: a :class:`ReviewRecorder` takes
+each run of output rows as the review makes it, so the recording overlaps the review's last phase.
 """
 from __future__ import annotations
 
