@@ -50,6 +50,29 @@ typedef struct {
     const unsigned char *bytes;
 } column_t;
 
+/* Opens the Arrow string array of n values whose buffers are offsets (int32) and data (None when
+   it holds no bytes), starting at value offset: takes the buffers (release() gives them back) and
+   checks that every offset lies inside the data and none decreases. -1 with an exception set. */
+static int open_column(PyObject *offsets, PyObject *data, Py_ssize_t offset, Py_ssize_t n, column_t *c) {
+    if (PyObject_GetBuffer(offsets, &c->offsets, PyBUF_SIMPLE) < 0) return -1;
+    c->have_offsets = 1;
+    if (data != Py_None) {
+        if (PyObject_GetBuffer(data, &c->data, PyBUF_SIMPLE) < 0) return -1;
+        c->have_data = 1;
+    }
+    if (offset < 0 || (c->offsets.len / 4) < offset + n + 1) {
+        PyErr_SetString(PyExc_ValueError, "offsets buffer too short for the array"); return -1;
+    }
+    c->offs = (const int32_t *)c->offsets.buf + offset;
+    c->bytes = c->have_data ? (const unsigned char *)c->data.buf : (const unsigned char *)"";
+    if (c->offs[0] < 0 || c->offs[n] > (c->have_data ? c->data.len : 0)) {
+        PyErr_SetString(PyExc_ValueError, "offsets outside the data buffer"); return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (c->offs[i + 1] < c->offs[i]) { PyErr_SetString(PyExc_ValueError, "offsets decrease"); return -1; }
+    return 0;
+}
+
 static void release(column_t *cols, int k) {
     for (int j = 0; j < k; j++) {
         if (cols[j].have_offsets) PyBuffer_Release(&cols[j].offsets);
@@ -93,26 +116,7 @@ static PyObject *chain(PyObject *self, PyObject *args) {
         Py_ssize_t offset;
         if (!PyArg_ParseTuple(item, "OOn;a column is (offsets, data, offset)", &offsets, &data, &offset))
             goto done;
-        column_t *c = &cols[k];
-        if (PyObject_GetBuffer(offsets, &c->offsets, PyBUF_SIMPLE) < 0) goto done;
-        c->have_offsets = 1;
-        if (data != Py_None) {
-            if (PyObject_GetBuffer(data, &c->data, PyBUF_SIMPLE) < 0) goto done;
-            c->have_data = 1;
-        }
-        if (offset < 0 || (c->offsets.len / 4) < offset + n + 1) {
-            PyErr_SetString(PyExc_ValueError, "offsets buffer too short for the array"); goto done;
-        }
-        c->offs = (const int32_t *)c->offsets.buf + offset;
-        c->bytes = c->have_data ? (const unsigned char *)c->data.buf : (const unsigned char *)"";
-        Py_ssize_t size = c->have_data ? c->data.len : 0;
-        if (c->offs[0] < 0 || c->offs[n] > size) {
-            PyErr_SetString(PyExc_ValueError, "offsets outside the data buffer"); goto done;
-        }
-        for (Py_ssize_t i = 0; i < n; i++)
-            if (c->offs[i + 1] < c->offs[i]) {
-                PyErr_SetString(PyExc_ValueError, "offsets decrease"); goto done;
-            }
+        if (open_column(offsets, data, offset, n, &cols[k]) < 0) goto done;
     }
 
     result = PyBytes_FromStringAndSize(NULL, 32 * n);
@@ -292,22 +296,7 @@ static PyObject *lines(PyObject *self, PyObject *args) {
             column_t *c = &p->column;
             if (!PyArg_ParseTuple(item, "OOn;a piece is bytes, a list or (offsets, data, offset)", &o, &d, &offset))
                 goto done;
-            if (PyObject_GetBuffer(o, &c->offsets, PyBUF_SIMPLE) < 0) goto done;
-            c->have_offsets = 1;
-            if (d != Py_None) {
-                if (PyObject_GetBuffer(d, &c->data, PyBUF_SIMPLE) < 0) goto done;
-                c->have_data = 1;
-            }
-            if (offset < 0 || (c->offsets.len / 4) < offset + n + 1) {
-                PyErr_SetString(PyExc_ValueError, "offsets buffer too short for the array"); goto done;
-            }
-            c->offs = (const int32_t *)c->offsets.buf + offset;
-            c->bytes = c->have_data ? (const unsigned char *)c->data.buf : (const unsigned char *)"";
-            if (c->offs[0] < 0 || c->offs[n] > (c->have_data ? c->data.len : 0)) {
-                PyErr_SetString(PyExc_ValueError, "offsets outside the data buffer"); goto done;
-            }
-            for (i = 0; i < n; i++)
-                if (c->offs[i + 1] < c->offs[i]) { PyErr_SetString(PyExc_ValueError, "offsets decrease"); goto done; }
+            if (open_column(o, d, offset, n, c) < 0) goto done;
             total += c->offs[n] - c->offs[0];
         }
     }
