@@ -36,6 +36,7 @@ from .facts import Facts, count_earlier_sales, derive_facts
 from .model import REQUIRED, Coded, EventColumns, InputError, is_missing
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
+from .workers import in_parallel, worker_count
 
 
 # Rows whose output text is built at once: the intermediate texts of a whole large batch would
@@ -44,6 +45,9 @@ OUTPUT_CHUNK = 100_000
 # When decisions are recorded, each run of output rows is recorded while the next is made: smaller
 # runs overlap more of the recording, but below about 25,000 rows the per-run cost of rendering shows.
 RECORDED_OUTPUT_CHUNK = 25_000
+# Below this many valid notices, groups of sellers are judged one after the other: the threads and
+# the merge would cost more than they save.
+PARALLEL_MIN_ROWS = 200_000
 FLAGS = ("legend_removal", "dwac_eligible")
 
 
@@ -51,14 +55,14 @@ class ReviewError(ValueError):
     """A notice table that cannot be reviewed at all (e.g. a required column is missing)."""
 
 
-def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook):
+def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook, workers: int | None = None):
     """Valid rows as columns, in input order, their positions, and an error text for every other
     row."""
     missing = [c for c in REQUIRED if c not in notices.columns]
     if missing:
         raise ReviewError(f"missing required column(s): {', '.join(missing)} "
                           f"(required: {', '.join(REQUIRED)})")
-    blocks, errors = parse_table(notices, agreement, rulebook)
+    blocks, errors = parse_table(notices, agreement, rulebook, workers)
     if not blocks:
         return EventColumns.from_events([]), np.zeros(0, np.int64), errors, len(notices)
     if len(blocks) == 1:
@@ -77,10 +81,12 @@ def _concatenate(columns: list):
 
 def review_frame(notices: pd.DataFrame, agreement: Agreement,
                  rules_dir: Path | str = RULES_DIR, progress=None, on_output=None,
-                 output_chunk: int = OUTPUT_CHUNK) -> pd.DataFrame:
+                 output_chunk: int = OUTPUT_CHUNK, workers: int | None = None) -> pd.DataFrame:
     """The batch review; ``progress(text)``, if given, is told each phase as it starts, and
     ``on_output(start, frame)`` is given the output rows from input row ``start`` on, ``output_chunk``
-    rows at a time, as soon as they are made."""
+    rows at a time, as soon as they are made. ``workers``: threads to use (default: one per core;
+    the answers are the same with any number)."""
+    workers = workers or worker_count()
     tell = progress or (lambda text: None)
 
     def progress(text: str) -> None:
@@ -91,12 +97,36 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     rulebook = engine.rulebook
     require_clauses(agreement, rulebook)
     progress(f"parsing {len(notices):,} notices")
-    events, positions, errors, n_rows = _parse(notices, agreement, rulebook)
+    events, positions, errors, n_rows = _parse(notices, agreement, rulebook, workers)
     if not len(events):
         facts, _ = derive_facts(events, agreement, rulebook.parameters)
         return _output_frame(rulebook, agreement, events, facts, vz.statuses(rulebook, facts, 0),
-                             events.sale_date, positions, errors, notices.index, on_output, output_chunk)
-    progress(f"judging {len(events):,} valid notices")
+                             events.sale_date, positions, errors, notices.index, on_output, output_chunk, workers)
+    groups = seller_groups(events.investor, workers if len(events) >= PARALLEL_MIN_ROWS else 1)
+    if len(groups) == 1:
+        progress(f"judging {len(events):,} valid notices")
+        facts, status, earliest = _judge(events, positions, agreement, rulebook, progress)
+    else:
+        progress(f"judging {len(events):,} valid notices, {len(groups)} groups of sellers in parallel")
+        quiet = lambda text: None  # noqa: E731  (the phases of the groups overlap)
+        parts = list(in_parallel(lambda rows: _judge(events.take(rows), positions[rows], agreement, rulebook,
+                                                     quiet), groups, workers))
+        facts = {name: _scattered([p[0][name] for p in parts], groups, len(events)) for name in parts[0][0]}
+        status, earliest = (_scattered([p[k] for p in parts], groups, len(events)) for k in (1, 2))
+        del parts
+    progress("writing reasons")
+    # Whoever takes the runs of output (the decision log's recorder) works in a thread of its own:
+    # leave it a core.
+    output_workers = workers if on_output is None else max(1, workers - 1)
+    return _output_frame(rulebook, agreement, events, facts, status, earliest, positions, errors, notices.index,
+                         on_output, output_chunk, output_workers)
+
+
+def _judge(events: EventColumns, positions: np.ndarray, agreement: Agreement, rulebook: Rulebook,
+           progress) -> tuple[Facts, np.ndarray, np.ndarray]:
+    """The facts, rule statuses (rows x rules) and earliest allowed dates of valid ``events`` (at
+    input ``positions``, ascending), each row judged with the earlier allowed rows of the same
+    seller counted."""
     order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
 
@@ -128,30 +158,65 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     progress(f"searching earliest allowed dates for {int((~allowed).sum()):,} denied notices")
     earliest = earliest_allowed_dates(events.sale_date, (stopping, facts, changes), judge,
                                       agreement.trading_calendar.roll_forward_array, rulebook.date_search)
-    del changes, review_order, prior, stopping  # only the facts are read from here on: free the rest
-    progress("writing reasons")
-    return _output_frame(rulebook, agreement, events, facts, status, earliest, positions, errors, notices.index,
-                         on_output, output_chunk)
+    return facts, status, earliest
+
+
+def seller_groups(investor: Coded, groups: int) -> list[np.ndarray]:
+    """The rows of each of at most ``groups`` groups of sellers (row indices, ascending), as even in
+    rows as whole sellers allow: the largest seller first, each to the group with the fewest rows.
+    Rows of different sellers never count toward each other (positions and Rule 144 aggregates are
+    per seller), so the groups can be judged apart. Empty groups are left out."""
+    counts = np.bincount(investor.codes + 1)  # code -1 (absent) never reaches a valid event
+    members: list[list[int]] = [[] for _ in range(max(1, groups))]
+    sizes = [0] * len(members)
+    for code in np.argsort(-counts, kind="stable").tolist():
+        if counts[code]:
+            emptiest = sizes.index(min(sizes))
+            members[emptiest].append(code - 1)
+            sizes[emptiest] += int(counts[code])
+    return [np.flatnonzero(np.isin(investor.codes, codes)) for codes in members if codes]
+
+
+def _scattered(parts: list, groups: list[np.ndarray], n: int):
+    """One column of ``n`` rows (or rows x k) from its parts, part i going to rows ``groups[i]``."""
+    if isinstance(parts[0], Coded):
+        distinct = list(dict.fromkeys(v for p in parts for v in p.distinct))
+        where = {v: k for k, v in enumerate(distinct)}
+        codes = np.empty(n, parts[0].codes.dtype)
+        for part, rows in zip(parts, groups):
+            remap = np.array([where[v] for v in part.distinct] + [-1], dtype=codes.dtype)
+            codes[rows] = remap[part.codes]
+        return Coded(codes, distinct)
+    out = np.empty((n, *parts[0].shape[1:]), parts[0].dtype)
+    for part, rows in zip(parts, groups):
+        out[rows] = part
+    return out
 
 
 def _output_frame(rulebook: Rulebook, agreement: Agreement, events: EventColumns, facts: Facts,
                   status: np.ndarray, earliest: np.ndarray, positions: np.ndarray, errors: dict[int, tuple],
-                  index: pd.Index, on_output, output_chunk: int) -> pd.DataFrame:
-    """The output table, built ``output_chunk`` input rows at a time: the judged events (in input
-    order, at ``positions``) and the rows in error; each run handed to ``on_output`` when made."""
+                  index: pd.Index, on_output, output_chunk: int, workers: int) -> pd.DataFrame:
+    """The output table, built ``output_chunk`` input rows at a time, ``workers`` runs at once: the
+    judged events (in input order, at ``positions``) and the rows in error; each run handed to
+    ``on_output`` in input order as soon as it and those before it are made."""
     n_rows = len(index)
-    chunks = []
     failed = np.array(sorted(errors), dtype=np.int64)
-    for start in range(0, n_rows, output_chunk):
+
+    def run(start: int) -> dict:
         end = min(start + output_chunk, n_rows)
         lo, hi = np.searchsorted(positions, [start, end])
         rows = slice(lo, hi)
         in_error = failed[(failed >= start) & (failed < end)].tolist()
-        chunks.append(_outputs(rulebook, agreement, events.take(rows), {k: v[rows] for k, v in facts.items()},
-                               status[rows], earliest[rows], positions[rows] - start, end - start,
-                               [(i - start, *errors[i]) for i in in_error]))
+        return _outputs(rulebook, agreement, events.take(rows), {k: v[rows] for k, v in facts.items()},
+                        status[rows], earliest[rows], positions[rows] - start, end - start,
+                        [(i - start, *errors[i]) for i in in_error])
+
+    starts = range(0, n_rows, output_chunk)
+    chunks = []
+    for start, chunk in zip(starts, in_parallel(run, starts, workers)):
+        chunks.append(chunk)
         if on_output is not None:
-            on_output(start, _frame(chunks[-1:], index[start:end]))
+            on_output(start, _frame([chunk], index[start:start + output_chunk]))
     del facts, events
     release_free_memory()
     return _frame(chunks, index)
@@ -330,17 +395,20 @@ def reference_review(notices: pd.DataFrame, agreement: Agreement,
 
 
 def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = None, *,
-           rules_dir: Path | str = RULES_DIR, progress=None, record: str | Path | None = None) -> pd.DataFrame:
+           rules_dir: Path | str = RULES_DIR, progress=None, record: str | Path | None = None,
+           workers: int | None = None) -> pd.DataFrame:
     """Review a DataFrame of sale notices; returns the output columns, index preserved.
-    ``record``: a decision log (``compliance.decision_log``) to append every decision to."""
+    ``record``: a decision log (``compliance.decision_log``) to append every decision to.
+    ``workers``: threads the review may use (default: one per core; 1 keeps it in the calling
+    thread); the answers do not depend on it."""
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
     if record is None:
-        return review_frame(notices, agreement, rules_dir, progress)
+        return review_frame(notices, agreement, rules_dir, progress, workers=workers)
     from .decision_log import ReviewRecorder
     recorder = ReviewRecorder(record, notices, OUTPUT_COLUMNS, agreement, rules_dir)
     try:
-        result = review_frame(notices, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK)
+        result = review_frame(notices, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers)
     except BaseException:
         recorder.abandon()
         raise

@@ -21,6 +21,7 @@ from .agreement import Agreement
 from .check import validate_event
 from .model import (DELIVERIES, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded, EventColumns,
                     InputError, _Parser, is_missing)
+from .workers import in_parallel
 
 Parsed = tuple[np.ndarray, np.ndarray]  # (values per row, row accepted)
 
@@ -106,38 +107,44 @@ def _all_distinct(keys: pd.Series) -> bool:
     return len(ordered) < 2 or not pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py()
 
 
-def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook) -> tuple[list, dict[int, tuple]]:
-    """Parse every row. Returns ``(valid, errors)``: ``valid`` a list of (row positions,
-    EventColumns) blocks and ``errors`` {row position: (notice_id, message)}."""
+def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook,
+                workers: int | None = None) -> tuple[list, dict[int, tuple]]:
+    """Parse every row, ``workers`` columns at a time (default: one per core). Returns ``(valid,
+    errors)``: ``valid`` a list of (row positions, EventColumns) blocks and ``errors`` {row
+    position: (notice_id, message)}."""
     tz = agreement.company_timezone
-    columns: dict[str, np.ndarray] = {}
-    ids, ok, duplicated = _notice_ids(_cells(frame, "notice_id"), tz)
-    columns["notice_id"] = ids
+    fields = [  # (input column, row parser method, dtype, its arguments, name in EventColumns)
+        ("investor", "choice", object, (tuple(agreement.investors), True), None),
+        ("security", "choice", object, (SECURITIES, True), None),
+        ("quantity", "whole", np.int64, (True, 1), None),
+        ("sale_date", "day", "M8[D]", (True,), None),
+        ("route", "choice", object, (ROUTES, True), None),
+        ("affiliate", "flag", bool, (True,), None),
+        ("notice_received_at", "local_day", "M8[D]", (), "notice_received_on"),
+        ("certificate_received_at", "local_day", "M8[D]", (), "certificate_received_on"),
+        ("delivered_at", "local_day", "M8[D]", (), "delivered_on"),
+        ("delivery", "choice", object, (DELIVERIES, False, "certificate"), None),
+        ("opinion_of_counsel", "flag", bool, (False,), None),
+        ("company_advised", "flag", bool, (False,), None),
+        ("warrant_exercised_on", "day", "M8[D]", (False,), None),
+        ("warrant_exercise", "choice", object, (WARRANT_EXERCISES, False), None),
+        ("manner_of_sale", "choice", object, (MANNERS_OF_SALE, False), None),
+        ("form_144_filed_on", "day", "M8[D]", (False,), None),
+        ("sale_price", "price", np.float64, (), None),
+        ("prior_144_sales_3m", "whole", np.int64, (False, 0, 0), None),
+    ]
 
-    def parse(field: str, method: str, dtype, *args, name: str | None = None) -> None:
-        nonlocal ok
-        values, accepted = by_distinct_value(_cells(frame, field), _field(method, field, tz, *args), dtype)
+    def parse(spec) -> Parsed:
+        if spec == "notice_id":
+            return _notice_ids(_cells(frame, "notice_id"), tz)
+        field, method, dtype, args, _ = spec
+        return by_distinct_value(_cells(frame, field), _field(method, field, tz, *args), dtype)
+
+    (ids, ok, duplicated), *parsed = in_parallel(parse, ["notice_id", *fields], workers)
+    columns: dict[str, np.ndarray] = {"notice_id": ids}
+    for (field, *_, name), (values, accepted) in zip(fields, parsed):
         columns[name or field] = values
         ok &= accepted
-
-    parse("investor", "choice", object, tuple(agreement.investors), True)
-    parse("security", "choice", object, SECURITIES, True)
-    parse("quantity", "whole", np.int64, True, 1)
-    parse("sale_date", "day", "M8[D]", True)
-    parse("route", "choice", object, ROUTES, True)
-    parse("affiliate", "flag", bool, True)
-    parse("notice_received_at", "local_day", "M8[D]", name="notice_received_on")
-    parse("certificate_received_at", "local_day", "M8[D]", name="certificate_received_on")
-    parse("delivered_at", "local_day", "M8[D]", name="delivered_on")
-    parse("delivery", "choice", object, DELIVERIES, False, "certificate")
-    parse("opinion_of_counsel", "flag", bool, False)
-    parse("company_advised", "flag", bool, False)
-    parse("warrant_exercised_on", "day", "M8[D]", False)
-    parse("warrant_exercise", "choice", object, WARRANT_EXERCISES, False)
-    parse("manner_of_sale", "choice", object, MANNERS_OF_SALE, False)
-    parse("form_144_filed_on", "day", "M8[D]", False)
-    parse("sale_price", "price", np.float64)
-    parse("prior_144_sales_3m", "whole", np.int64, False, 0, 0)
 
     # What parse_event and validate_event check across fields; failing rows go to them.
     shares = columns["security"] == "shares"
