@@ -108,12 +108,14 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
         facts, status, earliest = _judge(events, positions, agreement, rulebook, progress)
     else:
         progress(f"judging {len(events):,} valid notices, {len(groups)} groups of sellers in parallel")
-        quiet = lambda text: None  # noqa: E731  (the phases of the groups overlap)
+        quiet = lambda text: release_free_memory()  # noqa: E731  (the groups' phases overlap: not told)
         parts = list(in_parallel(lambda rows: _judge(events.take(rows), positions[rows], agreement, rulebook,
                                                      quiet), groups, workers))
-        facts = {name: _scattered([p[0][name] for p in parts], groups, len(events)) for name in parts[0][0]}
+        release_free_memory()
+        facts_of = [p[0] for p in parts]  # each fact leaves its parts as it is merged: one copy at a time
+        facts = {name: _scattered([f.pop(name) for f in facts_of], groups, len(events)) for name in list(facts_of[0])}
         status, earliest = (_scattered([p[k] for p in parts], groups, len(events)) for k in (1, 2))
-        del parts
+        del parts, facts_of
     progress("writing reasons")
     # Whoever takes the runs of output (the decision log's recorder) works in a thread of its own:
     # leave it a core.
