@@ -3,7 +3,8 @@ parameters, for many events at once (numpy columns; one event is a column of len
 Python computes dates, calendar answers and aggregates here; it judges nothing (``rules/`` does).
 
 Column types: dates ``datetime64[D]`` (NaT = absent), counts and amounts ``float64`` where they
-can be absent (NaN) else ``int64``, flags ``bool``, text ``object`` (None = absent).
+can be absent (NaN) else ``int64``, flags ``bool``, text ``model.Coded`` (codes into the distinct
+values; None = absent).
 
 ``derive_facts`` also returns, per fact, each event's *next change* (``NextChanges``): the first
 day after its sale date on which that fact could take another value without the event changing (a
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .agreement import Agreement, Window
-from .model import EventColumns
+from .model import Coded, EventColumns
 from .parameters import Rule144Parameters
 from .periods import ONE_DAY, add_months, first_day_window_start_reaches, period_satisfied_on, window_start
 
@@ -205,7 +206,7 @@ def _on_each_day(days: np.ndarray, agreement: Agreement, params: Rule144Paramete
     changes.add_dates([start + 7 * k * ONE_DAY for start, _ in agreement.weekly_volume for k in range(weeks + 2)],
                       *AVERAGE_VOLUME)
     facts: Facts = {
-        "regime": np.array([v.isoformat() for v in params.versions], dtype=object)[version],
+        "regime": Coded(version, [v.isoformat() for v in params.versions]),
         "sale_date_is_trading_day": agreement.trading_calendar.is_open_array(days),
         "closing_date": np.full(days.shape, np.datetime64(agreement.closing_date, "D")),
         "transfer_agent_in_fast": _in_windows(agreement.fast_participation, days, changes, "transfer_agent_in_fast"),
@@ -307,7 +308,7 @@ def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarr
                 f"{report.filed_on or 'not filed'}")
         listing = np.where(late, np.where(listing == "", text, listing + "; " + text), listing)
     return {"late_periodic_reports": count,
-            "late_periodic_report_list": np.where(listing == "", "none", listing).astype(object)}
+            "late_periodic_report_list": Coded.of(np.where(listing == "", "none", listing))}
 
 
 def _outstanding(t: np.ndarray, agreement: Agreement, in_force: dict, changes: NextChanges) -> Facts:
@@ -451,7 +452,7 @@ def _delivery(events: EventColumns, agreement: Agreement) -> Facts:
     late[delivered] = calendar.count_open_between_array(deadline[delivered], events.delivered_on[delivered])
     return {
         "delivery_business_days": np.full(n, agreement.delivery_business_days),
-        "business_day_convention": np.full(n, agreement.business_day, dtype=object),
+        "business_day_convention": Coded(np.zeros(n, np.int64), [agreement.business_day]),
         "delivered": ~np.isnat(events.delivered_on),
         "delivered_on": events.delivered_on,
         "delivery_date_known": known,

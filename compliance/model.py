@@ -412,7 +412,12 @@ class EventColumns:
 
     def take(self, rows) -> "EventColumns":
         """The events at positions ``rows`` (an index array or boolean mask)."""
-        return EventColumns(**{k: v[rows] for k, v in self.__dict__.items()})
+        return EventColumns(**{k: None if v is None else v[rows] for k, v in self.__dict__.items()})
+
+    def without_ids(self) -> "EventColumns":
+        """The same events with ``notice_id`` None: judging never reads the ids, and taking rows of
+        an array of a million Python strings is slow and holds the GIL."""
+        return EventColumns(**{**self.__dict__, "notice_id": None})
 
     def on(self, days) -> "EventColumns":
         """The same events moved to other sale dates (an array, one per event)."""

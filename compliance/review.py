@@ -103,13 +103,14 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
         return _output_frame(rulebook, agreement, events, facts, vz.statuses(rulebook, facts, 0),
                              events.sale_date, positions, errors, notices.index, on_output, output_chunk, workers)
     groups = seller_groups(events.investor, workers if len(events) >= PARALLEL_MIN_ROWS else 1)
+    judged = events.without_ids()
     if len(groups) == 1:
         progress(f"judging {len(events):,} valid notices")
-        facts, status, earliest = _judge(events, positions, agreement, rulebook, progress)
+        facts, status, earliest = _judge(judged, positions, agreement, rulebook, progress)
     else:
         progress(f"judging {len(events):,} valid notices, {len(groups)} groups of sellers in parallel")
         quiet = lambda text: release_free_memory()  # noqa: E731  (the groups' phases overlap: not told)
-        parts = list(in_parallel(lambda rows: _judge(events.take(rows), positions[rows], agreement, rulebook,
+        parts = list(in_parallel(lambda rows: _judge(judged.take(rows), positions[rows], agreement, rulebook,
                                                      quiet), groups, workers))
         release_free_memory()
         facts_of = [p[0] for p in parts]  # each fact leaves its parts as it is merged: one copy at a time
@@ -284,7 +285,7 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
         codes[at] = ~(failing & blocked).any(axis=1)
         return np.array([False, True, ""], dtype=object)[codes]
 
-    regime, regimes = pd.factorize(facts["regime"])
+    regime = facts["regime"]  # Coded: every event on or after the first version of Rule 144
     return {
         "notice_id": pa.array(ids, pa.string()),
         "outcome": _placed(["allow", "deny"], deny.view(np.uint8), at, n, errors, ["error"] * len(errors)),
@@ -295,7 +296,7 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
         "delivery_late_business_days": shown(facts["delivery_late_business_days"]),
         "legend_removal": flag(legend),
         "dwac_eligible": flag(dwac),
-        "regime": _placed(list(regimes), regime, at, n, errors),
+        "regime": _placed(regime.distinct, regime.codes, at, n, errors),
         "reasons": _reasons(rulebook, agreement, facts, status, deny, passing_sale.sum(axis=1), at, n,
                             errors, [f"Input error: {m}" for m in messages]),
         "error": _placed([""], np.zeros(len(at), np.int64), at, n, errors, messages),
