@@ -4,7 +4,9 @@ Closed days come from the ``holidays`` package's financial calendars, never from
 hand-kept list: ``XNYS`` (NYSE, including unscheduled closures such as 2001-09-11..14,
 2004-06-11, 2007-01-02, 2012-10-29/30, 2018-12-05, 2025-01-09), ``XNAS`` (Nasdaq) and
 ``XFED`` (Federal Reserve Banks). Weekends are Saturday and Sunday. Early-close (half-day)
-sessions are open days. Arithmetic runs on numpy ``busday_*`` functions.
+sessions are open days. The arithmetic has numpy's ``busday_*`` semantics (the tests hold it to
+them) and runs as table look-ups: every day of the range numbered by the open days up to it, so
+a column of a million dates costs a few gathers, not a million calendar walks.
 
 Calendars (domain.md §1.5 and §9):
 
@@ -63,12 +65,19 @@ class DayCalendar:
     holidays_array: np.ndarray = field(repr=False)
     first_date: date
     last_date: date
-    _busdaycal: np.busdaycalendar = field(init=False, repr=False)
+    _is_open: np.ndarray = field(init=False, repr=False)     # per day of the range
+    _open_up_to: np.ndarray = field(init=False, repr=False)  # per day: open days from first_date to it
+    _open_days: np.ndarray = field(init=False, repr=False)   # the open days, ascending
 
     def __post_init__(self) -> None:
         self.holidays_array.flags.writeable = False
         cal = np.busdaycalendar(weekmask=_WEEKMASK, holidays=self.holidays_array)
-        object.__setattr__(self, "_busdaycal", cal)
+        days = np.arange(np.datetime64(self.first_date, "D"), np.datetime64(self.last_date, "D") + 1)
+        is_open = np.is_busday(days, busdaycal=cal)
+        for name, table in (("_is_open", is_open), ("_open_up_to", np.cumsum(is_open)),
+                            ("_open_days", days[is_open])):
+            table.flags.writeable = False
+            object.__setattr__(self, name, table)
 
     # -- scalar API ---------------------------------------------------------------
 
@@ -107,7 +116,7 @@ class DayCalendar:
 
     def is_open_array(self, days) -> np.ndarray:
         """Element-wise ``is_open``."""
-        return np.is_busday(self._check(days), busdaycal=self._busdaycal)
+        return self._is_open[self._day_number(days)]
 
     def roll_forward_array(self, days) -> np.ndarray:
         """Element-wise ``roll_forward``."""
@@ -119,10 +128,7 @@ class DayCalendar:
 
     def count_open_between_array(self, start, end) -> np.ndarray:
         """Element-wise ``count_open_between``."""
-        start, end = self._check(start), self._check(end)
-        # busday_count counts [begin, end); shift both by a day for (start, end].
-        one = np.timedelta64(1, "D")
-        counts = np.busday_count(start + one, end + one, busdaycal=self._busdaycal)
+        counts = self._open_up_to[self._day_number(end)] - self._open_up_to[self._day_number(start)]
         return np.maximum(counts, 0)
 
     # -- helpers ------------------------------------------------------------------
@@ -145,10 +151,28 @@ class DayCalendar:
                 f"{self.first_date}..{self.last_date}")
         return days
 
+    def _day_number(self, days) -> np.ndarray:
+        """Days since ``first_date`` (range-checked), the index into the tables."""
+        return (self._check(days) - np.datetime64(self.first_date, "D")).astype(np.int64)
+
     def _offset(self, days, n, roll: str) -> np.ndarray:
-        # Results are range-checked too: past the range there is no holiday data.
-        result = np.busday_offset(self._check(days), n, roll=roll, busdaycal=self._busdaycal)
-        return self._check(result, "result")
+        """numpy ``busday_offset(days, n, roll)`` for ``roll`` "forward" or "backward". Results
+        are range-checked too: past the range there is no holiday data."""
+        days = self._check(days)
+        i = (days - np.datetime64(self.first_date, "D")).astype(np.int64)
+        if roll == "forward":  # the number of the first open day on or after each day
+            rolled = self._open_up_to[i] - self._is_open[i]
+        else:  # of the last open day on or before it
+            rolled = self._open_up_to[i] - 1
+        k = rolled + np.asarray(n, dtype=np.int64)
+        outside = (k < 0) | (k >= len(self._open_days))
+        if np.any(outside):  # numpy's answer (past the range every weekday counts open) names it
+            cal = np.busdaycalendar(weekmask=_WEEKMASK, holidays=self.holidays_array)
+            result = np.busday_offset(np.broadcast_to(days, k.shape)[outside],
+                                      np.broadcast_to(n, k.shape)[outside], roll=roll, busdaycal=cal)
+            self._check(result, "result")
+            raise CalendarRangeError(f"a result is outside the {self.name} calendar's supported range")
+        return self._open_days[k]
 
 
 def business_day_calendar(kind: str) -> DayCalendar:

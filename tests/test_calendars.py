@@ -426,3 +426,23 @@ def test_trading_days_match_exchange_calendars(mic):
     mismatches = weekdays[ours != theirs]
     assert mismatches.size == 0, mismatches[:10]
     assert len(weekdays) > 6500 and theirs.sum() == len(session_days)
+
+
+@pytest.mark.parametrize("cal", ALL, ids=ids(ALL))
+def test_table_arithmetic_is_numpys_busday_arithmetic_over_the_whole_range(cal):
+    # The look-up tables against numpy's own busday functions on the same closed days, for every
+    # day of the range: rolled forward then stepped -3..3 open days (where the answer stays in the
+    # range), the open test, and counts over spans of -3..40 days.
+    numpy_cal = np.busdaycalendar(weekmask="1111100", holidays=cal.holidays_array)
+    days = np.arange(np.datetime64(cal.first_date), np.datetime64(cal.last_date) + 1)
+    assert np.array_equal(cal.is_open_array(days), np.is_busday(days, busdaycal=numpy_cal))
+    for n in range(-3, 4):
+        for roll in ("forward", "backward"):
+            expected = np.busday_offset(days, n, roll=roll, busdaycal=numpy_cal)
+            inside = (expected >= days[0]) & (expected <= days[-1])
+            assert np.array_equal(cal._offset(days[inside], n, roll), expected[inside]), (n, roll)
+    for span in (-3, 0, 1, 7, 40):
+        ends = np.clip(days + span, days[0], days[-1])
+        one = np.timedelta64(1, "D")
+        expected = np.maximum(np.busday_count(days + one, ends + one, busdaycal=numpy_cal), 0)
+        assert np.array_equal(cal.count_open_between_array(days, ends), expected), span
