@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow
 import pyarrow.csv
@@ -122,15 +123,17 @@ def summary(result: pd.DataFrame, agreement) -> str:
              + f" of {len(result)} notices"]
     rules = {r.id: r for r in engine_for().rulebook.rules}
     by_rule = dict.fromkeys(rules, 0)
-    for failed, n in result.loc[result["outcome"] == "deny", "failed_rules"].value_counts().items():
-        for rule_id in failed.split(";"):  # per distinct list of failed rules: no row is copied
+    # Per distinct list of failed rules, which only denied rows have: no row is copied.
+    for failed, n in result["failed_rules"].value_counts().items():
+        for rule_id in failed.split(";") if failed else ():
             by_rule[rule_id] += n
     for rule_id, n in sorted(((r, n) for r, n in by_rule.items() if n), key=lambda item: -item[1]):
         rule = rules[rule_id]
         cites = rule_citations(rule, agreement)
         lines.append(f"  denied by {rule_id}: {n}  ({'; '.join(cites)})")
-    for _, row in result[result["outcome"] == "error"].iterrows():
-        lines.append(f"  error in {row['notice_id'] or '(no id)'}: {row['error']}")
+    in_error = np.flatnonzero((result["outcome"] == "error").to_numpy(dtype=bool))
+    for notice_id, error in zip(result["notice_id"].iloc[in_error], result["error"].iloc[in_error]):
+        lines.append(f"  error in {notice_id or '(no id)'}: {error}")
     return "\n".join(lines)
 
 
