@@ -14,6 +14,10 @@ scalar functions. Then only the aggregate facts are recounted with each row's ea
 sales, the rules reading them judged again, and the earliest allowed dates searched for every
 denied row together. The result is the same as ``check()`` on each row in order with the earlier
 allowed rows as history (a test holds them equal).
+
+Rows of different sellers never count toward each other, so a large batch is judged in groups of
+sellers side by side, in threads (``workers``), as its columns are parsed and its output rendered
+(``workers.py``); the answers do not depend on the number of threads (a test holds that too).
 """
 from __future__ import annotations
 
