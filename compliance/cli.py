@@ -103,7 +103,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     notices = read_notices(Path(args.notices))
     agreement = load_agreement(args.agreement)
     progress = _progress(len(notices))
-    result = review(notices, agreement, progress=progress, record=args.record)
+    result = review(notices, agreement, progress=progress, record=args.record, workers=args.workers)
     if progress:
         print(file=sys.stderr)
     if args.output:
@@ -113,6 +113,12 @@ def _cmd_review(args: argparse.Namespace) -> int:
         print(result[SUMMARY_COLUMNS].to_string(index=False))
     print(summary(result, agreement))
     return 0 if (result["outcome"] == "allow").all() else 1
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def summary(result: pd.DataFrame, agreement) -> str:
@@ -263,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--agreement", help="agreement directory (default: the one fixtures/default.yaml names)")
     p.add_argument("-o", "--output", help="write the decisions to OUT.csv, OUT.json or OUT.parquet")
     p.add_argument("--record", metavar="PATH", help="append every decision to this decision log (SQLite)")
+    p.add_argument("--workers", type=_positive, metavar="N",
+                   help="threads the review may use (default: one per core; the answers are the same)")
     p.set_defaults(run=_cmd_review)
     p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
     p.add_argument("--investor", required=True)

@@ -91,3 +91,16 @@ def test_review_summary_cites_each_section_once_per_rule(capsys):
     for line in lines:
         cites = line.split("(", 1)[1].rsplit(")", 1)[0].split("; ")
         assert len(cites) == len(set(cites)), line
+
+
+def test_review_in_one_thread_writes_the_same_file_and_a_bad_worker_count_exits_2(tmp_path, capsys):
+    assert main(["review", str(FIXTURE_NOTICES), "-o", str(tmp_path / "default.csv")]) == 1
+    assert main(["review", str(FIXTURE_NOTICES), "-o", str(tmp_path / "one.csv"), "--workers", "1"]) == 1
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "default.csv").read_bytes()
+    for bad in ("0", "two"):
+        try:
+            status = main(["review", str(FIXTURE_NOTICES), "--workers", bad])
+        except SystemExit as exit_:
+            status = exit_.code
+        assert status == 2
+    assert "--workers: must be a whole number of at least 1, not 'two'" in capsys.readouterr().err
