@@ -26,7 +26,8 @@ def worker_count() -> int:
 def in_parallel(work: Callable[[Part], Result], parts: Iterable[Part], workers: int | None = None) -> Iterator[Result]:
     """``work(part)`` for every part, at most ``workers`` (default: ``worker_count()``) at a time,
     the results yielded in the order of ``parts`` as soon as each and those before it are done.
-    An exception in any part is raised when its result is reached; with one worker (or one part)
+    An exception in any part is raised when its result is reached, and the parts not yet started
+    are then dropped (as they are when the caller stops early); with one worker (or one part)
     nothing leaves the calling thread."""
     parts = list(parts)
     workers = min(workers or worker_count(), len(parts))
@@ -34,4 +35,4 @@ def in_parallel(work: Callable[[Part], Result], parts: Iterable[Part], workers: 
         yield from map(work, parts)
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="compliance-review") as pool:
-        yield from pool.map(work, parts)
+        yield from pool.map(work, parts)  # map's results cancel the parts not started when closed early

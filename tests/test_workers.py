@@ -34,6 +34,20 @@ def test_an_error_in_a_part_is_raised():
         list(in_parallel(fail_on_three, range(6), workers=2))
 
 
+def test_after_an_error_the_parts_not_started_are_dropped():
+    started = []
+
+    def part(k):
+        started.append(k)
+        if k == 0:
+            raise ValueError("part 0")
+        threading.Event().wait(0.05)
+        return k
+    with pytest.raises(ValueError, match="part 0"):
+        list(in_parallel(part, range(20), workers=2))
+    assert len(started) < 20  # each worker finishes the part it has, and no other starts
+
+
 def test_one_worker_stays_in_the_calling_thread():
     caller = threading.get_ident()
     assert set(in_parallel(lambda _: threading.get_ident(), range(4), workers=1)) == {caller}
