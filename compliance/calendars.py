@@ -158,8 +158,7 @@ class DayCalendar:
     def _offset(self, days, n, roll: str) -> np.ndarray:
         """numpy ``busday_offset(days, n, roll)`` for ``roll`` "forward" or "backward". Results
         are range-checked too: past the range there is no holiday data."""
-        days = self._check(days)
-        i = (days - np.datetime64(self.first_date, "D")).astype(np.int64)
+        i = self._day_number(days)
         if roll == "forward":  # the number of the first open day on or after each day
             rolled = self._open_up_to[i] - self._is_open[i]
         else:  # of the last open day on or before it
@@ -168,7 +167,8 @@ class DayCalendar:
         outside = (k < 0) | (k >= len(self._open_days))
         if np.any(outside):  # numpy's answer (past the range every weekday counts open) names it
             cal = np.busdaycalendar(weekmask=_WEEKMASK, holidays=self.holidays_array)
-            result = np.busday_offset(np.broadcast_to(days, k.shape)[outside],
+            days = np.broadcast_to(np.asarray(days, dtype="datetime64[D]"), k.shape)
+            result = np.busday_offset(days[outside],
                                       np.broadcast_to(n, k.shape)[outside], roll=roll, busdaycal=cal)
             self._check(result, "result")
             raise CalendarRangeError(f"a result is outside the {self.name} calendar's supported range")
