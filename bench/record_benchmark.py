@@ -9,11 +9,14 @@ Each measurement is the best of ``--repeat`` runs, the three kinds taken in turn
 spell of the machine falls on all of them; every recorded run appends to a fresh log (deleted
 afterwards unless ``--log`` is given). The log is verified at the end. The review itself moves by a
 third from run to run on a shared two-core machine, so the overhead of two best times moves with
-it; the recording step's share of the review (recording alone over the best review) is printed too.
+it; the recording step's share of the review (recording alone over the best review) is printed too,
+and so is the median of the overheads of each round (its recorded run over its unrecorded run,
+taken minutes apart at most), which a slow spell moves less.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -71,7 +74,10 @@ def main() -> int:
     print(f"notices:                  {args.n:,}")
     print(f"review() without record:  {a:7.2f} s   (runs: {runs(plain)})")
     print(f"review() with record=:    {b:7.2f} s   (runs: {runs(recorded)})")
+    paired = sorted(100 * (r - p) / p for p, r in zip(plain, recorded))
     print(f"recording overhead:       {overhead:6.1f} %   (target: at most {TARGET:.0f} %)")
+    print(f"  per round:              {statistics.median(paired):6.1f} %   median "
+          f"(rounds: {', '.join(f'{x:.0f}' for x in paired)} %)")
     print(f"recording alone:          {r:7.3f} s   = {r * 100_000 / args.n:.3f} s per 100,000 decisions "
           f"(append_review of the reviewed result; runs: {runs(alone, 3)}), {100 * r / a:.1f} % of the review")
     print(f"log: {size / 1e6:.1f} MB; verify: {check}")
