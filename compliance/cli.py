@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", help="write the decisions to OUT.csv, OUT.json or OUT.parquet")
     p.add_argument("--record", metavar="PATH", help="append every decision to this decision log (SQLite)")
     p.add_argument("--workers", type=_positive, metavar="N",
-                   help="threads the review may use (default: one per core; the answers are the same)")
+                   help="threads the review may use (default: one per core, at most 4; the answers are the same)")
     p.set_defaults(run=_cmd_review)
     p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
     p.add_argument("--investor", required=True)

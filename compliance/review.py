@@ -88,8 +88,8 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
                  output_chunk: int = OUTPUT_CHUNK, workers: int | None = None) -> pd.DataFrame:
     """The batch review; ``progress(text)``, if given, is told each phase as it starts, and
     ``on_output(start, frame)`` is given the output rows from input row ``start`` on, ``output_chunk``
-    rows at a time, as soon as they are made. ``workers``: threads to use (default: one per core;
-    the answers are the same with any number)."""
+    rows at a time, as soon as they are made. ``workers``: threads to use (default:
+    ``workers.worker_count()``; the answers are the same with any number)."""
     workers = workers or worker_count()
     tell = progress or (lambda text: None)
 
@@ -406,8 +406,8 @@ def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = Non
            workers: int | None = None) -> pd.DataFrame:
     """Review a DataFrame of sale notices; returns the output columns, index preserved.
     ``record``: a decision log (``compliance.decision_log``) to append every decision to.
-    ``workers``: threads the review may use (default: one per core; 1 keeps it in the calling
-    thread); the answers do not depend on it."""
+    ``workers``: threads the review may use (default: one per core, at most
+    ``workers.MAX_WORKERS``; 1 keeps it in the calling thread); the answers do not depend on it."""
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
     if record is None:

@@ -89,3 +89,11 @@ def test_review_in_threads_equals_review_in_one_thread(monkeypatch):
     assert (one["outcome"] == "deny").sum() >= 200 and (one["outcome"] == "error").sum() >= 5
     assert one["failed_rules"].str.contains("event.position|rule144.volume").sum() >= 50
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_the_default_is_one_worker_per_core_up_to_the_cap(monkeypatch):
+    workers = importlib.import_module("compliance.workers")
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert workers.worker_count() == workers.MAX_WORKERS == 4
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0})
+    assert workers.worker_count() == 1
