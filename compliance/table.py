@@ -109,9 +109,9 @@ def _all_distinct(keys: pd.Series) -> bool:
 
 def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook,
                 workers: int | None = None) -> tuple[list, dict[int, tuple]]:
-    """Parse every row, ``workers`` columns at a time (default: ``workers.worker_count()``). Returns ``(valid,
-    errors)``: ``valid`` a list of (row positions, EventColumns) blocks and ``errors`` {row
-    position: (notice_id, message)}."""
+    """Parse every row, ``workers`` columns at a time (default: ``workers.worker_count()``).
+    Returns ``(valid, errors)``: ``valid`` a list of (row positions, EventColumns) blocks and
+    ``errors`` {row position: (notice_id, message)}."""
     tz = agreement.company_timezone
     fields = [  # (input column, row parser method, dtype, its arguments, name in EventColumns)
         ("investor", "choice", object, (tuple(agreement.investors), True), None),
