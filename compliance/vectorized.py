@@ -61,8 +61,7 @@ class _Prepared(dict):
 
     def present(self, name: str):
         if name not in self.presence:
-            column = self[name]
-            self.presence[name] = column.codes >= 0 if isinstance(column, Coded) else present(column)
+            self.presence[name] = present(self[name])
         return self.presence[name]
 
 
