@@ -2,8 +2,8 @@
 
 The review's heavy steps are numpy and Arrow kernels over whole columns, which release the GIL
 while they run, so threads sharing the parsed columns (no copy, no pickling) keep two cores busy
-on parts that do not depend on each other: the columns of a notice table, the runs of output
-rows. Python-level work between kernels still takes turns under the GIL.
+on parts that do not depend on each other: the columns of a notice table, groups of sellers, the
+runs of output rows. Python-level work between kernels still takes turns under the GIL.
 """
 from __future__ import annotations
 
