@@ -7,7 +7,9 @@ notice file (``compliance.synthetic``, seeded) to ``bench/data/`` and measures, 
 - the whole command, ``compliance review FILE -o OUT.csv``, as a child process, with its peak
   memory (max RSS) and its ratio to the I/O floor;
 - the review step itself, ``compliance.review(frame)`` in this process: seconds and notices per
-  second, earliest_allowed_date included;
+  second, earliest_allowed_date included, the seconds of each phase it reports (parsing, judging,
+  writing reasons) and the processor time it took (user, and system: mostly the kernel handing
+  out fresh memory pages);
 - the per-event durable_rules path, ``check()`` on a sample of the same rows: events per second,
   and the speed-up of the vectorized review over it;
 - agreement: ``review()`` against the row-by-row reference (``check()`` in review order) on the
@@ -64,6 +66,26 @@ def whole_command(path: Path) -> tuple[float, float]:
     return seconds, peak_mb
 
 
+class Phases:
+    """Wall seconds of each phase a review reports to its ``progress`` callback, by the phase's
+    first word (``parsing``, ``judging``, ... ``writing``); phases the review does not report (those
+    of groups of sellers judged in parallel) count in the one they run in."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.current, self.since = None, time.perf_counter()
+
+    def started(self, text: str | None) -> None:
+        """A phase starts (``text`` as the review tells it); None: the review has ended."""
+        now = time.perf_counter()
+        if self.current is not None:
+            self.seconds[self.current] = self.seconds.get(self.current, 0.0) + now - self.since
+        self.current, self.since = (text.split()[0] if text else None), now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.seconds.items())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -78,9 +100,13 @@ def main() -> None:
         floor = io_floor(path, n)
         command, peak = whole_command(path)
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        phases = Phases()
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
-        result = compliance.review(frame, agreement)
+        result = compliance.review(frame, agreement, progress=phases.started)
         review_seconds = time.perf_counter() - start
+        phases.started(None)
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         sample = frame.head(args.sample).to_dict("records")
         start = time.perf_counter()
         for event in sample:
@@ -91,7 +117,9 @@ def main() -> None:
         print(f"  I/O floor (read CSV + write output-shaped CSV): {floor:.2f} s")
         print(f"  whole command: {command:.2f} s = {command / floor:.1f}x the I/O floor; "
               f"peak memory (max RSS of child processes so far) {peak:,.0f} MB")
-        print(f"  review step: {review_seconds:.2f} s = {n / review_seconds:,.0f} notices/s")
+        print(f"  review step: {review_seconds:.2f} s = {n / review_seconds:,.0f} notices/s ({phases}; "
+              f"processor time {cpu_after.ru_utime - cpu.ru_utime:.2f} s user, "
+              f"{cpu_after.ru_stime - cpu.ru_stime:.2f} s system)")
         print(f"  check() per event (durable_rules path, {len(sample):,} rows): {per_event:,.0f} events/s; "
               f"review is {n / review_seconds / per_event:.1f}x faster per notice")
 
