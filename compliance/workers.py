@@ -16,8 +16,8 @@ Result = TypeVar("Result")
 
 
 # Each thread of a review holds a working set of its own (about 90 MB per run of 100,000 output
-# rows), and the threads share one memory bus (two gave 1.6x, not 2x, on two cores): by default a
-# review takes at most this many, whatever the machine has.
+# rows), and the threads share the memory bus and the kernel's supply of fresh pages (two gave
+# 1.6x, not 2x, on two cores): by default a review takes at most this many, whatever the machine has.
 MAX_WORKERS = 4
 
 
