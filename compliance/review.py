@@ -189,7 +189,7 @@ def _scattered(parts: list, groups: list[np.ndarray], n: int):
     if isinstance(parts[0], Coded):
         distinct = list(dict.fromkeys(v for p in parts for v in p.distinct))
         where = {v: k for k, v in enumerate(distinct)}
-        codes = np.empty(n, parts[0].codes.dtype)
+        codes = np.empty(n, np.int64)  # the merged values may outnumber any part's
         for part, rows in zip(parts, groups):
             remap = np.array([where[v] for v in part.distinct] + [-1], dtype=codes.dtype)
             codes[rows] = remap[part.codes]
