@@ -1,4 +1,4 @@
-"""The decision log (issue 5): round trip, tamper evidence, a killed writer, concurrent writers,
+"""The decision log: round trip, tamper evidence, a killed writer, concurrent writers,
 replay after a one-value parameter edit, and refusal of foreign files."""
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import pytest
 import compliance
 from compliance import decision_log as dl
 from compliance.cli import main
+from compliance.decision_log import chain as hash_chain
+from compliance.decision_log import encoding, writing
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"investor": "Papell Holdings Limited", "security": "shares", "quantity": 100000,
@@ -247,7 +249,7 @@ def test_rows_encode_every_value_as_given():
     assert dl.json_rows(frame[[]]).to_pylist() == ["[]\n"] * 3
 
 
-needs_c = pytest.mark.skipif(dl._c is None, reason="the C loops (compliance._decision_log) are not built")
+needs_c = pytest.mark.skipif(encoding._c is None, reason="the C loops (compliance.decision_log._loops) are not built")
 
 
 def quirky_frame(n: int, seed: int) -> pd.DataFrame:
@@ -284,9 +286,9 @@ def test_rows_are_the_same_bytes_however_encoded(monkeypatch):
     # encoding before it, kept as the fallback)
     def reference(columns, opening="[", closing="]"):
         with monkeypatch.context() as m:
-            m.setattr(dl, "_c", None)
-            m.setattr(dl, "_c_lines", None)
-            return dl._arrow_lines(columns, opening, closing)
+            m.setattr(encoding, "_c", None)
+            m.setattr(encoding, "_c_lines", None)
+            return encoding._arrow_lines(columns, opening, closing)
 
     for seed in range(4):
         frame = quirky_frame(2000, seed)
@@ -294,10 +296,10 @@ def test_rows_are_the_same_bytes_however_encoded(monkeypatch):
         for j, name in enumerate(frame.columns):
             expected = reference([frame[name]])
             assert dl.json_rows(frame[[name]]) == expected, name
-            lines = dl._row_lines(frame[[name]])
+            lines = encoding._row_lines(frame[[name]])
             assert pa.concat_arrays([lines.lines(s, s + 300) for s in range(0, 2000, 300)]) == expected, name
         expected = reference([frame[c] for c in frame.columns])
-        lines = dl._row_lines(frame)
+        lines = encoding._row_lines(frame)
         assert pa.concat_arrays([lines.lines(s, s + 7) for s in range(0, 2000, 7)]) == expected
         assert dl.json_values(frame["plain"]) == reference([frame["plain"]], "", "")
         assert dl.json_values(frame["flags"]) == reference([frame["flags"]], "", "")
@@ -310,33 +312,33 @@ def test_c_verbatim_is_the_python_test():
     for _ in range(300):
         data = bytes(rng.choice(b'abc \x00\x1f\x20"\\\x7f\xc3\xa9') for _ in range(rng.randrange(0, 80)))
         expected = not (data and min(data) < 0x20) and b'"' not in data and b"\\" not in data
-        assert dl._c.verbatim(data) is expected, data
-        assert dl._c.verbatim(pa.py_buffer(data)) is expected
+        assert encoding._c.verbatim(data) is expected, data
+        assert encoding._c.verbatim(pa.py_buffer(data)) is expected
 
 
 @needs_c
 def test_c_lines_refuses_bad_pieces_and_names_values_it_does_not_write():
-    offsets, data = dl._c_lines(2, [b"[", ["a", True], b",", [None, float("nan")], b"]\n"])
+    offsets, data = encoding._c_lines(2, [b"[", ["a", True], b",", [None, float("nan")], b"]\n"])
     assert pa.StringArray.from_buffers(2, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist() == [
         '["a",null]\n', "[true,null]\n"]
-    assert dl._c_lines(2, [b"[", ["a", "b"], b",", ["c", 1], b"]\n"]) == 3
+    assert encoding._c_lines(2, [b"[", ["a", "b"], b",", ["c", 1], b"]\n"]) == 3
     values = np.array(["a", None, True, "b"], dtype=object)      # numpy arrays as well as lists
-    assert dl._c_lines(2, [values[1:3], b"\n"]) == dl._c_lines(2, [[None, True], b"\n"])
-    assert dl._c_lines(0, [values[:0]]) == (b"\x00" * 4, b"")
+    assert encoding._c_lines(2, [values[1:3], b"\n"]) == encoding._c_lines(2, [[None, True], b"\n"])
+    assert encoding._c_lines(0, [values[:0]]) == (b"\x00" * 4, b"")
     with pytest.raises(ValueError, match="contiguous"):
-        dl._c_lines(2, [values[::2]])
+        encoding._c_lines(2, [values[::2]])
     with pytest.raises(ValueError, match="contiguous"):
-        dl._c_lines(2, [np.array(["a", "b"])])                 # not objects
+        encoding._c_lines(2, [np.array(["a", "b"])])                 # not objects
     with pytest.raises(ValueError, match="contiguous"):
-        dl._c_lines(3, [values[1:3]])
-    assert dl._c_lines(1, [["a\\b"]]) == 0 and dl._c_lines(1, [["\x1f"]]) == 0 and dl._c_lines(1, [['"']]) == 0
-    assert dl._c_lines(1, [["\ud800"]]) == 0                   # a lone surrogate: not UTF-8
+        encoding._c_lines(3, [values[1:3]])
+    assert encoding._c_lines(1, [["a\\b"]]) == 0 and encoding._c_lines(1, [["\x1f"]]) == 0 and encoding._c_lines(1, [['"']]) == 0
+    assert encoding._c_lines(1, [["\ud800"]]) == 0                   # a lone surrogate: not UTF-8
     with pytest.raises(ValueError, match="another length"):
-        dl._c_lines(2, [["a"]])
+        encoding._c_lines(2, [["a"]])
     lines = pa.array(["[1]\n"] * 3, type=pa.string())
     with pytest.raises(ValueError, match="too short"):
-        dl._c_lines(4, [dl._buffers(lines)])
-    assert dl._c_lines(0, []) == (b"\x00" * 4, b"")
+        encoding._c_lines(4, [encoding._buffers(lines)])
+    assert encoding._c_lines(0, []) == (b"\x00" * 4, b"")
 
 
 def python_chain(prev, first_seq, batch, batch_hash, *columns) -> bytes:
@@ -380,7 +382,7 @@ def test_c_chain_equals_the_python_chain(first_seq):
         assert dl.record_chain(prev, first_seq, 12, "c" * 64, *sliced) == want
         as_binary = [s.cast(pa.binary()) for s in sliced]
         assert dl.record_chain(prev, first_seq, 12, "c" * 64, *as_binary) == want
-        stored = [dl._column_lines(bytes(dl._stored_column(s))) for s in sliced]
+        stored = [hash_chain._column_lines(bytes(hash_chain._stored_column(s))) for s in sliced]
         assert dl.record_chain(prev, first_seq, 12, "c" * 64, *stored) == want
 
 
@@ -393,18 +395,18 @@ def test_c_chain_reads_columns_without_bytes_and_refuses_bad_buffers():
         python_chain(bytes(32), 1, 1, "d" * 64, empty, lines, empty)
     offsets, data = lines.buffers()[1], lines.buffers()[2]
     with pytest.raises(ValueError, match="too short"):
-        dl._c_chain(bytes(32), 1, b"\n", 6, [(offsets, data, 0)])
+        hash_chain._c_chain(bytes(32), 1, b"\n", 6, [(offsets, data, 0)])
     with pytest.raises(ValueError, match="outside"):
-        dl._c_chain(bytes(32), 1, b"\n", 5, [(offsets, data.slice(0, 3), 0)])
+        hash_chain._c_chain(bytes(32), 1, b"\n", 5, [(offsets, data.slice(0, 3), 0)])
     with pytest.raises(ValueError, match="32 bytes"):
-        dl._c_chain(bytes(31), 1, b"\n", 5, [(offsets, data, 0)])
+        hash_chain._c_chain(bytes(31), 1, b"\n", 5, [(offsets, data, 0)])
 
 
 def test_python_fallback_writes_and_verifies_the_same_log(tmp_path, monkeypatch):
     fast, slow = tmp_path / "fast.sqlite", tmp_path / "slow.sqlite"
     dl.append(fast, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
-    monkeypatch.setattr(dl, "_c_chain", None)
-    monkeypatch.setattr(dl, "_c_lines", None)
+    monkeypatch.setattr(hash_chain, "_c_chain", None)
+    monkeypatch.setattr(encoding, "_c_lines", None)
     dl.append(slow, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
     read = lambda log: sqlite3.connect(log).execute("SELECT * FROM chunks ORDER BY first_seq").fetchall()  # noqa: E731
     assert read(fast) == read(slow)
@@ -476,7 +478,7 @@ def test_two_concurrent_writers_lose_nothing(tmp_path):
 def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
     log = tmp_path / "log.sqlite"
     made = []
-    write = dl._append_chunk
+    write = writing._append_chunk
 
     def fail_on_the_second(con, batch, batch_id, decisions, guess=None):
         if decisions.notice_ids[0].as_py() == '"K100"\n':      # the second chunk
@@ -488,7 +490,7 @@ def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
             made.append(start)
             yield cheap_decisions(100, "K", start)
 
-    monkeypatch.setattr(dl, "_append_chunk", fail_on_the_second)
+    monkeypatch.setattr(writing, "_append_chunk", fail_on_the_second)
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         dl.append(log, cheap_batch(), chunks())
     assert len(made) <= 5                      # the writer's error stopped the encoding
@@ -500,7 +502,7 @@ def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, mon
     dl.append(log, cheap_batch(), [cheap_decisions(5, "Z")])
     hashed = []
     chain = dl.record_chain
-    monkeypatch.setattr(dl, "record_chain", lambda *args: hashed.append(args[1]) or chain(*args))
+    monkeypatch.setattr(writing, "record_chain", lambda *args: hashed.append(args[1]) or chain(*args))
     dl.append(log, cheap_batch(), (cheap_decisions(10, "K", start) for start in range(0, 30, 10)))
     assert hashed == [6, 16, 26]                     # ahead of the writer, each chunk once
 
@@ -532,7 +534,7 @@ def test_a_failing_hash_stops_the_batch_and_raises(tmp_path, monkeypatch):
             raise MemoryError("no room to hash")
         return chain(prev, first_seq, *args)
 
-    monkeypatch.setattr(dl, "record_chain", fail_on_the_second)
+    monkeypatch.setattr(writing, "record_chain", fail_on_the_second)
     with pytest.raises(MemoryError, match="no room"):
         dl.append(log, cheap_batch(), (cheap_decisions(100, "K", start) for start in range(0, 10_000, 100)))
     assert dl.verify(log).ok and count(log) in (0, 100)        # the first chunk, if the writer took it
@@ -574,7 +576,7 @@ def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement)
     dl.append_review(log, notices, result, agreement, chunk_size=1000)
     chunks = sqlite3.connect(log).execute("SELECT outputs FROM chunks ORDER BY first_seq").fetchall()
     assert len(chunks) == 3
-    assert b"".join(c for c, in chunks) == dl._arrow_lines([result[c] for c in result.columns], "[", "]").buffers()[2].to_pybytes()
+    assert b"".join(c for c, in chunks) == encoding._arrow_lines([result[c] for c in result.columns], "[", "]").buffers()[2].to_pybytes()
     assert dl.verify(log).ok and dl.verify(log).records == 2500
 
 

@@ -1,6 +1,6 @@
-/* The decision log's two hot loops in C, for compliance/decision_log.py, which keeps the Python
- * versions as the reference and the fallback when this extension is not built (the tests compare
- * the two). Neither changes a stored byte.
+/* The decision log's two hot loops in C, for compliance/decision_log (encoding.py and chain.py),
+ * which keeps the Python versions as the reference and the fallback when this extension is not
+ * built (the tests compare the two). Neither changes a stored byte.
  *
  *     chain(prev, first_seq, shared, n, columns) -> bytes
  *
@@ -368,8 +368,8 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "compliance._decision_log",
+    PyModuleDef_HEAD_INIT, "compliance.decision_log._loops",
     "The decision log's hash chain and JSON lines in C; see compliance.decision_log.", -1, methods
 };
 
-PyMODINIT_FUNC PyInit__decision_log(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__loops(void) { return PyModule_Create(&module); }

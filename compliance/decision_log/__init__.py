@@ -1,0 +1,82 @@
+"""The decision log: every decision appended to an embedded SQLite database, hash-chained,
+verifiable, readable as a DataFrame, and replayable against the current rules.
+
+A *record* is one decision. Format 3, the one this engine writes, stores consecutive records in
+chunks, many to an SQLite row, in two tables. ``batches``: one row per ``check()`` or ``review()``
+call that recorded decisions, holding what all of that call's decisions share::
+
+    batch                  1, 2, 3, ...
+    recorded_at            UTC ISO time at which the call began recording
+    source                 'check' or 'review'
+    rulebook_fingerprint   sha256 over the rule and parameter files, sorted by relative path
+    agreement_fingerprint  sha256 over the agreement directory's files, sorted by relative path
+    agreement_dir, rules_dir   the directories used (absolute paths)
+    engine_version         ``compliance.__version__``
+    event_columns          JSON array: the names of the values in each decision's ``event``
+                           (JSON null when check() was given an event that is not a mapping)
+    output_columns         JSON array: the names of the values in each decision's ``output``
+    hash                   sha256 of the batch's canonical JSON (:meth:`Batch.canonical`)
+
+``chunks``: one row per run of consecutive records of one batch, written in one transaction::
+
+    first_seq              the seq of the chunk's first record (records are numbered 1, 2, 3, ...
+                           without gaps, in chain order)
+    count                  how many records the chunk holds
+    batch                  the ``batches`` row of the call that made the decisions
+    notice_ids             UTF-8, one line per record: the output row's notice_id as a JSON string
+    events                 UTF-8, one line per record: the input event as a JSON array of values in
+                           ``event_columns`` order
+    outputs                UTF-8, one line per record: the full output row (``Decision.to_row()`` /
+                           a review row) as a JSON array of values in ``output_columns`` order
+    hashes                 the records' chain hashes, 32-byte sha256 digests end to end
+
+Every line ends with a newline, which JSON text never holds unescaped. A record's hash is sha256 of
+the hash of the record before it (32 zero bytes for record 1) followed by the record's text
+(:func:`record_texts`: its seq, batch, the batch's hash, notice_id, event and output), so it covers
+every field of the record, its place in the chain and its batch.
+
+Format 2 (one row per record in a ``decisions`` table) and format 1 (a single ``decisions`` table
+repeating the batch's fields on every record) are still verified, read and replayed, but not
+appended to. The file is marked as ours by ``PRAGMA application_id`` and its format by
+``PRAGMA user_version``; any other file is refused (:class:`LogError`).
+
+Writers take the write lock with ``BEGIN IMMEDIATE``, read the last record inside the transaction
+and append one chunk (default 10,000 records) per transaction, so concurrent writers interleave whole
+chunks into one chain and a writer killed mid-batch leaves whole chunks only.
+
+Recording a review is made cheap four ways, none of which changes a stored byte. The optional C
+extension ``compliance.decision_log._loops`` (``_loops.c``, built by ``pip install``) joins the
+rows' JSON lines from Arrow buffers and Python strings (``encoding._Lines``) and computes the hash
+chain straight from the lines' buffers with OpenSSL's sha256 (:func:`record_chain`); without it
+the same bytes come from Arrow's join and :func:`record_texts`/:func:`chain_hashes`, which remain
+the reference the tests hold the C code to. ``append_review`` encodes the rows a chunk at a time
+while a writer thread writes the chunks already encoded (:func:`append`), both threads mostly
+outside the GIL. And the encoding thread also hashes each chunk, guessing where the chain will
+be; the writer uses those hashes only when the guess is what it finds inside its transaction.
+Finally ``review(record=)`` does not wait for the whole result: a :class:`ReviewRecorder` takes
+each run of output rows as the review makes it, so the recording overlaps the review's last phase.
+
+The modules, one job each: ``schema`` (the formats' tables and columns), ``encoding`` (values as
+JSON lines), ``batches`` (what a call's decisions share, fingerprints), ``chain`` (record texts and
+the hash chain), ``store`` (opening a log), ``writing`` (appending chunks), ``recording`` (what
+``check()`` and ``review()`` call), ``verify``, ``read``, ``replay``, ``formats`` (the two earlier
+formats) and ``_loops.c`` (the C loops).
+"""
+from .batches import Batch, agreement_fingerprint, fingerprint_files, new_batch, rulebook_fingerprint
+from .chain import Decisions, chain_hashes, record_chain, record_hash, record_texts
+from .encoding import json_rows, json_values
+from .read import read_log
+from .recording import CHUNK, ReviewRecorder, append_check, append_review
+from .replay import DECISION_FIELDS, Difference, Replay, replay
+from .schema import (APPLICATION_ID, BATCH_COLUMNS, CHUNK_COLUMNS, DECISION_COLUMNS, FORMAT, FORMAT_1_COLUMNS,
+                     GENESIS, LAYOUTS, RECORD_COLUMNS, LogError)
+from .store import open_for_reading, open_for_writing
+from .verify import Verification, verify
+from .writing import append
+
+__all__ = ["APPLICATION_ID", "BATCH_COLUMNS", "CHUNK", "CHUNK_COLUMNS", "DECISION_COLUMNS", "DECISION_FIELDS",
+           "FORMAT", "FORMAT_1_COLUMNS", "GENESIS", "LAYOUTS", "RECORD_COLUMNS", "Batch", "Decisions",
+           "Difference", "LogError", "Replay", "ReviewRecorder", "Verification", "agreement_fingerprint",
+           "append", "append_check", "append_review", "chain_hashes", "fingerprint_files", "json_rows",
+           "json_values", "new_batch", "open_for_reading", "open_for_writing", "read_log", "record_chain",
+           "record_hash", "record_texts", "replay", "rulebook_fingerprint", "verify"]

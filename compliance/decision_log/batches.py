@@ -1,0 +1,107 @@
+"""What every decision of one ``check()``/``review()`` call shares (a batch): the fingerprints of
+the rulebook and of the agreement directory, the batch's fields and its hash."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .schema import BATCH_COLUMNS
+
+def fingerprint_files(files: Iterable[Path], root: Path) -> str:
+    """sha256 over each file's path relative to ``root`` and its bytes, sorted by that path."""
+    digest = hashlib.sha256()
+    for rel, path in sorted((Path(p).resolve().relative_to(root).as_posix(), Path(p)) for p in files):
+        data = path.read_bytes()
+        digest.update(f"{rel}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def rulebook_fingerprint(rules_dir: Path | str | None = None) -> str:
+    from ..check import engine_for
+    from ..rulebook import RULES_DIR
+    files = engine_for(rules_dir or RULES_DIR).rulebook.files
+    root = Path(os.path.commonpath([str(Path(f).resolve()) for f in files]))
+    return fingerprint_files(files, root)
+
+
+def agreement_fingerprint(directory: Path | str) -> str:
+    root = Path(directory).resolve()
+    files = [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+             and not p.name.startswith(".")]
+    return fingerprint_files(files, root)
+
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What every decision recorded by one ``check()``/``review()`` call shares."""
+    recorded_at: str
+    source: str
+    rulebook_fingerprint: str
+    agreement_fingerprint: str
+    agreement_dir: str
+    rules_dir: str
+    engine_version: str
+    event_columns: tuple[str, ...] | None
+    output_columns: tuple[str, ...]
+
+    def canonical(self) -> str:
+        """The text the batch's hash is taken over: its fields as a JSON object with sorted keys,
+        no spaces, the column lists as JSON arrays."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    @cached_property
+    def hash(self) -> str:
+        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
+
+
+def new_batch(source: str, agreement_dir: Path | str, rules_dir: Path | str | None,
+              event_columns: Sequence[str] | None, output_columns: Sequence[str]) -> Batch:
+    """A batch recorded now, with the fingerprints of the rulebook and agreement as they are now."""
+    from .. import __version__
+    from ..rulebook import RULES_DIR
+    rules_dir = Path(rules_dir or RULES_DIR).resolve()
+    return Batch(recorded_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"), source=source,
+                 rulebook_fingerprint=rulebook_fingerprint(rules_dir),
+                 agreement_fingerprint=agreement_fingerprint(agreement_dir),
+                 agreement_dir=str(Path(agreement_dir).resolve()), rules_dir=str(rules_dir),
+                 engine_version=__version__,
+                 event_columns=None if event_columns is None else tuple(map(str, event_columns)),
+                 output_columns=tuple(map(str, output_columns)))
+
+
+
+def _batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
+           engine_version, event_columns, output_columns) -> Batch:
+    """A batch from its stored fields (the column lists as JSON text)."""
+    events, outputs = json.loads(event_columns), json.loads(output_columns)
+    if not (events is None or isinstance(events, list)) or not isinstance(outputs, list):
+        raise ValueError("column lists must be JSON arrays")
+    return Batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
+                 engine_version, None if events is None else tuple(events), tuple(outputs))
+
+
+
+def _batch_hashes(con: sqlite3.Connection) -> dict[int, tuple[str, str]]:
+    """Each batch's hash recomputed from its fields, and what is wrong with the batch or ''."""
+    batches: dict[int, tuple[str, str]] = {}
+    for batch_id, *fields, stored in con.execute(f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches"):
+        try:
+            batch = _batch(*fields)
+        except (TypeError, ValueError):
+            batches[batch_id] = ("", f"its batch {batch_id} is damaged (column lists that are not JSON arrays)")
+            continue
+        problem = "" if batch.hash == stored else (
+            f"its batch {batch_id} does not match the batch's hash (the batch's time, source, "
+            f"fingerprints, directories, engine version or columns were edited)")
+        batches[batch_id] = (batch.hash, problem)
+    return batches

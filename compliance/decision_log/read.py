@@ -1,0 +1,105 @@
+"""Reading a log as a DataFrame, whichever its format: one row per record, the batch's fields on
+each, ``event`` and ``output`` decoded."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .formats import READ
+from .schema import GENESIS, RECORD_COLUMNS, LogError
+from .store import open_for_reading
+
+BATCH_FIELDS = ("recorded_at", "source", "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir",
+                "rules_dir", "engine_version", "event_columns", "output_columns")
+READ_CHUNKS = (
+    f"SELECT c.first_seq, c.count, c.batch, c.notice_ids, c.events, c.outputs, c.hashes, c.prev_hash, "
+    f"{', '.join('b.' + f for f in BATCH_FIELDS)} "
+    f"FROM (SELECT *, lag(substr(hashes, -32)) OVER (ORDER BY first_seq) AS prev_hash FROM chunks) c "
+    f"LEFT JOIN batches b ON b.batch = c.batch")
+"""Format 3: each chunk, the hash of the record before its first, and its batch's fields."""
+
+
+def _json_lines(data: bytes) -> list[Any]:
+    """The JSON values of a stored column, one per line."""
+    return json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
+
+
+def _chunk_rows(con: sqlite3.Connection, path, where: str, params: list) -> pd.DataFrame:
+    """Format 3's records, one row per record, ``event`` and ``output`` decoded to lists."""
+    columns: dict[str, list] = {name: [] for name in (*RECORD_COLUMNS, "event_columns", "output_columns")}
+    for (first_seq, count, batch_id, notice_ids, events, outputs, hashes, prev, *fields) in con.execute(
+            READ_CHUNKS + where + " ORDER BY c.first_seq", params):
+        if fields[0] is None:
+            raise LogError(f"{path}: record {first_seq} belongs to batch {batch_id}, which is missing "
+                           f"(see 'compliance log verify')")
+        records = {"notice_id": _json_lines(notice_ids), "event": _json_lines(events),
+                   "output": _json_lines(outputs), "hash": [hashes[i:i + 32].hex() for i in range(0, len(hashes), 32)]}
+        if any(len(values) != count for values in records.values()):
+            raise LogError(f"{path}: the chunk of records {first_seq}-{first_seq + count - 1} is damaged "
+                           f"(see 'compliance log verify')")
+        records["prev_hash"] = [GENESIS if prev is None else prev.hex(), *records["hash"][:-1]]
+        records["seq"] = range(first_seq, first_seq + count)
+        records["batch"] = [batch_id] * count
+        records.update({name: [value] * count for name, value in zip(BATCH_FIELDS, fields)})
+        for name, values in records.items():
+            columns[name].extend(values)
+    return pd.DataFrame(columns)
+
+
+def _rows(path, notice: str | None = None, since: str | date | None = None) -> pd.DataFrame:
+    """The records in ``seq`` order, ``event`` and ``output`` decoded to dicts."""
+    con, version = open_for_reading(path)
+    try:
+        where, params = [], []
+        if since is not None:
+            since = since.isoformat() if isinstance(since, date) else str(since)
+            where.append("recorded_at >= ?")
+            params.append(since)
+        if version == 3:
+            frame = _chunk_rows(con, path, " WHERE " + " AND ".join(where) if where else "", params)
+            if notice is not None:
+                frame = frame[frame["notice_id"] == str(notice)].reset_index(drop=True)
+        else:
+            if notice is not None:
+                where.append("notice_id = ?")
+                params.append(str(notice))
+            sql = READ[version] + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+            frame = pd.read_sql_query(sql, con, params=params)
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+        raise LogError(f"{path}: cannot be read: {exc}") from None
+    finally:
+        con.close()
+    if version == 1:
+        frame["event"] = [json.loads(e) for e in frame["event"]]
+        frame["output"] = [json.loads(o) for o in frame["output"]]
+        return frame.drop(columns=["event_columns", "output_columns"])
+    if version == 2:
+        orphans = frame["recorded_at"].isna()
+        if orphans.any():
+            seq, batch = frame.loc[orphans, ["seq", "batch"]].iloc[0]
+            raise LogError(f"{path}: record {seq} belongs to batch {batch}, which is missing "
+                           f"(see 'compliance log verify')")
+        frame["event"] = [json.loads(e) for e in frame["event"]]
+        frame["output"] = [json.loads(o) for o in frame["output"]]
+    names = {text: json.loads(text) for text in {*frame["event_columns"], *frame["output_columns"]}}
+    frame["event"] = [e if names[c] is None else dict(zip(names[c], e))
+                      for e, c in zip(frame["event"], frame["event_columns"])]
+    frame["output"] = [dict(zip(names[c], o)) for o, c in zip(frame["output"], frame["output_columns"])]
+    return frame.drop(columns=["event_columns", "output_columns"])
+
+
+def read_log(path: Path | str, notice: str | None = None, since: str | date | None = None) -> pd.DataFrame:
+    """The records as a DataFrame: the batch's fields on each record, ``event`` and ``output`` as
+    dicts, and the output row's fields as columns of their own. ``notice`` keeps one notice_id;
+    ``since`` keeps records recorded on or after a date (UTC, YYYY-MM-DD)."""
+    from ..decision import OUTPUT_COLUMNS
+    frame = _rows(path, notice, since)
+    for column in OUTPUT_COLUMNS:
+        if column != "notice_id":
+            frame[column] = [o.get(column) for o in frame["output"]]
+    return frame

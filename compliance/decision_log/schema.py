@@ -1,0 +1,53 @@
+"""The decision log's file layout: the tables and columns of each format this engine reads, the
+schema of the one it writes, and the error for a file that is not a usable log."""
+from __future__ import annotations
+
+APPLICATION_ID = 0x52434C47          # 'RCLG': resale-compliance log
+FORMAT = 3
+"""The format this engine writes (``PRAGMA user_version``); it also reads formats 1 and 2."""
+GENESIS = "0" * 64
+"""The ``prev_hash`` of record 1, as read (hex)."""
+
+
+
+BATCH_COLUMNS = ("batch", "recorded_at", "source", "rulebook_fingerprint", "agreement_fingerprint",
+                 "agreement_dir", "rules_dir", "engine_version", "event_columns", "output_columns", "hash")
+DECISION_COLUMNS = ("seq", "batch", "notice_id", "event", "output", "prev_hash", "hash")
+CHUNK_COLUMNS = ("first_seq", "count", "batch", "notice_ids", "events", "outputs", "hashes")
+FORMAT_1_COLUMNS = ("seq", "recorded_at", "source", "batch", "notice_id", "event", "output",
+                    "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir", "rules_dir",
+                    "engine_version", "prev_hash", "hash")
+LAYOUTS = {1: {"decisions": FORMAT_1_COLUMNS},
+           2: {"batches": BATCH_COLUMNS, "decisions": DECISION_COLUMNS},
+           3: {"batches": BATCH_COLUMNS, "chunks": CHUNK_COLUMNS}}
+"""The tables and columns of each format this engine reads."""
+RECORD_COLUMNS = FORMAT_1_COLUMNS
+"""The columns of a record as read (:func:`read_log`), whichever format the file has."""
+
+SCHEMA = ("""
+CREATE TABLE batches (
+    batch INTEGER PRIMARY KEY,
+    recorded_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    rulebook_fingerprint TEXT NOT NULL,
+    agreement_fingerprint TEXT NOT NULL,
+    agreement_dir TEXT NOT NULL,
+    rules_dir TEXT NOT NULL,
+    engine_version TEXT NOT NULL,
+    event_columns TEXT NOT NULL,
+    output_columns TEXT NOT NULL,
+    hash TEXT NOT NULL
+)""", """
+CREATE TABLE chunks (
+    first_seq INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    notice_ids BLOB NOT NULL,
+    events BLOB NOT NULL,
+    outputs BLOB NOT NULL,
+    hashes BLOB NOT NULL
+)""")
+
+
+class LogError(ValueError):
+    """A file that is not a usable decision log (missing, corrupt, foreign, another format)."""
