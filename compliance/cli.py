@@ -205,11 +205,19 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 
 
 def _cmd_log_verify(args: argparse.Namespace) -> int:
-    """Exit 0 when the chain is intact, 1 naming the first bad record, 2 for a file that is not a log."""
-    from .decision_log import verify
-    result = verify(args.path)
+    """Exit 0 when every record was checked and the chain is intact, every batch sealed (or
+    predating seals) and the chain ends at ``--expect-head``; 1 naming what is not; 2 for a file
+    that is not a log. The log key, when the log is keyed, comes from COMPLIANCE_LOG_KEY."""
+    from .decision_log import log_key, verify
+    result = verify(args.path, key=log_key(), expect_head=args.expect_head)
     print(result)
     return 0 if result.ok else 1
+
+
+def _cmd_log_head(args: argparse.Namespace) -> int:
+    from .decision_log import head
+    print(head(args.path))
+    return 0
 
 
 def _cmd_log_show(args: argparse.Namespace) -> int:
@@ -221,7 +229,7 @@ def _cmd_log_show(args: argparse.Namespace) -> int:
         print("no records")
     else:
         shown = frame[["seq", "recorded_at", "notice_id", "outcome", "failed_rules", "earliest_allowed_date",
-                       "delivery_date", "rulebook_fingerprint", "agreement_fingerprint"]].copy()
+                       "delivery_date", "rulebook_fingerprint", "agreement_fingerprint", "batch_state"]].copy()
         for column in ("rulebook_fingerprint", "agreement_fingerprint"):
             shown[column] = shown[column].str[:12]
         print(shown.to_string(index=False))
@@ -229,7 +237,8 @@ def _cmd_log_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    """Exit 0 when every recorded decision is unchanged, 1 when any differs or cannot be replayed."""
+    """Exit 0 when every replayed decision is unchanged, 1 when any differs or cannot be replayed
+    (the records of incomplete batches are left out, and counted, not judged)."""
     from .decision_log import replay
     result = replay(args.path, args.agreement, rules_dir=args.rules_dir)
     print(result.report())
@@ -237,11 +246,17 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _add_log_commands(sub) -> None:
-    p = sub.add_parser("log", help="the decision log: verify its hash chain, show its records")
+    p = sub.add_parser("log", help="the decision log: verify its hash chain, print its head, show its records")
     log = p.add_subparsers(dest="log_command", required=True)
-    q = log.add_parser("verify", help="check the hash chain; exit 1 naming the first bad record")
+    q = log.add_parser("verify", help="check the hash chain, the batches' seals and (with COMPLIANCE_LOG_KEY) "
+                                      "its key; exit 1 naming what is wrong")
     q.add_argument("path")
+    q.add_argument("--expect-head", metavar="HASH",
+                   help="fail unless the chain ends at this record hash (as 'compliance log head' printed it)")
     q.set_defaults(run=_cmd_log_verify)
+    q = log.add_parser("head", help="print the hash of the last record (for a later verify --expect-head)")
+    q.add_argument("path")
+    q.set_defaults(run=_cmd_log_head)
     q = log.add_parser("show", help="print the records as a table or JSON")
     q.add_argument("path")
     q.add_argument("--notice", metavar="ID", help="only this notice_id")
@@ -249,7 +264,7 @@ def _add_log_commands(sub) -> None:
     q.add_argument("--json", action="store_true", help="print JSON (every field) instead of a table")
     q.set_defaults(run=_cmd_log_show)
     p = sub.add_parser("replay", help="re-evaluate every recorded event with the current rules; "
-                                      "exit 1 when any decision now differs")
+                                      "exit 1 when any decision now differs (incomplete batches left out)")
     p.add_argument("path")
     p.add_argument("--agreement", help="agreement directory to use instead of each record's own")
     p.add_argument("--rules-dir", help="rules directory (default: the bundled rules/)")

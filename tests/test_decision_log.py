@@ -40,9 +40,10 @@ def agreement():
     return compliance.load_agreement()
 
 
-def cheap_batch() -> dl.Batch:
+def cheap_batch(expected: int, key: dl.LogKey | None = None) -> dl.Batch:
+    """A batch that declares ``expected`` records, keyed with ``key`` when given."""
     return dl.Batch("2003-02-03T00:00:00+00:00", "check", "r" * 64, "a" * 64, "/agreement", "/rules", "test",
-                    ("i",), ("notice_id", "outcome"))
+                    ("i",), ("notice_id", "outcome"), expected, key and key.id)
 
 
 def cheap_decisions(n: int, prefix: str = "K", start: int = 0) -> dl.Decisions:
@@ -101,7 +102,7 @@ def test_cli_record_show_verify_replay(tmp_path, capsys):
 def tampered(tmp_path, sql: str = "") -> Path:
     """A log of records 1-6 (K0-K5) in two chunks, 1-3 and 4-6, after ``sql``."""
     log = tmp_path / "log.sqlite"
-    dl.append(log, cheap_batch(), [cheap_decisions(3), cheap_decisions(3, start=3)])
+    dl.append(log, cheap_batch(6), [cheap_decisions(3), cheap_decisions(3, start=3)])
     assert dl.verify(log).ok
     con = sqlite3.connect(log)
     assert con.execute("SELECT first_seq, count FROM chunks").fetchall() == [(1, 3), (4, 3)]
@@ -210,8 +211,8 @@ def test_rehashed_edit_still_breaks_the_chain(tmp_path):
 
 def test_edited_or_missing_batch_is_named_at_its_first_record(tmp_path):
     log = tmp_path / "log.sqlite"
-    dl.append(log, cheap_batch(), [cheap_decisions(3, "A")])
-    dl.append(log, cheap_batch(), [cheap_decisions(3, "B")])    # batch 2: records 4-6
+    dl.append(log, cheap_batch(3), [cheap_decisions(3, "A")])
+    dl.append(log, cheap_batch(3), [cheap_decisions(3, "B")])    # batch 2: records 4-6
     con = sqlite3.connect(log)
     con.execute("UPDATE batches SET rulebook_fingerprint = ? WHERE batch = 2", ("e" * 64,))
     con.commit()
@@ -404,10 +405,10 @@ def test_c_chain_reads_columns_without_bytes_and_refuses_bad_buffers():
 
 def test_python_fallback_writes_and_verifies_the_same_log(tmp_path, monkeypatch):
     fast, slow = tmp_path / "fast.sqlite", tmp_path / "slow.sqlite"
-    dl.append(fast, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
+    dl.append(fast, cheap_batch(50), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
     monkeypatch.setattr(hash_chain, "_c_chain", None)
     monkeypatch.setattr(encoding, "_c_lines", None)
-    dl.append(slow, cheap_batch(), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
+    dl.append(slow, cheap_batch(50), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
     read = lambda log: sqlite3.connect(log).execute("SELECT * FROM chunks ORDER BY first_seq").fetchall()  # noqa: E731
     assert read(fast) == read(slow)
     assert str(dl.verify(fast)) == str(dl.verify(slow))
@@ -419,7 +420,7 @@ WRITER = textwrap.dedent("""
     from compliance import decision_log as dl
     path, prefix, n, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     batch = dl.Batch("2003-02-03T00:00:00+00:00", "check", "r" * 64, "a" * 64, "/agreement", "/rules", "test",
-                     ("i",), ("notice_id", "outcome"))
+                     ("i",), ("notice_id", "outcome"), n if n >= 0 else 10**9)
     def chunks():
         i = 0
         while n < 0 or i < n:
@@ -457,10 +458,17 @@ def test_sigkilled_writer_leaves_a_whole_prefix(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     result = dl.verify(log)
-    assert result.ok, str(result)
-    ids = compliance.read_log(log)["notice_id"].tolist()
+    frame = compliance.read_log(log)
+    ids = frame["notice_id"].tolist()
     assert len(ids) >= 3000 and len(ids) % 1000 == 0          # whole chunks only
     assert ids == [f"K{i}" for i in range(len(ids))]           # a prefix, in order
+    # the chain of what was written is intact, but the batch declared 10**9 records and was not
+    # sealed: verify says so, with both counts, show marks its records, replay leaves them out
+    assert result.intact and not result.ok, str(result)
+    assert f"INCOMPLETE: batch 1 (check, recorded 2003-02-03T00:00:00+00:00): {len(ids):,} of 1,000,000,000 " \
+           f"records, not sealed" in str(result)
+    assert set(frame["batch_state"]) == {"incomplete"}
+    assert main(["log", "verify", str(log)]) == 1
 
 
 def test_two_concurrent_writers_lose_nothing(tmp_path):
@@ -480,10 +488,10 @@ def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
     made = []
     write = writing._append_chunk
 
-    def fail_on_the_second(con, batch, batch_id, decisions, guess=None):
+    def fail_on_the_second(con, batch, key, batch_id, written, decisions, guess=None):
         if decisions.notice_ids[0].as_py() == '"K100"\n':      # the second chunk
             raise sqlite3.OperationalError("disk I/O error")
-        return write(con, batch, batch_id, decisions, guess)
+        return write(con, batch, key, batch_id, written, decisions, guess)
 
     def chunks():
         for start in range(0, 10_000, 100):
@@ -492,29 +500,33 @@ def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
 
     monkeypatch.setattr(writing, "_append_chunk", fail_on_the_second)
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
-        dl.append(log, cheap_batch(), chunks())
+        dl.append(log, cheap_batch(10_000), chunks())
     assert len(made) <= 5                      # the writer's error stopped the encoding
-    assert dl.verify(log).ok and count(log) == 100
+    result = dl.verify(log)
+    assert result.intact and count(log) == 100
+    assert not result.ok and result.findings == [
+        "INCOMPLETE: batch 1 (check, recorded 2003-02-03T00:00:00+00:00): 100 of 10,000 records, not sealed "
+        "(its recording stopped before its end); replay leaves it out"]
 
 
 def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, monkeypatch):
     log = tmp_path / "log.sqlite"
-    dl.append(log, cheap_batch(), [cheap_decisions(5, "Z")])
+    dl.append(log, cheap_batch(5), [cheap_decisions(5, "Z")])
     hashed = []
     chain = dl.record_chain
     monkeypatch.setattr(writing, "record_chain", lambda *args: hashed.append(args[1]) or chain(*args))
-    dl.append(log, cheap_batch(), (cheap_decisions(10, "K", start) for start in range(0, 30, 10)))
+    dl.append(log, cheap_batch(30), (cheap_decisions(10, "K", start) for start in range(0, 30, 10)))
     assert hashed == [6, 16, 26]                     # ahead of the writer, each chunk once
 
     def chunks():                                    # other writers append before and between ours
-        dl.append(log, cheap_batch(), [cheap_decisions(3, "A")])
+        dl.append(log, cheap_batch(3), [cheap_decisions(3, "A")])
         yield cheap_decisions(10, "L", 0)
         yield cheap_decisions(10, "L", 10)
-        dl.append(log, cheap_batch(), [cheap_decisions(3, "B")])
+        dl.append(log, cheap_batch(3), [cheap_decisions(3, "B")])
         yield cheap_decisions(10, "L", 20)
 
     hashed.clear()
-    dl.append(log, cheap_batch(), chunks())
+    dl.append(log, cheap_batch(30), chunks())
     result = dl.verify(log)
     assert result.ok and result.records == 5 + 30 + 3 + 30 + 3, str(result)
     frame = compliance.read_log(log)
@@ -536,8 +548,10 @@ def test_a_failing_hash_stops_the_batch_and_raises(tmp_path, monkeypatch):
 
     monkeypatch.setattr(writing, "record_chain", fail_on_the_second)
     with pytest.raises(MemoryError, match="no room"):
-        dl.append(log, cheap_batch(), (cheap_decisions(100, "K", start) for start in range(0, 10_000, 100)))
-    assert dl.verify(log).ok and count(log) in (0, 100)        # the first chunk, if the writer took it
+        dl.append(log, cheap_batch(10_000), (cheap_decisions(100, "K", start) for start in range(0, 10_000, 100)))
+    result = dl.verify(log)                                    # the first chunk, if the writer took it
+    assert result.intact and count(log) in (0, 100)
+    assert result.ok if count(log) == 0 else "100 of 10,000 records, not sealed" in str(result)
 
 
 def test_a_failing_batch_leaves_whole_chunks(tmp_path):
@@ -549,8 +563,10 @@ def test_a_failing_batch_leaves_whole_chunks(tmp_path):
         raise KeyError("a notice the encoder cannot read")
 
     with pytest.raises(KeyError, match="cannot read"):
-        dl.append(log, cheap_batch(), chunks())
-    assert dl.verify(log).ok and count(log) % 100 == 0 and count(log) <= 300
+        dl.append(log, cheap_batch(1000), chunks())
+    result = dl.verify(log)
+    assert result.intact and count(log) % 100 == 0 and count(log) <= 300
+    assert result.ok if count(log) == 0 else f"{count(log)} of 1,000 records, not sealed" in str(result)
 
 
 @pytest.mark.parametrize("ids, expected", [
@@ -711,7 +727,7 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
         assert "not a decision log" in capsys.readouterr().err or not path.exists()
     for path in (text, other):
         with pytest.raises(dl.LogError):
-            dl.append(path, cheap_batch(), [cheap_decisions(1)])
+            dl.append(path, cheap_batch(1), [cheap_decisions(1)])
         with pytest.raises(dl.LogError):
             compliance.check(event("X"), record=path)
     assert text.read_text().startswith("not a database")   # left untouched
@@ -724,8 +740,10 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
 OLD_LOGS = {
     1: ROOT / "tests" / "logs" / "format_1.sqlite",
     2: ROOT / "tests" / "logs" / "format_2.sqlite",
+    3: ROOT / "tests" / "logs" / "format_3.sqlite",
 }
-"""Logs as earlier engines wrote them (format 1: commit d47af0f; format 2: commit cb25ae2): the
+"""Logs as earlier engines wrote them (format 1: commit d47af0f; format 2: commit cb25ae2; format 3:
+commit a59aaaf, whose batches do not declare their size and are not sealed): the
 checks A, B, F, G, H, I and the review batch R1, R2 of the parameter-edit test, judged under the
 edited rules (Form 144 threshold 200,000 shares), so that the bundled rules decide A, I and R2
 differently."""
@@ -737,7 +755,13 @@ def test_older_logs_are_verified_shown_and_replayed(tmp_path, agreement, version
     shutil.copyfile(OLD_LOGS[version], log)      # reading a WAL-mode file writes beside it
     result = dl.verify(log)
     assert result.ok and result.records == 8
+    assert result.notes == [f"the log's 8 records predate seals (format {version}): whether each batch was "
+                            f"recorded to its end is not known"]
+    assert main(["log", "verify", str(log)]) == 0
+    assert main(["log", "verify", str(log), "--expect-head", result.head]) == 0
     frame = compliance.read_log(log)
+    assert set(frame["batch_state"]) == {"predates seals"}
+    assert dl.head(log) == result.head == frame["hash"].iloc[-1]
     assert frame["seq"].tolist() == list(range(1, 9))
     assert frame["notice_id"].tolist() == ["A", "B", "F", "G", "H", "I", "R1", "R2"]
     assert frame["event"][0] == event("A", quantity=1000, form_144_filed_on=None)
@@ -746,10 +770,17 @@ def test_older_logs_are_verified_shown_and_replayed(tmp_path, agreement, version
     assert len(frame["rulebook_fingerprint"][0]) == 64 and frame["engine_version"][0] == "0.1.0"
     back = dl.replay(log, agreement.directory)
     assert back.changed == {"A", "I", "R2"} and not back.failures
-    con = sqlite3.connect(log)
-    con.execute("""UPDATE decisions SET output = replace(output, '"allow"', '"deny"') WHERE seq = 4""")
-    con.commit()
-    con.close()
+    assert back.records == back.predating == 8 and not back.left_out
+    # with a log key set, none of these records is keyed: each is reported as such
+    keyed = dl.verify(log, key=dl.LogKey(b"the key"))
+    assert keyed.intact and not keyed.ok and "NOT KEYED" in str(keyed) and "8 records" in str(keyed)
+    if version == 3:
+        edit_lines(log, 4, "outputs", lambda lines: lines.__setitem__(0, lines[0].replace(b'"allow"', b'"deny"')))
+    else:
+        con = sqlite3.connect(log)
+        con.execute("""UPDATE decisions SET output = replace(output, '"allow"', '"deny"') WHERE seq = 4""")
+        con.commit()
+        con.close()
     result = dl.verify(log)
     assert not result.ok and result.first_bad == 4 and "edited" in result.problem
 
@@ -765,11 +796,262 @@ def test_older_logs_are_not_appended_to(tmp_path, agreement, version):
 
 def test_a_newer_format_is_refused(tmp_path):
     log = tmp_path / "log.sqlite"
-    dl.append(log, cheap_batch(), [cheap_decisions(1)])
+    dl.append(log, cheap_batch(1), [cheap_decisions(1)])
     con = sqlite3.connect(log)
-    con.execute("PRAGMA user_version = 4")
+    con.execute("PRAGMA user_version = 5")
     con.close()
-    with pytest.raises(dl.LogError, match="format 4; this engine reads formats 1, 2, 3"):
+    with pytest.raises(dl.LogError, match="format 5; this engine reads formats 1, 2, 3, 4"):
         dl.verify(log)
-    with pytest.raises(dl.LogError, match="format 4"):
-        dl.append(log, cheap_batch(), [cheap_decisions(1)])
+    with pytest.raises(dl.LogError, match="format 5"):
+        dl.append(log, cheap_batch(1), [cheap_decisions(1)])
+
+
+def test_a_check_is_recorded_sealed_in_one_transaction(tmp_path, agreement, monkeypatch):
+    log = tmp_path / "log.sqlite"
+    compliance.check(event("C1"), agreement, record=log)
+    con = sqlite3.connect(log)
+    assert con.execute("SELECT batch, expected, key_id FROM batches").fetchall() == [(1, 1, None)]
+    assert con.execute("SELECT batch, count FROM seals").fetchall() == [(1, 1)]
+    con.close()
+    assert dl.verify(log).ok and compliance.read_log(log)["batch_state"].tolist() == ["sealed"]
+    # the batch row, its record and its seal are one transaction: a seal that cannot be written
+    # takes the batch and the record with it
+    monkeypatch.setattr(writing, "INSERT_SEAL", "INSERT INTO no_such_table VALUES (?, ?, ?)")
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        compliance.check(event("C2"), agreement, record=log)
+    assert compliance.read_log(log)["notice_id"].tolist() == ["C1"] and dl.verify(log).ok
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, RuntimeError])
+def test_an_interrupted_review_is_incomplete_and_left_out_of_replay(tmp_path, agreement, monkeypatch, capsys,
+                                                                    interruption):
+    review_module = sys.modules["compliance.review"]    # the package's review() hides the module
+    from compliance.synthetic import synthetic_notices
+    monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)
+    review_frame = review_module.review_frame
+
+    def interrupted(notices, agreement, rules_dir, progress, on_output, *args):
+        handed = []
+
+        def hand(start, output):                        # the third run of output never comes
+            if len(handed) == 2:
+                raise interruption("stopped")
+            handed.append(start)
+            on_output(start, output)
+        return review_frame(notices, agreement, rules_dir, progress, hand, *args)
+
+    log = tmp_path / "log.sqlite"
+    compliance.check(event("C1"), agreement, record=log)                 # batch 1, sealed
+    monkeypatch.setattr(review_module, "review_frame", interrupted)
+    with pytest.raises(interruption, match="stopped"):
+        compliance.review(synthetic_notices(2500, seed=4), agreement, record=log)   # batch 2
+    found = count(log) - 1
+    assert found in (700, 1400)          # the runs handed over that the writer took, whole
+    result = dl.verify(log)
+    assert result.intact and result.records == 1 + found and not result.ok
+    assert result.findings == [f"INCOMPLETE: batch 2 (review, recorded {compliance.read_log(log)['recorded_at'][1]}): "
+                               f"{found:,} of 2,500 records, not sealed (its recording stopped before its end); "
+                               f"replay leaves it out"]
+    assert main(["log", "verify", str(log)]) == 1
+    assert f"{found:,} of 2,500 records" in capsys.readouterr().out
+    frame = compliance.read_log(log)
+    assert frame["batch_state"].tolist() == ["sealed"] + ["incomplete"] * found
+    assert main(["log", "show", str(log)]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert "batch_state" in shown[0] and shown[1].endswith("sealed") and shown[2].endswith("incomplete")
+    back = dl.replay(log)
+    assert back.records == 1 and back.left_out == {2: found} and back.ok
+    assert main(["replay", str(log)]) == 0              # the replayed record is unchanged
+    assert f"Left out {found:,} records of 1 incomplete batch (2)" in capsys.readouterr().out
+
+
+def test_an_abandoned_recorder_leaves_its_batch_unsealed(tmp_path, agreement):
+    notices = pd.DataFrame([event(f"R{i}", quantity=400, form_144_filed_on=None) for i in range(5)]).astype(str)
+    result = compliance.review(notices, agreement)
+    log = tmp_path / "log.sqlite"
+    recorder = dl.ReviewRecorder(log, notices, list(result.columns), agreement)
+    recorder.add(0, result.iloc[:2])
+    while count(log) < 2:                 # the recorder's thread writes what it was handed
+        time.sleep(0.01)
+    recorder.abandon()
+    assert "batch 1 (review, recorded" in str(dl.verify(log)) and "2 of 5 records, not sealed" in str(dl.verify(log))
+    # a recorder handed fewer rows than the review had is not closed as if complete
+    short = tmp_path / "short.sqlite"
+    recorder = dl.ReviewRecorder(short, notices, list(result.columns), agreement)
+    recorder.add(0, result.iloc[:4])
+    with pytest.raises(ValueError, match="4 of its 5 decisions"):
+        recorder.close()
+    assert "4 of 5 records, not sealed" in str(dl.verify(short))
+
+
+def rewrite_chain(log: Path, key: dl.LogKey | None = None) -> None:
+    """Recompute every batch's hash, every record's hash and every seal from what the log now
+    holds, as whoever edits a log and covers the edit would: under ``key``, or plain sha256."""
+    from compliance.decision_log.batches import stored_batch
+    con = sqlite3.connect(log)
+    batches = {}
+    for batch_id, *fields, _ in con.execute(f"SELECT {', '.join(dl.BATCH_COLUMNS)} FROM batches").fetchall():
+        batches[batch_id] = stored_batch(*fields)
+        con.execute("UPDATE batches SET hash = ? WHERE batch = ?", (batches[batch_id].hash, batch_id))
+    prev, last = bytes(32), {}
+    for first_seq, batch_id, *columns in con.execute(
+            "SELECT first_seq, batch, notice_ids, events, outputs FROM chunks ORDER BY first_seq").fetchall():
+        hashes = dl.record_chain(prev, first_seq, batch_id, batches[batch_id].hash,
+                                 *(hash_chain._column_lines(c) for c in columns), key)
+        con.execute("UPDATE chunks SET hashes = ? WHERE first_seq = ?", (hashes, first_seq))
+        prev = last[batch_id] = hashes[-32:]
+    for batch_id, n in con.execute("SELECT batch, count FROM seals").fetchall():
+        con.execute("UPDATE seals SET hash = ? WHERE batch = ?",
+                    (dl.seal_hash(last[batch_id], batch_id, batches[batch_id].hash, n, key), batch_id))
+    con.commit()
+    con.close()
+
+
+def three_batches(log: Path) -> None:
+    """Records 1-3 (batch 1, A0-A2), 4-6 (batch 2, B0-B2), 7-9 (batch 3, C0-C2, chunks 7-8 and 9)."""
+    dl.append(log, cheap_batch(3), [cheap_decisions(3, "A")])
+    dl.append(log, cheap_batch(3), [cheap_decisions(3, "B")])
+    dl.append(log, cheap_batch(3), [cheap_decisions(2, "C"), cheap_decisions(1, "C", 2)])
+
+
+def test_expect_head_catches_a_deleted_or_rewritten_end(tmp_path, capsys):
+    log = tmp_path / "log.sqlite"
+    three_batches(log)
+    head = dl.head(log)
+    assert head == compliance.read_log(log)["hash"].iloc[-1] and dl.verify(log).head == head
+    assert main(["log", "head", str(log)]) == 0 and capsys.readouterr().out == head + "\n"
+    assert main(["log", "verify", str(log), "--expect-head", head]) == 0
+    assert main(["log", "verify", str(log), "--expect-head", head.upper()]) == 0
+
+    deleted = tmp_path / "deleted.sqlite"          # batch 3 removed, its chunks, row and seal
+    shutil.copyfile(log, deleted)
+    con = sqlite3.connect(deleted)
+    con.executescript("DELETE FROM chunks WHERE batch = 3; DELETE FROM batches WHERE batch = 3; "
+                      "DELETE FROM seals WHERE batch = 3;")
+    con.close()
+    assert dl.verify(deleted).ok                   # a shorter log, whole: only the head tells
+    result = dl.verify(deleted, expect_head=head)
+    assert not result.ok and result.findings == [
+        f"HEAD: the expected head {head} is not in the chain, which ends at record 6 (hash {result.head}): "
+        f"records were deleted from its end, or its end was rewritten"]
+    assert main(["log", "verify", str(deleted), "--expect-head", head]) == 1
+
+    last_chunk = tmp_path / "last_chunk.sqlite"    # the last chunk only: batch 3 is short of its seal
+    shutil.copyfile(log, last_chunk)
+    con = sqlite3.connect(last_chunk)
+    con.execute("DELETE FROM chunks WHERE first_seq = 9")
+    con.commit()
+    con.close()
+    result = dl.verify(last_chunk, expect_head=head)
+    assert any(f.startswith("SEAL: batch 3") and "2 of 3 records, sealed with 3" in f for f in result.findings)
+    assert any(f.startswith("HEAD:") for f in result.findings)
+
+    rewritten = tmp_path / "rewritten.sqlite"      # record 8 edited, the hashes after it recomputed
+    shutil.copyfile(log, rewritten)
+    edit_lines(rewritten, 7, "outputs", lambda lines: lines.__setitem__(1, b'["C1","deny"]'))
+    rewrite_chain(rewritten)
+    assert dl.verify(rewritten).ok
+    assert compliance.read_log(rewritten)["output"][7] == {"notice_id": "C1", "outcome": "deny"}
+    assert not dl.verify(rewritten, expect_head=head).ok
+
+    dl.append(log, cheap_batch(1), [cheap_decisions(1, "D")])     # appended after the head
+    result = dl.verify(log, expect_head=head)
+    assert result.findings == ["HEAD: the chain goes on past the expected head (record 9): 1 records follow it"]
+    assert main(["log", "verify", str(log), "--expect-head", "abc"]) == 2
+    assert "64 hex digits" in capsys.readouterr().err
+
+
+KEY, OTHER_KEY = dl.LogKey(b"correct horse battery staple"), dl.LogKey(b"another key")
+
+
+def test_a_keyed_log_rewritten_without_the_key_fails_with_it(tmp_path, agreement, monkeypatch, capsys):
+    log = tmp_path / "log.sqlite"
+    monkeypatch.setenv("COMPLIANCE_LOG_KEY", KEY.secret.decode())
+    compliance.check(event("C1"), agreement, record=log)
+    notices = pd.DataFrame([event("R1", quantity=400, form_144_filed_on=None), event("R2")]).astype(str)
+    compliance.review(notices, agreement, record=log)
+    con = sqlite3.connect(log)
+    assert con.execute("SELECT key_id FROM batches").fetchall() == [(KEY.id,), (KEY.id,)]
+    con.close()
+    assert KEY.secret not in log.read_bytes() and KEY.secret.hex().encode() not in log.read_bytes()
+    assert dl.verify(log, key=KEY).ok
+    assert main(["log", "verify", str(log)]) == 0                   # the key from the environment
+    capsys.readouterr()
+
+    # keyed records differ from the same records unkeyed: the key is in every hash
+    plain = tmp_path / "plain.sqlite"
+    shutil.copyfile(log, plain)
+    rewrite_chain(plain, KEY)
+    assert plain.read_bytes() == log.read_bytes()                   # rewrite_chain is the writer's chain
+    rewrite_chain(plain)
+    assert plain.read_bytes() != log.read_bytes()
+
+    # an edit covered by hashes recomputed without the key is found with it
+    edit_lines(log, 2, "outputs", lambda lines: lines.__setitem__(0, lines[0].replace(b'"allow"', b'"deny"')))
+    rewrite_chain(log)
+    result = dl.verify(log, key=KEY)
+    assert not result.intact and result.first_bad == 1 and "hash does not match" in result.problem
+    assert main(["log", "verify", str(log)]) == 1
+
+    # the same, the batches also marked unkeyed: named as records that are not keyed
+    con = sqlite3.connect(log)
+    con.execute("UPDATE batches SET key_id = NULL")
+    con.commit()
+    con.close()
+    rewrite_chain(log)
+    result = dl.verify(log, key=KEY)
+    assert result.intact and result.findings == [
+        "NOT KEYED: 3 records of batches 1-2 are not keyed, and COMPLIANCE_LOG_KEY is set"]
+    assert dl.verify(log).ok                       # without the key, an unkeyed log as any other
+
+    # keyed with another key: named as such, with both key ids
+    other = tmp_path / "other.sqlite"
+    monkeypatch.setenv("COMPLIANCE_LOG_KEY", OTHER_KEY.secret.decode())
+    compliance.check(event("C1"), agreement, record=other)
+    result = dl.verify(other, key=KEY)
+    assert result.findings == [f"KEYED DIFFERENTLY: 1 records of batch 1 are keyed with key id {OTHER_KEY.id}, "
+                               f"not with the key COMPLIANCE_LOG_KEY holds (key id {KEY.id})"]
+    assert dl.verify(other, key=OTHER_KEY).ok
+
+
+def test_keyed_records_without_the_key_are_reported_not_checked(tmp_path, agreement, monkeypatch, capsys):
+    log = tmp_path / "log.sqlite"
+    monkeypatch.setenv("COMPLIANCE_LOG_KEY", KEY.secret.decode())
+    compliance.check(event("C0"), agreement, record=log)                      # batches 1 and 2, keyed
+    compliance.check(event("C1"), agreement, record=log)
+    monkeypatch.delenv("COMPLIANCE_LOG_KEY")
+    compliance.check(event("C2"), agreement, record=log)                      # batch 3, not keyed
+    result = dl.verify(log)
+    assert result.intact and result.records == 3 and not result.ok
+    assert result.findings == [f"NOT CHECKED: 2 records of batches 1-2 are keyed (key id {KEY.id}), not checked: "
+                               f"COMPLIANCE_LOG_KEY is not set"]
+    assert main(["log", "verify", str(log)]) == 1
+    assert "NOT CHECKED" in capsys.readouterr().out
+    # the unkeyed record after keyed ones is still checked, from the stored hash before it
+    edit_lines(log, 3, "outputs", lambda lines: lines.__setitem__(0, lines[0].replace(b'"C2"', b'"CX"')))
+    assert dl.verify(log).first_bad == 3
+    assert compliance.read_log(log)["batch_state"].tolist() == ["sealed"] * 3
+    # a key variable set to nothing is refused, not taken for no key
+    monkeypatch.setenv("COMPLIANCE_LOG_KEY", "")
+    with pytest.raises(dl.LogError, match="COMPLIANCE_LOG_KEY is set but empty"):
+        compliance.check(event("C3"), agreement, record=log)
+    assert main(["log", "verify", str(log)]) == 2
+
+
+@needs_c
+@pytest.mark.parametrize("secret", [b"k", b"x" * 64, b"y" * 65, bytes(range(256))])   # HMAC's block is 64 bytes
+def test_c_keyed_chain_equals_the_python_hmac_chain(secret):
+    import hashlib
+    import hmac
+    import random
+    rng = random.Random(len(secret))
+    key = dl.LogKey(secret)
+    columns = [pa.array(random_lines(rng, 50, 0.2), type=pa.string()) for _ in range(3)]
+    texts = dl.record_texts(3, 2, "e" * 64, *columns)
+    prev, expected = bytes(32), b""
+    for text in texts:                         # the reference: Python's hmac, record by record
+        prev = hmac.new(secret, prev + text, hashlib.sha256).digest()
+        expected += prev
+    assert dl.record_chain(bytes(32), 3, 2, "e" * 64, *columns, key) == expected
+    assert dl.chain_hashes(bytes(32), texts, key) == expected
+    assert dl.record_chain(bytes(32), 3, 2, "e" * 64, *columns) != expected

@@ -2,7 +2,7 @@
  * which keeps the Python versions as the reference and the fallback when this extension is not
  * built (the tests compare the two). Neither changes a stored byte.
  *
- *     chain(prev, first_seq, shared, n, columns) -> bytes
+ *     chain(prev, first_seq, shared, n, columns[, key]) -> bytes
  *
  * The format-3 hash chain (record_texts() and chain_hashes()) computed from Arrow string arrays
  * without a Python object per record.
@@ -12,8 +12,11 @@
  * n          the number of records
  * columns    a sequence of (offsets, data, offset): an Arrow string or binary array's 32-bit
  *            offsets buffer, its data buffer (None when it holds no bytes) and the array's offset
+ * key        the log key's bytes, or None (the default) for a chain that is not keyed
  * Record i's hash is sha256(hash of record i-1 || seq as decimal || shared || each column's value
- * i, in column order); the result is the n hashes end to end. The GIL is released while hashing.
+ * i, in column order), or HMAC-SHA256 under key of the same bytes (RFC 2104: the key's pads are
+ * hashed once, and each record's hash continues from copies of those two states); the result is
+ * the n hashes end to end. The GIL is released while hashing.
  *
  *     lines(n, pieces) -> (offsets, data) | int
  *
@@ -88,13 +91,32 @@ static char *decimal(unsigned long long v, char *end) {
     return p;
 }
 
+#define SHA256_BLOCK 64
+
+/* The two HMAC-SHA256 states after the key's inner and outer pads: 0 on failure. */
+static int hmac_pads(const EVP_MD *md, const unsigned char *key, size_t keylen, EVP_MD_CTX *inner,
+                     EVP_MD_CTX *outer) {
+    unsigned char k0[SHA256_BLOCK], ipad[SHA256_BLOCK], opad[SHA256_BLOCK];
+    unsigned int len = 0;
+    memset(k0, 0, sizeof k0);
+    if (keylen > SHA256_BLOCK) {
+        if (!EVP_Digest(key, keylen, k0, &len, md, NULL)) return 0;
+    } else if (keylen) {
+        memcpy(k0, key, keylen);
+    }
+    for (int i = 0; i < SHA256_BLOCK; i++) { ipad[i] = k0[i] ^ 0x36; opad[i] = k0[i] ^ 0x5c; }
+    return EVP_DigestInit_ex(inner, md, NULL) && EVP_DigestUpdate(inner, ipad, SHA256_BLOCK)
+        && EVP_DigestInit_ex(outer, md, NULL) && EVP_DigestUpdate(outer, opad, SHA256_BLOCK);
+}
+
 static PyObject *chain(PyObject *self, PyObject *args) {
-    Py_buffer prev, shared;
+    Py_buffer prev, shared, key = {0};
     long long first_seq;
     Py_ssize_t n;
     PyObject *columns;
-    if (!PyArg_ParseTuple(args, "y*Ly*nO", &prev, &first_seq, &shared, &n, &columns))
+    if (!PyArg_ParseTuple(args, "y*Ly*nO|z*", &prev, &first_seq, &shared, &n, &columns, &key))
         return NULL;
+    int keyed = key.buf != NULL;
     PyObject *result = NULL, *seq = NULL;
     column_t cols[MAX_COLUMNS];
     Py_ssize_t ncols = 0, k;
@@ -124,18 +146,21 @@ static PyObject *chain(PyObject *self, PyObject *args) {
     out = (unsigned char *)PyBytes_AS_STRING(result);
     Py_BEGIN_ALLOW_THREADS
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *inner = keyed ? EVP_MD_CTX_new() : NULL, *outer = keyed ? EVP_MD_CTX_new() : NULL;
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
     EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);   /* fetched once, not per record */
 #else
     const EVP_MD *md = EVP_sha256();
 #endif
-    if (!ctx || !md) failed = 1;
+    if (!ctx || !md || (keyed && (!inner || !outer))) failed = 1;
+    if (keyed && !failed) failed = !hmac_pads(md, key.buf, (size_t)key.len, inner, outer);
+    unsigned char inner_hash[32];
     const unsigned char *last = (const unsigned char *)prev.buf;
     char digits[24];
     for (Py_ssize_t i = 0; i < n && !failed; i++) {
         char *d = decimal((unsigned long long)(first_seq + i), digits + sizeof digits);
         unsigned int len = 0;
-        failed = !EVP_DigestInit_ex(ctx, md, NULL)
+        failed = !(keyed ? EVP_MD_CTX_copy_ex(ctx, inner) : EVP_DigestInit_ex(ctx, md, NULL))
               || !EVP_DigestUpdate(ctx, last, 32)
               || !EVP_DigestUpdate(ctx, d, (size_t)(digits + sizeof digits - d))
               || !EVP_DigestUpdate(ctx, shared.buf, (size_t)shared.len);
@@ -143,6 +168,9 @@ static PyObject *chain(PyObject *self, PyObject *args) {
             const column_t *c = &cols[j];
             failed = !EVP_DigestUpdate(ctx, c->bytes + c->offs[i], (size_t)(c->offs[i + 1] - c->offs[i]));
         }
+        if (!failed && keyed)
+            failed = !EVP_DigestFinal_ex(ctx, inner_hash, &len) || len != 32
+                  || !EVP_MD_CTX_copy_ex(ctx, outer) || !EVP_DigestUpdate(ctx, inner_hash, 32);
         if (!failed) failed = !EVP_DigestFinal_ex(ctx, out, &len) || len != 32;
         last = out;
         out += 32;
@@ -151,6 +179,8 @@ static PyObject *chain(PyObject *self, PyObject *args) {
     EVP_MD_free(md);
 #endif
     EVP_MD_CTX_free(ctx);
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
     Py_END_ALLOW_THREADS
     if (failed) {
         Py_CLEAR(result);
@@ -162,6 +192,7 @@ done:
     Py_XDECREF(seq);
     PyBuffer_Release(&prev);
     PyBuffer_Release(&shared);
+    if (keyed) PyBuffer_Release(&key);
     return result;
 }
 
@@ -355,8 +386,9 @@ static PyObject *verbatim_buffer(PyObject *self, PyObject *arg) {
 
 static PyMethodDef methods[] = {
     {"chain", chain, METH_VARARGS,
-     "chain(prev, first_seq, shared, n, columns) -> bytes: the format-3 chain hashes of n records "
-     "read from Arrow string arrays' buffers, 32 bytes each, end to end."},
+     "chain(prev, first_seq, shared, n, columns[, key]) -> bytes: the chain hashes of n records "
+     "read from Arrow string arrays' buffers (HMAC-SHA256 under key when given), 32 bytes each, end "
+     "to end."},
     {"lines", lines, METH_VARARGS,
      "lines(n, pieces) -> (offsets, data) | int: n rows of text joined from the pieces (bytes, Arrow "
      "string arrays, lists of values written as JSON), as an Arrow string array's buffers; or the "

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .schema import BATCH_COLUMNS
+from .schema import BATCH_COLUMNS, EARLIER_BATCH_COLUMNS
 
 def fingerprint_files(files: Iterable[Path], root: Path) -> str:
     """sha256 over each file's path relative to ``root`` and its bytes, sorted by that path."""
@@ -42,7 +42,10 @@ def agreement_fingerprint(directory: Path | str) -> str:
 
 @dataclass(frozen=True)
 class Batch:
-    """What every decision recorded by one ``check()``/``review()`` call shares."""
+    """What every decision recorded by one ``check()``/``review()`` call shares. ``expected``: how
+    many decisions the call records (None for a batch of formats 2 and 3, which predate it);
+    ``key_id``: the id of the log key its records are keyed with (:mod:`.keys`), None when they
+    are not keyed."""
     recorded_at: str
     source: str
     rulebook_fingerprint: str
@@ -52,11 +55,16 @@ class Batch:
     engine_version: str
     event_columns: tuple[str, ...] | None
     output_columns: tuple[str, ...]
+    expected: int | None = None
+    key_id: str | None = None
 
     def canonical(self) -> str:
         """The text the batch's hash is taken over: its fields as a JSON object with sorted keys,
-        no spaces, the column lists as JSON arrays."""
+        no spaces, the column lists as JSON arrays (without ``expected`` and ``key_id`` for a batch
+        that predates them, so that its hash is the one its format stored)."""
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if self.expected is None:
+            del fields["expected"], fields["key_id"]
         return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     @cached_property
@@ -65,8 +73,10 @@ class Batch:
 
 
 def new_batch(source: str, agreement_dir: Path | str, rules_dir: Path | str | None,
-              event_columns: Sequence[str] | None, output_columns: Sequence[str]) -> Batch:
-    """A batch recorded now, with the fingerprints of the rulebook and agreement as they are now."""
+              event_columns: Sequence[str] | None, output_columns: Sequence[str], expected: int,
+              key_id: str | None = None) -> Batch:
+    """A batch of ``expected`` decisions recorded now, with the fingerprints of the rulebook and
+    agreement as they are now."""
     from .. import __version__
     from ..rulebook import RULES_DIR
     rules_dir = Path(rules_dir or RULES_DIR).resolve()
@@ -76,32 +86,32 @@ def new_batch(source: str, agreement_dir: Path | str, rules_dir: Path | str | No
                  agreement_dir=str(Path(agreement_dir).resolve()), rules_dir=str(rules_dir),
                  engine_version=__version__,
                  event_columns=None if event_columns is None else tuple(map(str, event_columns)),
-                 output_columns=tuple(map(str, output_columns)))
+                 output_columns=tuple(map(str, output_columns)), expected=int(expected), key_id=key_id)
 
 
-
-def _batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
-           engine_version, event_columns, output_columns) -> Batch:
+def stored_batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
+                 engine_version, event_columns, output_columns, expected=None, key_id=None) -> Batch:
     """A batch from its stored fields (the column lists as JSON text)."""
     events, outputs = json.loads(event_columns), json.loads(output_columns)
     if not (events is None or isinstance(events, list)) or not isinstance(outputs, list):
         raise ValueError("column lists must be JSON arrays")
     return Batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
-                 engine_version, None if events is None else tuple(events), tuple(outputs))
+                 engine_version, None if events is None else tuple(events), tuple(outputs), expected, key_id)
 
 
-
-def _batch_hashes(con: sqlite3.Connection) -> dict[int, tuple[str, str]]:
-    """Each batch's hash recomputed from its fields, and what is wrong with the batch or ''."""
-    batches: dict[int, tuple[str, str]] = {}
-    for batch_id, *fields, stored in con.execute(f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches"):
+def stored_batches(con: sqlite3.Connection, version: int) -> dict[int, tuple[Batch | None, str]]:
+    """Each batch of a log of format ``version`` (2 or later) as stored, and what is wrong with it
+    or '' (None for a batch whose fields cannot be read)."""
+    columns = BATCH_COLUMNS if version >= 4 else EARLIER_BATCH_COLUMNS
+    batches: dict[int, tuple[Batch | None, str]] = {}
+    for batch_id, *fields, stored in con.execute(f"SELECT {', '.join(columns)} FROM batches"):
         try:
-            batch = _batch(*fields)
+            batch = stored_batch(*fields)
         except (TypeError, ValueError):
-            batches[batch_id] = ("", f"its batch {batch_id} is damaged (column lists that are not JSON arrays)")
+            batches[batch_id] = (None, f"its batch {batch_id} is damaged (column lists that are not JSON arrays)")
             continue
         problem = "" if batch.hash == stored else (
             f"its batch {batch_id} does not match the batch's hash (the batch's time, source, "
-            f"fingerprints, directories, engine version or columns were edited)")
-        batches[batch_id] = (batch.hash, problem)
+            f"fingerprints, directories, engine version, columns, size or key were edited)")
+        batches[batch_id] = (batch, problem)
     return batches

@@ -3,7 +3,6 @@ hash, and the chain of hashes along consecutive records, by the C loops straight
 buffers when they are built, or by the Python functions here, which are the reference."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -13,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .encoding import json_values
+from .keys import LogKey, keyed_hash
 
 try:
     from ._loops import chain as _c_chain     # the C loops (_loops.c), optional
@@ -77,19 +77,18 @@ def record_texts(first_seq: int, batch: int, batch_hash: str, notice_ids: pa.Arr
     return records
 
 
-def record_hash(prev_hash: bytes, text: bytes) -> bytes:
+def record_hash(prev_hash: bytes, text: bytes, key: LogKey | None = None) -> bytes:
     """A record's chain hash: sha256 (32-byte digest) of the record before it's hash and the
-    record's text (:func:`record_texts`)."""
-    return hashlib.sha256(prev_hash + text).digest()
+    record's text (:func:`record_texts`); HMAC-SHA256 under ``key`` for a keyed batch."""
+    return keyed_hash(key, prev_hash + text)
 
 
-def chain_hashes(prev_hash: bytes, texts: Iterable[bytes]) -> bytes:
+def chain_hashes(prev_hash: bytes, texts: Iterable[bytes], key: LogKey | None = None) -> bytes:
     """The chain hashes of consecutive records after the one whose hash is ``prev_hash``, 32 bytes
     each, end to end: :func:`record_hash` applied along the chain."""
-    sha = hashlib.sha256
     hashes = []
     for text in texts:
-        prev_hash = sha(prev_hash + text).digest()
+        prev_hash = keyed_hash(key, prev_hash + text)
         hashes.append(prev_hash)
     return b"".join(hashes)
 
@@ -99,15 +98,23 @@ _OFFSET_TYPES = (pa.string(), pa.binary())
 
 
 def record_chain(prev_hash: bytes, first_seq: int, batch: int, batch_hash: str, notice_ids: pa.Array,
-                 events: pa.Array, outputs: pa.Array) -> bytes:
-    """:func:`chain_hashes` of the :func:`record_texts` of these records: by the C extension
-    (``compliance._chain``) straight from the arrays' buffers when it is built and the arrays are
-    plain string or binary arrays without nulls, otherwise in Python. Both give the same bytes."""
+                 events: pa.Array, outputs: pa.Array, key: LogKey | None = None) -> bytes:
+    """:func:`chain_hashes` of the :func:`record_texts` of these records (under ``key`` for a keyed
+    batch): by the C extension straight from the arrays' buffers when it is built and the arrays
+    are plain string or binary arrays without nulls, otherwise in Python. Both give the same bytes."""
     columns = (notice_ids, events, outputs)
     n = len(notice_ids)
     if (_c_chain is None or any(c.type not in _OFFSET_TYPES or c.null_count or len(c) != n for c in columns)):
-        return chain_hashes(prev_hash, record_texts(first_seq, batch, batch_hash, *columns))
+        return chain_hashes(prev_hash, record_texts(first_seq, batch, batch_hash, *columns), key)
     if not n:
         return b""
     return _c_chain(prev_hash, first_seq, f"\n{batch}\n{batch_hash}\n".encode(), n,
-                    [(c.buffers()[1], c.buffers()[2], c.offset) for c in columns])
+                    [(c.buffers()[1], c.buffers()[2], c.offset) for c in columns],
+                    None if key is None else key.secret)
+
+
+def seal_hash(last_hash: bytes, batch: int, batch_hash: str, count: int, key: LogKey | None = None) -> bytes:
+    """A batch's seal: the chain hash (:func:`record_hash`, under the batch's key) of the text
+    "seal", the batch, its hash and its number of records, one to a line, after the hash of the
+    batch's last record. It says that the batch ends there, with that many records."""
+    return record_hash(last_hash, f"seal\n{batch}\n{batch_hash}\n{count}\n".encode(), key)

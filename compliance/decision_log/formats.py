@@ -7,9 +7,10 @@ import hashlib
 import sqlite3
 from typing import Iterable
 
-from .batches import _batch_hashes
+from .batches import stored_batches
 from .encoding import _encode
 from .schema import DECISION_COLUMNS, FORMAT_1_COLUMNS
+
 
 def _format_1_records(con: sqlite3.Connection) -> Iterable[tuple[int, str, str, str, str]]:
     for row in con.execute(f"SELECT {', '.join(FORMAT_1_COLUMNS)} FROM decisions ORDER BY seq"):
@@ -29,15 +30,14 @@ def _format_1_hash(seq, recorded_at, source, batch, notice_id, event, output, ru
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-
 def _format_2_records(con: sqlite3.Connection) -> Iterable[tuple[int, str, str, str, str]]:
-    batches = _batch_hashes(con)
+    batches = {batch_id: (batch.hash if batch else "", problem)
+               for batch_id, (batch, problem) in stored_batches(con, 2).items()}
     for seq, batch_id, notice_id, event, output, prev_hash, stored_hash in con.execute(
             f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY seq"):
         batch_hash, problem = batches.get(batch_id, ("", f"its batch {batch_id} is missing"))
         yield (seq, prev_hash, stored_hash,
                _format_2_hash(prev_hash, seq, batch_id, batch_hash, event, output, notice_id), problem)
-
 
 
 def _format_2_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event: str, output: str,
@@ -46,7 +46,6 @@ def _format_2_hash(prev_hash: str, seq: int, batch: int, batch_hash: str, event:
     order, UTF-8 (``notice_id``, which may hold a newline, last)."""
     return hashlib.sha256(f"{prev_hash}\n{seq}\n{batch}\n{batch_hash}\n{event}\n{output}\n{notice_id}"
                           .encode("utf-8")).hexdigest()
-
 
 
 READ = {

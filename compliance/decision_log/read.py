@@ -1,5 +1,6 @@
-"""Reading a log as a DataFrame, whichever its format: one row per record, the batch's fields on
-each, ``event`` and ``output`` decoded."""
+"""Reading a log, whichever its format: as a DataFrame, one row per record, the batch's fields and
+whether the batch is complete on each, ``event`` and ``output`` decoded; and the hash of its last
+record, its head."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,8 @@ from typing import Any
 import pandas as pd
 
 from .formats import READ
-from .schema import GENESIS, RECORD_COLUMNS, LogError
+from .completeness import PREDATES_SEALS, batch_completeness
+from .schema import FORMAT_1_COLUMNS, GENESIS, LogError
 from .store import open_for_reading
 
 BATCH_FIELDS = ("recorded_at", "source", "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir",
@@ -21,7 +23,12 @@ READ_CHUNKS = (
     f"{', '.join('b.' + f for f in BATCH_FIELDS)} "
     f"FROM (SELECT *, lag(substr(hashes, -32)) OVER (ORDER BY first_seq) AS prev_hash FROM chunks) c "
     f"LEFT JOIN batches b ON b.batch = c.batch")
-"""Format 3: each chunk, the hash of the record before its first, and its batch's fields."""
+"""Formats 3 and 4: each chunk, the hash of the record before its first, and its batch's fields."""
+HEAD = {1: "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1",
+        2: "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1",
+        3: "SELECT hex(substr(hashes, -32)) FROM chunks ORDER BY first_seq DESC LIMIT 1",
+        4: "SELECT hex(substr(hashes, -32)) FROM chunks ORDER BY first_seq DESC LIMIT 1"}
+"""Each format: the stored hash of the last record (hex)."""
 
 
 def _json_lines(data: bytes) -> list[Any]:
@@ -30,8 +37,8 @@ def _json_lines(data: bytes) -> list[Any]:
 
 
 def _chunk_rows(con: sqlite3.Connection, path, where: str, params: list) -> pd.DataFrame:
-    """Format 3's records, one row per record, ``event`` and ``output`` decoded to lists."""
-    columns: dict[str, list] = {name: [] for name in (*RECORD_COLUMNS, "event_columns", "output_columns")}
+    """Format 3 and 4's records, one row per record, ``event`` and ``output`` decoded to lists."""
+    columns: dict[str, list] = {name: [] for name in (*FORMAT_1_COLUMNS, "event_columns", "output_columns")}
     for (first_seq, count, batch_id, notice_ids, events, outputs, hashes, prev, *fields) in con.execute(
             READ_CHUNKS + where + " ORDER BY c.first_seq", params):
         if fields[0] is None:
@@ -52,15 +59,17 @@ def _chunk_rows(con: sqlite3.Connection, path, where: str, params: list) -> pd.D
 
 
 def _rows(path, notice: str | None = None, since: str | date | None = None) -> pd.DataFrame:
-    """The records in ``seq`` order, ``event`` and ``output`` decoded to dicts."""
+    """The records in ``seq`` order, ``event`` and ``output`` decoded to dicts, and the state of
+    each record's batch (``batch_state``: sealed, incomplete or predates seals)."""
     con, version = open_for_reading(path)
     try:
+        batches = batch_completeness(con, version)
         where, params = [], []
         if since is not None:
             since = since.isoformat() if isinstance(since, date) else str(since)
             where.append("recorded_at >= ?")
             params.append(since)
-        if version == 3:
+        if version >= 3:
             frame = _chunk_rows(con, path, " WHERE " + " AND ".join(where) if where else "", params)
             if notice is not None:
                 frame = frame[frame["notice_id"] == str(notice)].reset_index(drop=True)
@@ -74,6 +83,7 @@ def _rows(path, notice: str | None = None, since: str | date | None = None) -> p
         raise LogError(f"{path}: cannot be read: {exc}") from None
     finally:
         con.close()
+    frame["batch_state"] = [batches[b].state if b in batches else PREDATES_SEALS for b in frame["batch"]]
     if version == 1:
         frame["event"] = [json.loads(e) for e in frame["event"]]
         frame["output"] = [json.loads(o) for o in frame["output"]]
@@ -95,7 +105,9 @@ def _rows(path, notice: str | None = None, since: str | date | None = None) -> p
 
 def read_log(path: Path | str, notice: str | None = None, since: str | date | None = None) -> pd.DataFrame:
     """The records as a DataFrame: the batch's fields on each record, ``event`` and ``output`` as
-    dicts, and the output row's fields as columns of their own. ``notice`` keeps one notice_id;
+    dicts, ``batch_state`` (``sealed``; ``incomplete``: its recording stopped before its end;
+    ``predates seals``: recorded in an earlier format, which did not record whether a batch was
+    complete), and the output row's fields as columns of their own. ``notice`` keeps one notice_id;
     ``since`` keeps records recorded on or after a date (UTC, YYYY-MM-DD)."""
     from ..decision import OUTPUT_COLUMNS
     frame = _rows(path, notice, since)
@@ -103,3 +115,16 @@ def read_log(path: Path | str, notice: str | None = None, since: str | date | No
         if column != "notice_id":
             frame[column] = [o.get(column) for o in frame["output"]]
     return frame
+
+
+def head(path: Path | str) -> str:
+    """The stored hash of the log's last record (hex; 64 zeros for a log without records): the
+    value ``verify(..., expect_head=)`` later holds the log to."""
+    con, version = open_for_reading(path)
+    try:
+        row = con.execute(HEAD[version]).fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise LogError(f"{path}: cannot be read: {exc}") from None
+    finally:
+        con.close()
+    return GENESIS if row is None else str(row[0]).lower()

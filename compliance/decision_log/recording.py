@@ -1,5 +1,7 @@
-"""What ``check(record=)`` and ``review(record=)`` call: a check's decision as a batch of one, a
-review's rows in chunks, and the recorder that takes a review's output while the review runs."""
+"""What ``check(record=)`` and ``review(record=)`` call: a check's decision as a batch of one,
+sealed with its record in one transaction; a review's rows in chunks, the batch declaring the
+review's number of rows and sealed with its last chunk; and the recorder that takes a review's
+output while the review runs. With ``COMPLIANCE_LOG_KEY`` set, the batch's records are keyed."""
 from __future__ import annotations
 
 import queue
@@ -12,29 +14,31 @@ import pandas as pd
 from .batches import new_batch
 from .chain import Decisions
 from .encoding import _dumps, _notice_id_lines, _row_lines
+from .keys import log_key
 from .writing import append
 
 CHUNK = 10_000
 
 
-
 def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=None) -> None:
-    """Record one ``check()`` decision: a batch of one."""
+    """Record one ``check()`` decision: a batch of one, written sealed in one transaction."""
     row = decision.to_row()
     if isinstance(event, Mapping):
         columns, values = list(event), _dumps(list(event.values()))
     else:
         columns, values = None, _dumps(event)
-    batch = new_batch("check", agreement.directory, rules_dir, columns, list(row))
-    append(path, batch, [Decisions.of([str(row["notice_id"])], [values], [_dumps(list(row.values()))])])
-
+    key = log_key()
+    batch = new_batch("check", agreement.directory, rules_dir, columns, list(row), 1, key and key.id)
+    append(path, batch, [Decisions.of([str(row["notice_id"])], [values], [_dumps(list(row.values()))])], key)
 
 
 def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame, agreement,
                   rules_dir=None, chunk_size: int = CHUNK) -> None:
     """Record every row of one ``review()``: the notice row as the event, the output row; one
     chunk row per ``chunk_size`` records."""
-    batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns))
+    key = log_key()
+    batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns),
+                      len(result), key and key.id)
     notice_ids, events, outputs = _notice_id_lines(result["notice_id"]), _row_lines(notices), _row_lines(result)
 
     def chunks() -> Iterable[Decisions]:        # encoded one at a time, as the writer asks
@@ -42,7 +46,7 @@ def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame,
             stop = start + chunk_size
             yield Decisions(notice_ids.lines(start, stop), events.lines(start, stop), outputs.lines(start, stop))
 
-    append(path, batch, chunks())
+    append(path, batch, chunks(), key)
 
 
 class ReviewRecorder:
@@ -50,13 +54,21 @@ class ReviewRecorder:
     over each run of output rows as soon as it is made, and a thread of the recorder's own encodes,
     hashes and appends it (the C loops and SQLite release the GIL), so recording overlaps the
     review's last phase instead of following it. The records are those ``append_review`` makes of
-    the finished result, chunked where the output was. ``close`` returns once every chunk is
-    committed (or raises what went wrong); ``abandon`` stops after the chunks already handed over."""
+    the finished result, chunked where the output was, in a batch that declares one record per
+    notice. ``close`` returns once every chunk, and with the last the batch's seal, is committed
+    (or raises what went wrong, the batch left unsealed). ``abandon``, for a review that stopped
+    (an exception, KeyboardInterrupt, a signal handler raising), stops after the chunks the writer
+    already holds: they stay, whole, and the batch stays unsealed, which ``log verify`` reports
+    and ``replay`` leaves out."""
 
     def __init__(self, path: Path | str, notices: pd.DataFrame, output_columns: Sequence[str], agreement,
                  rules_dir=None):
-        self.batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(output_columns))
+        self.key = log_key()
+        self.batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(output_columns),
+                               len(notices), self.key and self.key.id)
         self.events = _row_lines(notices)
+        self.recorded = 0
+        self.stopping = threading.Event()
         self.handed: queue.Queue[tuple[int, pd.DataFrame] | None] = queue.Queue(maxsize=4)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._record, args=(path,), name="decision-log-recorder", daemon=True)
@@ -64,12 +76,12 @@ class ReviewRecorder:
 
     def _record(self, path: Path | str) -> None:
         def chunks() -> Iterable[Decisions]:
-            while (item := self.handed.get()) is not None:
+            while not self.stopping.is_set() and (item := self.handed.get()) is not None:
                 start, output = item
                 yield Decisions(_notice_id_lines(output["notice_id"]).lines(),
                                 self.events.lines(start, start + len(output)), _row_lines(output).lines())
         try:
-            append(path, self.batch, chunks())
+            self.recorded = append(path, self.batch, chunks(), self.key)
         except BaseException as exc:
             self.error = exc
 
@@ -93,7 +105,11 @@ class ReviewRecorder:
         self.thread.join()
         if self.error is not None:
             raise self.error
+        if self.recorded != self.batch.expected:
+            raise ValueError(f"the review handed {self.recorded:,} of its {self.batch.expected:,} decisions "
+                             f"to the decision log; the batch is left unsealed")
 
     def abandon(self) -> None:
+        self.stopping.set()
         self._hand(None)
         self.thread.join()

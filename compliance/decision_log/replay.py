@@ -1,5 +1,7 @@
 """Replaying a log: every recorded event judged again with the current rules, and every decision
-that now differs, grouped by what changed (the rulebook, the agreement, both or neither)."""
+that now differs, grouped by what changed (the rulebook, the agreement, both or neither). The
+records of an incomplete batch (its recording stopped before its end) are left out, and counted:
+a review replayed without its missing rows would not be the review that was recorded."""
 from __future__ import annotations
 
 import math
@@ -11,12 +13,12 @@ import pandas as pd
 
 from .batches import agreement_fingerprint, rulebook_fingerprint
 from .read import _rows
+from .completeness import INCOMPLETE, PREDATES_SEALS
 from .schema import LogError
 
 DECISION_FIELDS = ("outcome", "failed_rules", "citations", "earliest_allowed_date", "delivery_date",
                    "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "error")
 """The output fields replay compares (``reasons`` is prose derived from them and is not compared)."""
-
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -34,9 +36,14 @@ class Difference:
 
 @dataclass
 class Replay:
+    """``records``: the records replayed; ``left_out``: the records of each incomplete batch, by
+    batch, not replayed; ``predating``: the records replayed whose batches predate seals. ``ok``
+    says whether every replayed decision is unchanged; what was left out does not change it."""
     records: int
     differences: list[Difference] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)   # (seq, why it could not replay)
+    left_out: dict[int, int] = field(default_factory=dict)
+    predating: int = 0
 
     @property
     def ok(self) -> bool:
@@ -55,6 +62,14 @@ class Replay:
     def report(self) -> str:
         lines = [f"Replayed {self.records} records: {len(self.differences)} decisions now differ"
                  + (f", {len(self.failures)} could not be replayed" if self.failures else "")]
+        if self.left_out:
+            batches = ", ".join(map(str, sorted(self.left_out)))
+            lines.append(f"Left out {sum(self.left_out.values()):,} records of {len(self.left_out)} incomplete "
+                         f"batch{'es' if len(self.left_out) > 1 else ''} ({batches}): their recording stopped "
+                         f"before its end (see 'compliance log verify')")
+        if self.predating:
+            lines.append(f"({self.predating:,} of the records replayed predate seals: whether their batches "
+                         f"were recorded to their end is not known)")
         titles = {"rulebook": "rulebook changed", "agreement": "agreement changed",
                   "rulebook and agreement": "rulebook and agreement changed",
                   "neither": "neither rulebook nor agreement changed"}
@@ -74,7 +89,8 @@ def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_d
     rules) and its recorded agreement directory (or ``agreement_dir``); report every decision whose
     ``fields`` now differ, with the cause: the rulebook fingerprint changed, the agreement's, both,
     or neither. A ``check()`` record is replayed with ``check()``; the records of one ``review()``
-    batch are reviewed again together, in their order, so that each sees the same earlier sales."""
+    batch are reviewed again together, in their order, so that each sees the same earlier sales.
+    The records of incomplete batches are left out (``Replay.left_out``)."""
     from ..agreement import AgreementError, load_agreement
     from ..check import check
     from ..review import review
@@ -82,7 +98,11 @@ def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_d
 
     rules_dir = Path(rules_dir or RULES_DIR).resolve()
     frame = _rows(path)
-    result = Replay(records=len(frame))
+    incomplete = (frame["batch_state"] == INCOMPLETE).to_numpy(dtype=bool)
+    left_out = frame.loc[incomplete, "batch"].value_counts()
+    frame = frame[~incomplete]
+    result = Replay(records=len(frame), left_out={int(b): int(n) for b, n in left_out.items()},
+                    predating=int((frame["batch_state"] == PREDATES_SEALS).sum()))
     if not len(frame):
         return result
     try:

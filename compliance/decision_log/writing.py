@@ -10,21 +10,28 @@ from pathlib import Path
 from typing import Iterable
 
 from .batches import Batch
-from .chain import Decisions, _stored_column, record_chain
+from .chain import Decisions, _stored_column, record_chain, seal_hash
 from .encoding import _encode
-from .schema import BATCH_COLUMNS, CHUNK_COLUMNS
+from .keys import LogKey
+from .schema import BATCH_COLUMNS, CHUNK_COLUMNS, SEAL_COLUMNS
 from .store import open_for_writing
 
 INSERT_BATCH = (f"INSERT INTO batches ({', '.join(BATCH_COLUMNS[1:])}) "
                 f"VALUES ({', '.join('?' * (len(BATCH_COLUMNS) - 1))})")
 INSERT_CHUNK = f"INSERT INTO chunks VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})"
+INSERT_SEAL = f"INSERT INTO seals VALUES ({', '.join('?' * len(SEAL_COLUMNS))})"
 LAST_RECORD = "SELECT first_seq + count - 1, substr(hashes, -32) FROM chunks ORDER BY first_seq DESC LIMIT 1"
 
 
-def append(path: Path | str, batch: Batch, chunks: Iterable[Decisions]) -> int:
+def append(path: Path | str, batch: Batch, chunks: Iterable[Decisions], key: LogKey | None = None) -> int:
     """Append each of ``chunks`` as one chunk row in a transaction of its own; returns the number
-    of records appended, once every chunk is committed. The batch row is written with the first
-    non-empty chunk, so a call that appends nothing leaves no batch.
+    of records appended, once every chunk is committed. The batch row, which declares how many
+    records the batch holds (``batch.expected``), is written with the first non-empty chunk, so a
+    call that appends nothing leaves no batch; the batch's seal is written with the chunk that
+    brings it to that number, so a batch whose chunks stop short (the process killed, an error in
+    ``chunks``) stays unsealed, with whole chunks. A chunk that would go past that number is
+    refused (ValueError) and the batch stays unsealed. ``key``: the log key the records are keyed
+    with, the one whose id the batch holds (None for a batch that is not keyed).
 
     A list of chunks is written by the calling thread. Any other iterable (a generator encoding
     each chunk as it is asked for) is consumed, and each chunk hashed ahead, by the calling thread
@@ -32,16 +39,20 @@ def append(path: Path | str, batch: Batch, chunks: Iterable[Decisions]) -> int:
     overlap writing the one before (the C loops and SQLite release the GIL). At most two chunks
     wait for the writer; an error in it is raised here, and stops the chunks' consumption; an
     error in the iterable or the hashing stops the writer after the chunk it is writing."""
+    if batch.expected is None or batch.expected < 0:
+        raise ValueError("a batch must declare how many records it holds")
+    if batch.key_id != (None if key is None else key.id):
+        raise ValueError("the batch's key id is not the id of the key given")
     con = open_for_writing(path)
     try:
         if isinstance(chunks, (list, tuple)):
             n, batch_id = 0, None
             for decisions in chunks:
                 if len(decisions):
-                    batch_id = _append_chunk(con, batch, batch_id, decisions)
+                    batch_id = _append_chunk(con, batch, key, batch_id, n, decisions)
                     n += len(decisions)
             return n
-        return _append_in_thread(con, batch, chunks)
+        return _append_in_thread(con, batch, key, chunks)
     finally:
         con.close()
 
@@ -57,18 +68,19 @@ class _Guess:
     hashes: bytes
 
 
-def _append_in_thread(con: sqlite3.Connection, batch: Batch, chunks: Iterable[Decisions]) -> int:
+def _append_in_thread(con: sqlite3.Connection, batch: Batch, key: LogKey | None, chunks: Iterable[Decisions]) -> int:
     pending: queue.Queue[tuple[Decisions, _Guess] | None] = queue.Queue(maxsize=2)
     failed: list[BaseException] = []
     stop = threading.Event()
 
     def write() -> None:
-        batch_id = None
+        batch_id, written = None, 0
         while (item := pending.get()) is not None:
             if failed or stop.is_set():
                 continue                 # drained, not written
             try:
-                batch_id = _append_chunk(con, batch, batch_id, *item)
+                batch_id = _append_chunk(con, batch, key, batch_id, written, *item)
+                written += len(item[0])
             except BaseException as exc:   # raised by the calling thread
                 failed.append(exc)
 
@@ -87,7 +99,7 @@ def _append_in_thread(con: sqlite3.Connection, batch: Batch, chunks: Iterable[De
                 break
             if len(decisions):
                 hashes = record_chain(prev, last_seq + 1, batch_id, batch.hash, decisions.notice_ids,
-                                      decisions.events, decisions.outputs)
+                                      decisions.events, decisions.outputs, key)
                 pending.put((decisions, _Guess(last_seq + 1, prev, batch_id, hashes)))
                 last_seq, prev = last_seq + len(decisions), hashes[-32:]
                 n += len(decisions)
@@ -102,11 +114,15 @@ def _append_in_thread(con: sqlite3.Connection, batch: Batch, chunks: Iterable[De
     return n
 
 
-def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, decisions: Decisions,
-                  guess: _Guess | None = None) -> int:
-    """Append one chunk in one transaction (and the batch row first, when ``batch_id`` is None);
-    returns the batch's id. The columns are laid out before the write lock is taken; the seqs and
-    hashes, which depend on the last record, after (unless ``guess`` holds them)."""
+def _append_chunk(con: sqlite3.Connection, batch: Batch, key: LogKey | None, batch_id: int | None, written: int,
+                  decisions: Decisions, guess: _Guess | None = None) -> int:
+    """Append one chunk in one transaction (and the batch row first, when ``batch_id`` is None; the
+    seal after it, when the chunk brings the ``written`` records of the batch to those it
+    declares); returns the batch's id. The columns are laid out before the write lock is taken;
+    the seqs and hashes, which depend on the last record, after (unless ``guess`` holds them)."""
+    if written + len(decisions) > batch.expected:
+        raise ValueError(f"a batch that declares {batch.expected:,} records was given "
+                         f"{written + len(decisions):,} or more; it is left unsealed")
     columns = [_stored_column(c) for c in (decisions.notice_ids, decisions.events, decisions.outputs)]
     con.execute("BEGIN IMMEDIATE")
     try:
@@ -114,14 +130,18 @@ def _append_chunk(con: sqlite3.Connection, batch: Batch, batch_id: int | None, d
             batch_id = con.execute(INSERT_BATCH, (
                 batch.recorded_at, batch.source, batch.rulebook_fingerprint, batch.agreement_fingerprint,
                 batch.agreement_dir, batch.rules_dir, batch.engine_version,
-                _encode(batch.event_columns), _encode(batch.output_columns), batch.hash)).lastrowid
+                _encode(batch.event_columns), _encode(batch.output_columns), batch.expected, batch.key_id,
+                batch.hash)).lastrowid
         last_seq, prev = con.execute(LAST_RECORD).fetchone() or (0, bytes(32))
         if guess is not None and (guess.first_seq, guess.prev, guess.batch_id) == (last_seq + 1, prev, batch_id):
             hashes = guess.hashes
         else:
             hashes = record_chain(prev, last_seq + 1, batch_id, batch.hash, decisions.notice_ids,
-                                  decisions.events, decisions.outputs)
+                                  decisions.events, decisions.outputs, key)
         con.execute(INSERT_CHUNK, (last_seq + 1, len(decisions), batch_id, *columns, hashes))
+        if written + len(decisions) == batch.expected:
+            con.execute(INSERT_SEAL, (batch_id, batch.expected,
+                                      seal_hash(hashes[-32:], batch_id, batch.hash, batch.expected, key)))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
