@@ -1,5 +1,6 @@
-"""Appending records to the chain: one chunk per transaction, the batch row with the first, and a
-writer thread that writes the chunks already encoded while the caller encodes and hashes the next."""
+"""Appending records to the chain: one chunk per transaction, the batch row with the first, the
+batch's seal with the last, and a writer thread that writes the chunks already encoded while the
+caller encodes and hashes the next."""
 from __future__ import annotations
 
 import queue
