@@ -416,8 +416,8 @@ def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = Non
     recorder = ReviewRecorder(record, notices, OUTPUT_COLUMNS, agreement, rules_dir)
     try:
         result = review_frame(notices, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers)
-    except BaseException:
+        recorder.close()
+    except BaseException:  # an error or KeyboardInterrupt: what was written stays; unsealed unless all was
         recorder.abandon()
         raise
-    recorder.close()
     return result

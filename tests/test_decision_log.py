@@ -958,7 +958,7 @@ def test_expect_head_catches_a_deleted_or_rewritten_end(tmp_path, capsys):
 
     dl.append(log, cheap_batch(1), [cheap_decisions(1, "D")])     # appended after the head
     result = dl.verify(log, expect_head=head)
-    assert result.findings == ["HEAD: the chain goes on past the expected head (record 9): 1 records follow it"]
+    assert result.findings == ["HEAD: the chain goes on past the expected head (record 9): 1 record after it"]
     assert main(["log", "verify", str(log), "--expect-head", "abc"]) == 2
     assert "64 hex digits" in capsys.readouterr().err
 
@@ -1003,7 +1003,7 @@ def test_a_keyed_log_rewritten_without_the_key_fails_with_it(tmp_path, agreement
     rewrite_chain(log)
     result = dl.verify(log, key=KEY)
     assert result.intact and result.findings == [
-        "NOT KEYED: 3 records of batches 1-2 are not keyed, and COMPLIANCE_LOG_KEY is set"]
+        "NOT KEYED: 3 records, in batches 1-2: not keyed, and COMPLIANCE_LOG_KEY is set"]
     assert dl.verify(log).ok                       # without the key, an unkeyed log as any other
 
     # keyed with another key: named as such, with both key ids
@@ -1011,7 +1011,7 @@ def test_a_keyed_log_rewritten_without_the_key_fails_with_it(tmp_path, agreement
     monkeypatch.setenv("COMPLIANCE_LOG_KEY", OTHER_KEY.secret.decode())
     compliance.check(event("C1"), agreement, record=other)
     result = dl.verify(other, key=KEY)
-    assert result.findings == [f"KEYED DIFFERENTLY: 1 records of batch 1 are keyed with key id {OTHER_KEY.id}, "
+    assert result.findings == [f"KEYED DIFFERENTLY: 1 record, in batch 1: keyed with key id {OTHER_KEY.id}, "
                                f"not with the key COMPLIANCE_LOG_KEY holds (key id {KEY.id})"]
     assert dl.verify(other, key=OTHER_KEY).ok
 
@@ -1025,8 +1025,8 @@ def test_keyed_records_without_the_key_are_reported_not_checked(tmp_path, agreem
     compliance.check(event("C2"), agreement, record=log)                      # batch 3, not keyed
     result = dl.verify(log)
     assert result.intact and result.records == 3 and not result.ok
-    assert result.findings == [f"NOT CHECKED: 2 records of batches 1-2 are keyed (key id {KEY.id}), not checked: "
-                               f"COMPLIANCE_LOG_KEY is not set"]
+    assert result.findings == [f"NOT CHECKED: 2 records, in batches 1-2: keyed, not checked (key id {KEY.id}; "
+                               f"COMPLIANCE_LOG_KEY is not set)"]
     assert main(["log", "verify", str(log)]) == 1
     assert "NOT CHECKED" in capsys.readouterr().out
     # the unkeyed record after keyed ones is still checked, from the stored hash before it
@@ -1057,3 +1057,38 @@ def test_c_keyed_chain_equals_the_python_hmac_chain(secret):
     assert dl.record_chain(bytes(32), 3, 2, "e" * 64, *columns, key) == expected
     assert dl.chain_hashes(bytes(32), texts, key) == expected
     assert dl.record_chain(bytes(32), 3, 2, "e" * 64, *columns) != expected
+
+
+INTERRUPTED_REVIEW = textwrap.dedent("""
+    import sys, time
+    import compliance
+    from compliance.synthetic import synthetic_notices
+    review_module = sys.modules["compliance.review"]
+    review_module.RECORDED_OUTPUT_CHUNK = 1000
+    review_frame = review_module.review_frame
+
+    def slow(notices, agreement, rules_dir, progress, on_output, *args):
+        def hand(start, output):
+            on_output(start, output)
+            time.sleep(120)                          # SIGINT arrives here, after the first run
+        return review_frame(notices, agreement, rules_dir, progress, hand, *args)
+
+    review_module.review_frame = slow
+    compliance.review(synthetic_notices(3000, seed=5), record=sys.argv[1])
+""")
+
+
+def test_a_review_stopped_by_sigint_leaves_its_batch_unsealed(tmp_path):
+    log = tmp_path / "log.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_REVIEW, str(log)], stderr=subprocess.DEVNULL,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    deadline = time.monotonic() + 60
+    while count(log) < 1000 and time.monotonic() < deadline:
+        assert proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) != 0
+    result = dl.verify(log)
+    assert result.intact and result.records == 1000
+    assert "1,000 of 3,000 records, not sealed" in str(result) and not result.ok
+    assert dl.replay(log).left_out == {1: 1000}

@@ -83,7 +83,7 @@ def _head_finding(result: Verification, expected: str) -> str:
     seen_at = result.expected_head_at
     if seen_at is not None:
         return (f"HEAD: the chain goes on past the expected head (record {seen_at}): "
-                f"{result.records - seen_at:,} records follow it")
+                f"{_records(result.records - seen_at)} after it")
     return (f"HEAD: the expected head {expected} is not in the chain, which ends at record {result.records} "
             f"(hash {result.head}): records were deleted from its end, or its end was rewritten")
 
@@ -112,6 +112,10 @@ def _walk(records: Iterable[tuple[int, str, str, str, str]], expect_head: str | 
         if expect_head is not None and stored_hash == expect_head.lower():
             seen_at = seq
     return Verification(True, n, None, "", prev, expected_head_at=seen_at)
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record{'' if n == 1 else 's'}"
 
 
 def _batch_list(ids: Iterable[int]) -> str:
@@ -196,18 +200,18 @@ def _coverage(batch: Batch, key: LogKey | None) -> str:
 def _key_findings(uncovered: dict[str, dict[int, int]], batches: dict, key: LogKey | None) -> list[str]:
     findings = []
     if uncovered["unkeyed"]:
-        findings.append(f"NOT KEYED: {sum(uncovered['unkeyed'].values()):,} records of "
-                        f"{_batch_list(uncovered['unkeyed'])} are not keyed, and {KEY_VARIABLE} is set")
+        findings.append(f"NOT KEYED: {_records(sum(uncovered['unkeyed'].values()))}, in "
+                        f"{_batch_list(uncovered['unkeyed'])}: not keyed, and {KEY_VARIABLE} is set")
     if uncovered["other key"]:
         ids = sorted({batches[b][0].key_id for b in uncovered["other key"]})
-        findings.append(f"KEYED DIFFERENTLY: {sum(uncovered['other key'].values()):,} records of "
-                        f"{_batch_list(uncovered['other key'])} are keyed with key id {', '.join(ids)}, not "
+        findings.append(f"KEYED DIFFERENTLY: {_records(sum(uncovered['other key'].values()))}, in "
+                        f"{_batch_list(uncovered['other key'])}: keyed with key id {', '.join(ids)}, not "
                         f"with the key {KEY_VARIABLE} holds (key id {key.id})")
     if uncovered["no key"]:
         ids = sorted({batches[b][0].key_id for b in uncovered["no key"]})
-        findings.append(f"NOT CHECKED: {sum(uncovered['no key'].values()):,} records of "
-                        f"{_batch_list(uncovered['no key'])} are keyed (key id {', '.join(ids)}), not checked: "
-                        f"{KEY_VARIABLE} is not set")
+        findings.append(f"NOT CHECKED: {_records(sum(uncovered['no key'].values()))}, in "
+                        f"{_batch_list(uncovered['no key'])}: keyed, not checked (key id {', '.join(ids)}; "
+                        f"{KEY_VARIABLE} is not set)")
     return findings
 
 
