@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 
 from .schema import BATCH_COLUMNS, EARLIER_BATCH_COLUMNS
 
+
 def fingerprint_files(files: Iterable[Path], root: Path) -> str:
     """sha256 over each file's path relative to ``root`` and its bytes, sorted by that path."""
     digest = hashlib.sha256()
@@ -37,7 +38,6 @@ def agreement_fingerprint(directory: Path | str) -> str:
     files = [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
              and not p.name.startswith(".")]
     return fingerprint_files(files, root)
-
 
 
 @dataclass(frozen=True)

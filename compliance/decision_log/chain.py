@@ -19,6 +19,7 @@ try:
 except ImportError:                           # not built: the same bytes from the Python versions
     _c_chain = None
 
+
 @dataclass(frozen=True)
 class Decisions:
     """Consecutive decisions of one batch, column-wise: Arrow string arrays of equal length holding

@@ -20,6 +20,7 @@ except ImportError:                          # not built: the same bytes from th
     _c = None
 _c_lines = _c.lines if _c else None
 
+
 def _plain(value: Any) -> Any:
     """A JSON-ready Python value (numpy scalars, dates, NaN/NaT as null)."""
     if value is None or value is pd.NaT:
@@ -201,7 +202,6 @@ def json_rows(frame: pd.DataFrame) -> pa.StringArray:
 
 def _row_lines(frame: pd.DataFrame) -> _Lines:
     return _Lines([frame.iloc[:, j] for j in range(frame.shape[1])], len(frame), "[", "]")
-
 
 
 def _notice_id_lines(ids: pd.Series) -> _Lines:

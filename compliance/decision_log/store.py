@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .schema import APPLICATION_ID, FORMAT, LAYOUTS, SCHEMA, LogError
 
+
 def _connect(path: Path) -> sqlite3.Connection:
     # A writer's connection is used by its writer thread (:func:`append`), one thread at a time
     con = sqlite3.connect(str(path), timeout=120, isolation_level=None, check_same_thread=False)
