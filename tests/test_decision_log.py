@@ -404,16 +404,18 @@ def test_c_chain_reads_columns_without_bytes_and_refuses_bad_buffers():
         hash_chain._c_chain(bytes(31), 1, b"\n", 5, [(offsets, data, 0)])
 
 
-def test_python_fallback_writes_and_verifies_the_same_log(tmp_path, monkeypatch):
+@pytest.mark.parametrize("key", [None, dl.LogKey(b"k")])
+def test_python_fallback_writes_and_verifies_the_same_log(tmp_path, monkeypatch, key):
     fast, slow = tmp_path / "fast.sqlite", tmp_path / "slow.sqlite"
-    dl.append(fast, cheap_batch(50), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
+    dl.append(fast, cheap_batch(50, key), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)], key)
     monkeypatch.setattr(hash_chain, "_c_chain", None)
     monkeypatch.setattr(encoding, "_c_lines", None)
-    dl.append(slow, cheap_batch(50), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)])
-    read = lambda log: sqlite3.connect(log).execute("SELECT * FROM chunks ORDER BY first_seq").fetchall()  # noqa: E731
+    dl.append(slow, cheap_batch(50, key), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)], key)
+    read = lambda log: [sqlite3.connect(log).execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: E731
+                        for table in ("chunks", "seals")]
     assert read(fast) == read(slow)
-    assert str(dl.verify(fast)) == str(dl.verify(slow))
-    assert dl.verify(fast).ok and dl.verify(fast).records == 50
+    assert str(dl.verify(fast, key=key)) == str(dl.verify(slow, key=key))
+    assert dl.verify(fast, key=key).ok and dl.verify(fast, key=key).records == 50
 
 
 WRITER = textwrap.dedent("""
