@@ -9,6 +9,7 @@ The bundled rule files and agreement fixtures: the repository keeps ``rules/`` a
 its top; a built package carries the same files inside the package, as ``compliance/_bundled/``
 (read through ``compliance/bundled.py``). An editable install reads them in place.
 """
+
 import shutil
 from pathlib import Path
 
@@ -33,6 +34,9 @@ class build_py_with_bundled_data(build_py):
                     self.copy_file(str(path), str(target))
 
 
-setup(cmdclass={"build_py": build_py_with_bundled_data},
-      ext_modules=[Extension("compliance._decision_log", ["compliance/_decision_log.c"], libraries=["crypto"],
-                             optional=True)])
+setup(
+    cmdclass={"build_py": build_py_with_bundled_data},
+    ext_modules=[
+        Extension("compliance._decision_log", ["compliance/_decision_log.c"], libraries=["crypto"], optional=True)
+    ],
+)

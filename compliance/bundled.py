@@ -6,6 +6,7 @@ carries the same files, under the same relative names, inside the package as
 copies them there), so an installed tool needs no checkout and the decision log's fingerprints of
 the rulebook and of an agreement directory are the same either way.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

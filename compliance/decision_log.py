@@ -1,4 +1,4 @@
-"""The decision log (issue 5): every decision appended to an embedded SQLite database, hash-chained,
+"""The decision log: every decision appended to an embedded SQLite database, hash-chained,
 verifiable, readable as a DataFrame, and replayable against the current rules.
 
 A *record* is one decision. Format 3, the one this engine writes, stores consecutive records in

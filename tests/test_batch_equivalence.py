@@ -1,5 +1,5 @@
 """The vectorized batch review gives the same answers as check() run row by row, in sale_date
-order, each row seeing the earlier allowed rows as its history (the batch semantics of issue 3)."""
+order, each row seeing the earlier allowed rows as its history (the batch semantics)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""The decision log (issue 5): round trip, tamper evidence, a killed writer, concurrent writers,
+"""The decision log: round trip, tamper evidence, a killed writer, concurrent writers,
 replay after a one-value parameter edit, and refusal of foreign files."""
 from __future__ import annotations
 
