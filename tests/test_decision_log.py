@@ -723,7 +723,7 @@ OLD_LOGS = {
     1: ROOT / "tests" / "logs" / "format_1.sqlite",
     2: ROOT / "tests" / "logs" / "format_2.sqlite",
 }
-"""Logs as earlier engines wrote them (format 1: commit d47af0f; format 2: commit cb25ae2): the
+"""Logs as engines writing formats 1 and 2 wrote them: the
 checks A, B, F, G, H, I and the review batch R1, R2 of the parameter-edit test, judged under the
 edited rules (Form 144 threshold 200,000 shares), so that the bundled rules decide A, I and R2
 differently."""
