@@ -1,6 +1,5 @@
-"""Latency of ``compliance.check()`` next to one bare durable_rules post (issue 2: "a benchmark
-script reports check() latency (median and 99th percentile over 10,000 varied events) next to the
-cost of one bare durable_rules post of a trivial rule in the same run").
+"""Latency of ``compliance.check()`` (median and 99th percentile over 10,000 varied events) next to
+the cost of one bare durable_rules post of a trivial rule in the same run.
 
 1. ``check()`` on N varied events (default 10,000) from a seeded random stream: every investor,
    Shares and Warrant Shares, every route, sale dates 2002-2009, quantities from 1 to beyond the

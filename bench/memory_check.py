@@ -1,5 +1,5 @@
-"""Memory of many ``compliance.check()`` calls in one process (issue 2: "200,000 calls of check()
-in one process do not grow memory without bound").
+"""Memory of many ``compliance.check()`` calls in one process: 200,000 calls must not grow memory
+without bound.
 
 Runs N ``check()`` calls (default 200,000) over varied events generated on the fly from a seeded
 random stream (investor, security, route, sale date 2002-2009, quantity, flags, Form 144, price,

@@ -1,4 +1,4 @@
-"""Recording cost (issue 5): ``compliance.review()`` of 100,000 synthetic notices with and without
+"""Recording cost: ``compliance.review()`` of 100,000 synthetic notices with and without
 ``record=`` (the decision log), both times and the overhead, which must stay at most 25%; and the
 recording step alone (``append_review`` of the reviewed result), in seconds per 100,000 decisions,
 the figure that has to stay small as review() itself gets faster.

@@ -1,10 +1,10 @@
-"""Batch review at scale (issue 3): speed, memory and agreement with check(), printed.
+"""Batch review at scale: speed, memory and agreement with check(), printed.
 
 For each size (default 10,000, 100,000 and 1,000,000 notices) it writes a reproducible synthetic
 notice file (``compliance.synthetic``, seeded) to ``bench/data/`` and measures, in this one run:
 
 - the I/O floor: pandas reading that CSV (as text) and writing a table of the output's shape, and
-  the reading alone, best of three (issue 3 reckons a million rows at about 0.3 s);
+  the reading alone, best of three;
 - the whole command, ``compliance review FILE -o OUT.csv``, as a child process, with its peak
   memory (max RSS) and its ratio to the I/O floor;
 - the review step itself, ``compliance.review(frame)`` in this process: seconds and notices per

@@ -7,7 +7,7 @@ Loading validates the whole file first (``agreement_schema.py``): a wrong or mis
 AgreementError naming the file, the field and what was expected, with every problem found.
 
 No deal is named in code: the agreement loaded by default is the one ``fixtures/default.yaml``
-names.
+names, and a bundled agreement may also be named by its folder under ``fixtures/``.
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from .agreement_schema import AGREEMENT_FILE, AgreementError, document_problems, read_document
+from .bundled import FIXTURES_DIR, bundled_agreements
 from .calendars import business_day_calendar, trading_calendar
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 DEFAULT_POINTER = FIXTURES_DIR / "default.yaml"
 SECURITIES = ("shares", "warrant_shares")
 
@@ -36,6 +36,22 @@ def default_agreement_dir() -> Path:
     except (OSError, yaml.YAMLError, TypeError, KeyError) as exc:
         raise AgreementError(f"{DEFAULT_POINTER}: field 'agreement': expected the name of the default "
                              f"agreement directory under {FIXTURES_DIR} ({exc})") from None
+
+
+def agreement_directory(directory: Path | str | None) -> Path:
+    """The agreement directory meant by ``directory``: None is the default; a path to a directory
+    is that directory; a bare name that is not a directory here is the bundled agreement of that
+    name, and an unknown one raises AgreementError listing the bundled names.
+    Any other path is returned as given (loading it then names the missing file)."""
+    if directory is None:
+        return default_agreement_dir()
+    path = Path(directory)
+    if path.is_dir() or len(path.parts) != 1:
+        return path
+    if (FIXTURES_DIR / path / AGREEMENT_FILE).is_file():
+        return FIXTURES_DIR / path
+    raise AgreementError(f"agreement {str(directory)!r}: not a directory, and not one of the bundled agreements "
+                         f"({', '.join(bundled_agreements())})")
 
 
 def __getattr__(name: str) -> Any:
@@ -169,9 +185,10 @@ def _registration(rs: dict[str, Any] | None) -> RegistrationStatement | None:
 
 
 def load_agreement(directory: Path | str | None = None) -> Agreement:
-    """Load and validate an agreement directory (default: the one ``fixtures/default.yaml``
-    names). Raises AgreementError listing every problem, each naming the file and the field."""
-    directory = Path(directory) if directory is not None else default_agreement_dir()
+    """Load and validate an agreement directory, or a bundled agreement by name (default: the one
+    ``fixtures/default.yaml`` names). Raises AgreementError listing every problem, each naming the
+    file and the field."""
+    directory = agreement_directory(directory)
     path = directory / AGREEMENT_FILE
     doc = read_document(path)
     problems = document_problems(doc, path)

@@ -276,12 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="judge one sale event given as JSON (text, a file, or - for stdin)")
     p.add_argument("event")
-    p.add_argument("--agreement", help="agreement directory (default: the one fixtures/default.yaml names)")
+    p.add_argument("--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)")
     p.add_argument("--record", metavar="PATH", help="append the decision to this decision log (SQLite)")
     p.set_defaults(run=_cmd_check)
     p = sub.add_parser("review", help="review a CSV or Parquet file of sale notices")
     p.add_argument("notices")
-    p.add_argument("--agreement", help="agreement directory (default: the one fixtures/default.yaml names)")
+    p.add_argument("--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)")
     p.add_argument("-o", "--output", help="write the decisions to OUT.csv, OUT.json or OUT.parquet")
     p.add_argument("--record", metavar="PATH", help="append every decision to this decision log (SQLite)")
     p.add_argument("--workers", type=_positive, metavar="N",
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--to", required=True, metavar="DATE")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE",
                    help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in SWEEP_DEFAULTS.items()) + ")")
-    p.add_argument("--agreement", help="agreement directory (default: the one fixtures/default.yaml names)")
+    p.add_argument("--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)")
     p.set_defaults(run=_cmd_sweep)
     p = sub.add_parser("rules", help="list every rule with its citations")
     p.add_argument("--agreement", help="agreement directory whose section numbers to show")

@@ -34,9 +34,8 @@ from typing import Any
 
 import yaml
 
+from .bundled import RULES_DIR
 from .parameters import Rule144Parameters, load_rule_144_parameters
-
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
 NEGATION = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le"}

@@ -1,4 +1,4 @@
-"""Agreements are data (issue 4): two bundled deals served by the same rules, the agreement-file
+"""Agreements are data: two bundled deals served by the same rules, the agreement-file
 schema and its reference page, ``compliance validate`` and ``compliance coverage``, and malformed
 agreement files of every kind failing with a message naming the file and the field.
 

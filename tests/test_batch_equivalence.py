@@ -1,10 +1,11 @@
 """The vectorized batch review gives the same answers as check() run row by row, in sale_date
-order, each row seeing the earlier allowed rows as its history (the batch semantics of issue 3)."""
+order, each row seeing the earlier allowed rows as its history (the batch semantics)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import compliance
 from compliance.review import reference_review
@@ -26,6 +27,7 @@ def test_fast_review_equals_check_row_by_row_on_the_fixture():
                                   slow.loc[differ, column].tolist())
 
 
+@pytest.mark.slow  # 3,000 check() calls with their date searches: about a minute
 def test_fast_review_equals_check_row_by_row():
     agreement = compliance.load_agreement()
     notices = synthetic_notices(3000, seed=7, bad_fraction=0.005)

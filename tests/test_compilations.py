@@ -38,8 +38,8 @@ def test_durable_numpy_and_scalar_statuses_agree():
 
 
 def test_a_missing_date_leaves_the_holding_period_undetermined_in_every_compilation():
-    # Found by the 1,000,000-row benchmark: Warrant Shares said to be cash-exercised with no
-    # exercise date have no holding-period start, so whether 144(d)(1) is met cannot be known.
+    # Warrant Shares said to be cash-exercised with no exercise date have no holding-period
+    # start, so whether 144(d)(1) is met cannot be known.
     # durable_rules matched "sale_date >= holding_period_satisfied_on" inside an $and without
     # the second field; the compiled guards must keep it undetermined.
     agreement = compliance.load_agreement()

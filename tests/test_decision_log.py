@@ -746,8 +746,8 @@ OLD_LOGS = {
     2: ROOT / "tests" / "logs" / "format_2.sqlite",
     3: ROOT / "tests" / "logs" / "format_3.sqlite",
 }
-"""Logs as earlier engines wrote them (format 1: commit d47af0f; format 2: commit cb25ae2; format 3:
-commit a59aaaf, whose batches do not declare their size and are not sealed): the
+"""Logs in the formats earlier engines wrote (1, 2 and 3; format 3's batches do not declare their
+size and are not sealed), each holding the
 checks A, B, F, G, H, I and the review batch R1, R2 of the parameter-edit test, judged under the
 edited rules (Form 144 threshold 200,000 shares), so that the bundled rules decide A, I and R2
 differently."""

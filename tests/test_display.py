@@ -1,4 +1,4 @@
-"""Issue 6: what the Jupyter views contain, not just that they render.
+"""What the Jupyter views contain, not just that they render.
 
 The HTML card of a known decision carries its citations and the words of the clauses it cites;
 the timeline of Papell Holdings Limited has the spans and dates worked out by hand from

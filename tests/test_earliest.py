@@ -48,6 +48,7 @@ def brute_force_earliest(event, agreement, engine):
     return None
 
 
+@pytest.mark.slow  # about 17,000 durable_rules evaluations: a minute or two
 def test_earliest_allowed_date_matches_brute_force():
     agreement = compliance.load_agreement()
     engine = engine_for()

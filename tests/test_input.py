@@ -1,4 +1,4 @@
-"""The input contract (issue 2), fail closed: every kind of bad value of every field, given to
+"""The input contract, fail closed: every kind of bad value of every field, given to
 ``compliance.check``, yields outcome "error" (never allow) and an error text naming the field and
 the value. ``compliance.review`` keeps one output row per input row, in order, index preserved.
 
@@ -254,7 +254,7 @@ def test_equivalent_spellings_are_judged_like_the_valid_event(agreement, changes
     assert got == expected
 
 
-# -- defects found by these tests (fixed; kept as regressions) ----------------------------------
+# -- extreme values and malformed types, refused -------------------------------------------------
 @pytest.mark.parametrize("field, value", [("quantity", float("inf")), ("quantity", 10**400),
                                           ("prior_144_sales_3m", float("inf")),
                                           ("prior_144_sales_3m", 10**400)],
@@ -299,7 +299,7 @@ def _notices() -> pd.DataFrame:
          "sale_date": "2002-10-01", "route": "registration_statement", "affiliate": False},
         {**VALID, "notice_id": "B2", "sale_date": "2003-02-30"},             # error: sale_date
         {**VALID, "notice_id": "B3", "investor": "Nobody Holdings"},         # error: investor
-        # The issue's example: Rule 144 on 2002-10-01 is before the holding period ends (2003-01-17).
+        # Rule 144 on 2002-10-01 is before the holding period ends (2003-01-17).
         {"notice_id": "G3", "investor": "Stone Street Limited Partnership", "security": "shares",
          "quantity": 1000, "sale_date": "2002-10-01", "route": "rule_144", "affiliate": False},
         {**VALID, "notice_id": "B4", "affiliate": "yes"},                    # error: affiliate

@@ -1,4 +1,4 @@
-"""Issue 6: the notebooks run top to bottom from a clean kernel, and are committed without outputs.
+"""The notebooks run top to bottom from a clean kernel, and are committed without outputs.
 
 Each notebook is executed with nbclient in a fresh ``python3`` kernel (the kernel inherits this
 process's environment: PYTHONPATH gets the repository, MPLBACKEND is Agg). A failing cell fails the

@@ -125,9 +125,8 @@ def test_every_shipped_rule_has_a_citation_that_resolves(rulebook, agreement):
             assert REGULATION_FORM.match(paragraph), (rule.id, paragraph)
 
 
-def test_shipped_rules_cover_the_issue_families(rulebook):
-    # Issue 2 lists: Rule 144, registration statement, legend removal/transfer, delivery, DTC, warrants,
-    # the event itself.
+def test_shipped_rules_cover_the_required_families(rulebook):
+    # Rule 144, registration statement, legend removal/transfer, delivery, DTC, warrants, the event.
     families = {rule.family for rule in rulebook.rules}
     assert {"rule144", "registration", "transfer", "delivery", "dtc", "warrant", "event"} <= families
 
@@ -330,7 +329,7 @@ def test_duplicate_id_across_files_of_one_family(tmp_path):
     assert_names(exc, "zz_event_more.yaml", "event.position", "duplicate")
 
 
-# -- defects found by hand-made malformed files (fixed; kept as regressions) -------------------
+# -- hand-made malformed rule files, refused ----------------------------------------------------
 
 
 def test_citation_given_as_a_string_not_a_list(tmp_path):
