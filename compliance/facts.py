@@ -39,16 +39,18 @@ Facts = dict[str, np.ndarray]
 WINDOW_EXITS = ("volume_aggregate_3m", "amount_aggregate_3m_dollars")
 LATE_REPORTS = ("late_periodic_reports", "late_periodic_report_list")
 AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
-# The Rule 144 parameters the facts are computed from (the rules read others through ``regime``).
-IN_FORCE = ("current_information_min_reporting_days", "holding_period_months_reporting_issuer",
-            "holding_period_months_non_reporting_issuer", "nonaffiliate_free_resale_months",
-            "current_information_lookback_months", "volume_percent_of_outstanding", "volume_average_weeks",
-            "aggregation_months")
-# Facts computed from a Rule 144 parameter: they may change when a new version comes into force.
-PARAMETER_DEPENDENT = ("issuer_reporting_qualifies_on", "holding_period_months", "holding_period_satisfied_on",
-                       "nonaffiliate_free_resale_on", *LATE_REPORTS, "one_percent_of_outstanding",
-                       *AVERAGE_VOLUME, "volume_window_starts_after", "volume_aggregate_3m",
-                       "amount_aggregate_3m_dollars")
+
+
+def parameters_in_force(params: Rule144Parameters) -> tuple[str, ...]:
+    """The Rule 144 parameters the facts are computed from (the ``parameters`` of facts.yaml); the
+    rules read the others through ``regime``."""
+    return tuple(params.facts_from)
+
+
+def parameter_dependent(params: Rule144Parameters) -> tuple[str, ...]:
+    """The facts computed from a Rule 144 parameter (facts.yaml): they may change when a new
+    version comes into force."""
+    return tuple(dict.fromkeys(name for names in params.facts_from.values() for name in names))
 
 
 @dataclass(frozen=True)
@@ -200,8 +202,8 @@ def _on_each_day(days: np.ndarray, agreement: Agreement, params: Rule144Paramete
     changes = NextChanges(days)
     versions = np.array(params.versions, dtype="M8[D]")
     version = np.searchsorted(versions, days, side="right") - 1
-    changes.add_dates(versions, "regime", *PARAMETER_DEPENDENT)
-    in_force = {name: parameter_on(params, name, days) for name in IN_FORCE}
+    changes.add_dates(versions, "regime", *parameter_dependent(params))
+    in_force = {name: parameter_on(params, name, days) for name in parameters_in_force(params)}
     weeks = max(int(params.value("volume_average_weeks", v)) for v in params.versions)
     # The average weekly volume moves with the week of its reference date.
     changes.add_dates([start + 7 * k * ONE_DAY for start, _ in agreement.weekly_volume for k in range(weeks + 2)],
