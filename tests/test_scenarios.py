@@ -4,6 +4,10 @@ one-row table): both must give the expected decision, and the same output row. A
 earliest allowed date is also proven exact: the event is allowed on that day and denied on the
 trading day before it (when that day is not before the sale date).
 
+A group marked ``batch: true`` is one review: its events are reviewed together (judged in
+``sale_date`` order, each seeing the earlier allowed ones), and each scenario's expectation is its
+row of that review, which must also equal ``check()``'s path run row by row in that order.
+
 A scenario file names its agreement (a folder of fixtures/) with ``agreement:``; without it the
 default agreement is used. Every rule of the rulebook must fail in at least one scenario and pass in
 at least one (``test_every_rule_fails_and_passes_in_some_scenario``)."""
@@ -19,6 +23,7 @@ import yaml
 
 import compliance
 from compliance.check import engine_for
+from compliance.review import reference_review
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -41,16 +46,29 @@ def _agreement(name: str | None):
     return compliance.load_agreement(None if name is None else FIXTURES / name)
 
 
+def _event(group: dict, scenario: dict) -> dict:
+    event = {**group["defaults"], **scenario["event"]}
+    event = {k: v.isoformat() if isinstance(v, date) else v for k, v in event.items()}
+    event = {k: v for k, v in event.items() if v is not None}
+    event["notice_id"] = scenario["name"]
+    return event
+
+
 def _cases():
     for path, doc in _files():
         for group in doc["groups"]:
-            for scenario in group["scenarios"]:
-                event = {**group["defaults"], **scenario["event"]}
-                event = {k: v.isoformat() if isinstance(v, date) else v for k, v in event.items()}
-                event = {k: v for k, v in event.items() if v is not None}
-                event["notice_id"] = scenario["name"]
-                yield pytest.param(doc.get("agreement"), event, scenario["expected"],
-                                   id=f"{path.stem}: {scenario['name']}")
+            if not group.get("batch"):
+                for scenario in group["scenarios"]:
+                    yield pytest.param(doc.get("agreement"), _event(group, scenario), scenario["expected"],
+                                       id=f"{path.stem}: {scenario['name']}")
+
+
+def _batches():
+    for path, doc in _files():
+        for group in doc["groups"]:
+            if group.get("batch"):
+                yield pytest.param(doc.get("agreement"), [_event(group, s) for s in group["scenarios"]],
+                                   [s["expected"] for s in group["scenarios"]], id=f"{path.stem}: {group['name']}")
 
 
 CASES = list(_cases())
@@ -86,18 +104,32 @@ def test_scenario(agreement_name, event, expected):
             assert compliance.check({**event, "sale_date": before.isoformat()}, agreement).outcome == "deny"
 
 
+def _as_values(row: dict) -> dict:
+    """An output row with its lists as lists and '' as None, as ``_expect`` compares."""
+    return {**row, "failed_rules": [r for r in row["failed_rules"].split(";") if r],
+            "citations": [c for c in row["citations"].split(";") if c],
+            **{name: row[name] or None for name in ("earliest_allowed_date", "delivery_date", "regime")},
+            "delivery_late_business_days": int(row["delivery_late_business_days"])
+            if row["delivery_late_business_days"] else None}
+
+
 @pytest.mark.parametrize("agreement_name, event, expected", CASES)
 def test_scenario_in_a_review(agreement_name, event, expected):
     agreement = _agreement(agreement_name)
     row = compliance.review(pd.DataFrame([event]), agreement, workers=1).iloc[0].to_dict()
-    got = {**row, "failed_rules": [r for r in row["failed_rules"].split(";") if r],
-           "citations": [c for c in row["citations"].split(";") if c],
-           **{name: row[name] or None for name in ("earliest_allowed_date", "delivery_date", "regime")},
-           "delivery_late_business_days": int(row["delivery_late_business_days"])
-           if row["delivery_late_business_days"] else None}
-    _expect(got, expected, row["reasons"])
+    _expect(_as_values(row), expected, row["reasons"])
     alone = compliance.check(event, agreement).to_row()
     assert {k: str(v) for k, v in row.items()} == {k: str(v) for k, v in alone.items()}
+
+
+@pytest.mark.parametrize("agreement_name, events, expected", list(_batches()))
+def test_batch_scenario(agreement_name, events, expected):
+    agreement = _agreement(agreement_name)
+    notices = pd.DataFrame(events)
+    rows = compliance.review(notices, agreement, workers=1)
+    for (_, row), wanted in zip(rows.iterrows(), expected):
+        _expect(_as_values(row.to_dict()), wanted, row["reasons"])
+    assert rows.astype(str).equals(reference_review(notices, agreement).astype(str))
 
 
 def test_every_rule_fails_and_passes_in_some_scenario():
