@@ -6,7 +6,8 @@ nothing. Only the rules that read those aggregates (``position_available``,
 ``volume_aggregate_3m``, ``amount_aggregate_3m_dollars``) depend on the order. This module
 decides which notices are allowed in order (``decide_in_order``), computes the aggregates of any
 set of counted sales (``ReviewOrder``), and tells the date search which window exits cannot
-matter (``forget_useless_window_exits``).
+matter (``postpone_window_exits``). The three-month aggregate itself is counted by
+``three_month_aggregate``.
 """
 from __future__ import annotations
 
