@@ -263,8 +263,7 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
     failing = vz.failing(status)
     sale = vz.blocks(rulebook, SALE)
     deny = (failing & sale).any(axis=1)
-    cited = {outcome: np.isin(status, [vz.STATUS_NAMES.index(s) for s in cited_status(outcome)]) & sale
-             for outcome in (ALLOW, DENY)}
+    cited = {outcome: _having(status, cited_status(outcome)) & sale for outcome in (ALLOW, DENY)}
     chosen = np.where(deny[:, None], cited[DENY], cited[ALLOW])
     weights = 1 << np.arange(len(rulebook.rules), dtype=np.int64)
     keys = chosen.astype(np.int64) @ weights
@@ -305,6 +304,14 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
                             errors, [ERROR_REASON.format(error=m) for m in messages]),
         "error": _placed([ABSENT], np.zeros(len(at), np.int64), at, n, errors, messages),
     }
+
+
+def _having(status: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Where a status code is one of ``names`` (compared code by code: faster than ``np.isin``)."""
+    found = np.zeros(status.shape, dtype=bool)
+    for name in names:
+        found |= status == vz.STATUS_NAMES.index(name)
+    return found
 
 
 def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.ndarray,
