@@ -1,8 +1,7 @@
 """A decision: every rule's finding, and what they add up to.
 
-The composition is generic: a failing (or undetermined) rule stops what its ``blocks`` lists.
-``outcome`` is deny when anything stops the sale; ``legend_removal`` is false when anything stops
-legend removal; ``dwac_eligible`` is false when anything stops DWAC.
+The composition is generic: a failing (or undetermined) rule stops what its ``blocks`` lists;
+how the findings make each output column is defined in ``output_columns.py``.
 """
 from __future__ import annotations
 
@@ -12,12 +11,10 @@ from string import Formatter
 from typing import Any
 
 from .agreement import Agreement
+from .output_columns import OUTPUT_COLUMNS as OUTPUT_COLUMNS
+from .output_columns import (ABSENT, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FAILING, FLAGS, OUTCOMES,
+                             REASON_SEPARATOR, SALE, cited_status, joined)
 from .rulebook import Rule, Rulebook
-
-OUTPUT_COLUMNS = ("notice_id", "outcome", "failed_rules", "citations", "earliest_allowed_date",
-                  "delivery_date", "delivery_late_business_days", "legend_removal", "dwac_eligible",
-                  "regime", "reasons", "error")
-FAILING = ("fail", "undetermined")
 
 
 @dataclass(frozen=True)
@@ -53,31 +50,27 @@ class Decision:
     @property
     def failed_rules(self) -> list[str]:
         """Rules that stop the sale (failing or undetermined), in rulebook order."""
-        return [f.rule for f in self.findings if f.failing and "sale" in f.blocks]
+        return [f.rule for f in self.findings if f.failing and SALE in f.blocks]
 
     @property
     def citations(self) -> list[str]:
         """For a deny, the citations of the failing rules; for an allow, those of the rules it
         rests on (the applicable sale rules that pass). Agreement sections first."""
-        if self.outcome == "deny":
-            chosen = [f for f in self.findings if f.failing and "sale" in f.blocks]
-        elif self.outcome == "allow":
-            chosen = [f for f in self.findings if f.status == "pass" and "sale" in f.blocks]
-        else:
-            chosen = []
-        return order_citations(c for f in chosen for c in f.citations)
+        statuses = cited_status(self.outcome)
+        return order_citations(c for f in self.findings if f.status in statuses and SALE in f.blocks
+                               for c in f.citations)
 
     @property
     def reasons(self) -> str:
-        if self.outcome == "error":
-            return f"Input error: {self.error}"
-        if self.outcome == "deny":
-            lines = [f.message for f in self.findings if f.failing and "sale" in f.blocks]
+        if self.outcome == ERROR_OUTCOME:
+            return ERROR_REASON.format(error=self.error)
+        if self.outcome == DENY:
+            lines = [f.message for f in self.findings if f.failing and SALE in f.blocks]
         else:
-            applied = [f for f in self.findings if f.status == "pass" and "sale" in f.blocks]
-            lines = [f"Allowed: all {len(applied)} applicable rules pass."]
+            applied = [f for f in self.findings if f.status == "pass" and SALE in f.blocks]
+            lines = [ALLOWED_REASON.format(passing=len(applied))]
         lines += [f.message for f in self.findings if f.failing and f.against == "company"]
-        return " ".join(lines + self.notes)
+        return REASON_SEPARATOR.join(lines + self.notes)
 
     def finding(self, rule_id: str) -> Finding:
         for f in self.findings:
@@ -86,23 +79,24 @@ class Decision:
         raise KeyError(rule_id)
 
     def to_row(self) -> dict[str, Any]:
-        """The output contract as one flat row (dates ISO, lists ';'-separated)."""
-        iso = lambda d: d.isoformat() if d else ""  # noqa: E731
-        is_error = self.outcome == "error"
-        return {
-            "notice_id": self.notice_id or "",
+        """The output contract (``output_columns.py``) as one flat row."""
+        iso = lambda d: d.isoformat() if d else ABSENT  # noqa: E731
+        is_error = self.outcome == ERROR_OUTCOME
+        row = {
+            "notice_id": self.notice_id or ABSENT,
             "outcome": self.outcome,
-            "failed_rules": ";".join(self.failed_rules),
-            "citations": ";".join(self.citations),
+            "failed_rules": joined(self.failed_rules),
+            "citations": joined(self.citations),
             "earliest_allowed_date": iso(self.earliest_allowed_date),
             "delivery_date": iso(self.delivery_date),
-            "delivery_late_business_days": "" if self.delivery_late_business_days is None else self.delivery_late_business_days,
-            "legend_removal": "" if is_error else self.legend_removal,
-            "dwac_eligible": "" if is_error else self.dwac_eligible,
-            "regime": self.regime or "",
+            "delivery_late_business_days": (ABSENT if self.delivery_late_business_days is None
+                                            else self.delivery_late_business_days),
+            **{column: ABSENT if is_error else getattr(self, column) for column in FLAGS},
+            "regime": self.regime or ABSENT,
             "reasons": self.reasons,
-            "error": self.error or "",
+            "error": self.error or ABSENT,
         }
+        return {column: row[column] for column in OUTPUT_COLUMNS}
 
     def _repr_html_(self) -> str:
         from .display import decision_html
@@ -223,10 +217,9 @@ def compose(rulebook: Rulebook, statuses: dict[str, str], facts: dict[str, Any],
     stopped = {b for f in findings if f.failing for b in f.blocks}
     decision = Decision(
         notice_id=notice_id,
-        outcome="deny" if "sale" in stopped else "allow",
+        outcome=OUTCOMES[SALE in stopped],
         findings=findings,
-        legend_removal="legend_removal" not in stopped,
-        dwac_eligible="dwac" not in stopped,
+        **{column: blocked not in stopped for column, blocked in FLAGS.items()},
         regime=facts.get("regime"),
         delivery_date=facts.get("delivery_date"),
         delivery_late_business_days=facts.get("delivery_late_business_days"),

@@ -6,19 +6,18 @@ nothing. Only the rules that read those aggregates (``position_available``,
 ``volume_aggregate_3m``, ``amount_aggregate_3m_dollars``) depend on the order. This module
 decides which notices are allowed in order (``decide_in_order``), computes the aggregates of any
 set of counted sales (``ReviewOrder``), and tells the date search which window exits cannot
-matter (``forget_useless_window_exits``).
+matter (``postpone_window_exits``). The three-month aggregate itself is counted by
+``three_month_aggregate``.
 """
 from __future__ import annotations
-
-from collections import deque
 
 import numpy as np
 
 from . import vectorized as vz
-from .facts import (NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, WindowSales, aggregates, parameter_on,
-                    window_exit_day)
+from .facts import NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, aggregates, parameter_on, window_exit_day
 from .model import EventColumns
 from .rulebook import Rulebook
+from .three_month_aggregate import WindowSales, three_month_aggregate
 
 
 # How each aggregate moves as earlier allowed sales are added: +1 it grows, -1 it shrinks.
@@ -131,15 +130,15 @@ def postpone_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts
     stops = stopping[rows][:, counting]
     names = {n for r in rules for n in r.condition_facts}
     known = {n: vz.coded(facts[n][rows]) for n in names if n in facts}
-    own = events.quantity[rows] + events.prior_144_sales_3m[rows]
+    quantity, declared, price = events.quantity[rows], events.prior_144_sales_3m[rows], events.sale_price[rows]
     window = WindowSales(events.investor[rows], prior.before[rows], prior.rule_144,
                           facts["volume_window_starts_after"][rows])
 
     def cured_after(k: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Whether one of the stopping rules of rows ``at`` passes after ``k`` exits."""
         trial = {n: v[at] for n, v in known.items()}
-        trial["volume_aggregate_3m"] = own[at] + window.left_after(k, at)
-        trial["amount_aggregate_3m_dollars"] = trial["volume_aggregate_3m"] * events.sale_price[rows][at]
+        trial["volume_aggregate_3m"], trial["amount_aggregate_3m_dollars"] = three_month_aggregate(
+            quantity[at], declared[at], price[at], window, at, k)
         return (stops[at] & ~vz.failing(vz.rule_statuses(rules, trial, len(at)))).any(axis=1)
 
     everything = np.arange(len(rows))
@@ -186,41 +185,36 @@ def decide_in_order(review_order: ReviewOrder, candidates: np.ndarray, rulebook:
 
 
 def scan_in_order(events: EventColumns, facts: Facts, rows_mask: np.ndarray, known: np.ndarray, order: np.ndarray,
-          rules) -> np.ndarray:
-    """Decide, in review order, the rows of ``rows_mask`` not ``known`` to be allowed."""
+                  rules) -> np.ndarray:
+    """Decide, in review order, the rows of ``rows_mask`` not ``known`` to be allowed: each judged
+    with the scalar rules on its own facts and the aggregates of the rows allowed before it."""
     allowed = np.zeros(len(events), dtype=bool)
     judges = [vz.scalar_status(r) for r in rules]
     names = sorted({n for r in rules for n in r.condition_facts} - set(GROWTH))
     rows = order[rows_mask[order]]
     columns = {n: _python_values(facts[n][rows]) for n in names}
-    window_start = facts["volume_window_starts_after"][rows].astype(np.int64).tolist()
-    day = events.sale_date[rows].astype(np.int64).tolist()
+    window_from = facts["volume_window_starts_after"][rows]
     held = facts["position_held"][rows].tolist()
-    base = (events.quantity[rows] + events.prior_144_sales_3m[rows]).tolist()
-    price = [None if np.isnan(p) else p for p in events.sale_price[rows].tolist()]
+    quantity, declared, price = events.quantity[rows], events.prior_144_sales_3m[rows], events.sale_price[rows]
     investor, security, route = (events.investor[rows].tolist(), events.security[rows].tolist(),
                                  events.route[rows].tolist())
-    quantity, forced = events.quantity[rows].tolist(), known[rows].tolist()
-    sold: dict[tuple[str, str], int] = {}
-    windows: dict[str, deque] = {}
-    totals: dict[str, int] = {}
+    sale_date, forced = events.sale_date[rows], known[rows].tolist()
+    history = SalesHistory(len(rows))
     for k, i in enumerate(rows.tolist()):
-        window = windows.setdefault(investor[k], deque())
-        while window and window[0][0] <= window_start[k]:
-            totals[investor[k]] -= window.popleft()[1]
         if not forced[k]:
-            aggregate = base[k] + totals.get(investor[k], 0)
+            one = slice(k, k + 1)
+            prior = history.before(investor[k], security[k])
+            window = WindowSales(np.array(investor[one], dtype=object), prior.before, prior.rule_144,
+                                 window_from[one])
+            shares, dollars = three_month_aggregate(quantity[one], declared[one], price[one], window)
             f = {n: columns[n][k] for n in names}
-            f["position_available"] = held[k] - sold.get((investor[k], security[k]), 0)
-            f["volume_aggregate_3m"] = aggregate
-            f["amount_aggregate_3m_dollars"] = None if price[k] is None else aggregate * price[k]
+            f["position_available"] = held[k] - int(prior.sold[0])
+            f["volume_aggregate_3m"] = int(shares[0])
+            f["amount_aggregate_3m_dollars"] = None if np.isnan(dollars[0]) else float(dollars[0])
             if not all(judge(f) in (vz.PASS, vz.NOT_APPLICABLE) for judge in judges):
                 continue
         allowed[i] = True
-        sold[(investor[k], security[k])] = sold.get((investor[k], security[k]), 0) + quantity[k]
-        if route[k] == "rule_144":
-            window.append((day[k], quantity[k]))
-            totals[investor[k]] = totals.get(investor[k], 0) + quantity[k]
+        history.add(investor[k], security[k], route[k], sale_date[k], int(quantity[k]))
     return allowed
 
 
@@ -235,8 +229,9 @@ def _python_values(column: np.ndarray) -> list:
 
 class SalesHistory:
     """The allowed sales of a review so far, appended one at a time in review order: for the
-    row-by-row reference (``review.reference_review``), each event's earlier sales in constant
-    time, so that checking a hundred thousand rows in order does not grow quadratically."""
+    ordered scan and the row-by-row reference (``review.reference_review``), each event's earlier
+    sales in constant time, so that checking a hundred thousand rows in order does not grow
+    quadratically."""
 
     def __init__(self, capacity: int):
         """``capacity``: the most sales that will be added."""

@@ -26,6 +26,7 @@ from .agreement import Agreement, Window
 from .model import Coded, EventColumns
 from .parameters import Rule144Parameters
 from .periods import ONE_DAY, add_months, first_day_window_start_reaches, period_satisfied_on, window_start
+from .three_month_aggregate import WindowSales, three_month_aggregate
 
 NAT = np.datetime64("NaT", "D")
 # Securities Act Section 10(a)(3): a prospectus used more than nine months after the effective
@@ -38,16 +39,18 @@ Facts = dict[str, np.ndarray]
 WINDOW_EXITS = ("volume_aggregate_3m", "amount_aggregate_3m_dollars")
 LATE_REPORTS = ("late_periodic_reports", "late_periodic_report_list")
 AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
-# The Rule 144 parameters the facts are computed from (the rules read others through ``regime``).
-IN_FORCE = ("current_information_min_reporting_days", "holding_period_months_reporting_issuer",
-            "holding_period_months_non_reporting_issuer", "nonaffiliate_free_resale_months",
-            "current_information_lookback_months", "volume_percent_of_outstanding", "volume_average_weeks",
-            "aggregation_months")
-# Facts computed from a Rule 144 parameter: they may change when a new version comes into force.
-PARAMETER_DEPENDENT = ("issuer_reporting_qualifies_on", "holding_period_months", "holding_period_satisfied_on",
-                       "nonaffiliate_free_resale_on", *LATE_REPORTS, "one_percent_of_outstanding",
-                       *AVERAGE_VOLUME, "volume_window_starts_after", "volume_aggregate_3m",
-                       "amount_aggregate_3m_dollars")
+
+
+def parameters_in_force(params: Rule144Parameters) -> tuple[str, ...]:
+    """The Rule 144 parameters the facts are computed from (the ``parameters`` of facts.yaml); the
+    rules read the others through ``regime``."""
+    return tuple(params.facts_from)
+
+
+def parameter_dependent(params: Rule144Parameters) -> tuple[str, ...]:
+    """The facts computed from a Rule 144 parameter (facts.yaml): they may change when a new
+    version comes into force."""
+    return tuple(dict.fromkeys(name for names in params.facts_from.values() for name in names))
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,8 @@ def _on_each_day(days: np.ndarray, agreement: Agreement, params: Rule144Paramete
     changes = NextChanges(days)
     versions = np.array(params.versions, dtype="M8[D]")
     version = np.searchsorted(versions, days, side="right") - 1
-    changes.add_dates(versions, "regime", *PARAMETER_DEPENDENT)
-    in_force = {name: parameter_on(params, name, days) for name in IN_FORCE}
+    changes.add_dates(versions, "regime", *parameter_dependent(params))
+    in_force = {name: parameter_on(params, name, days) for name in parameters_in_force(params)}
     weeks = max(int(params.value("volume_average_weeks", v)) for v in params.versions)
     # The average weekly volume moves with the week of its reference date.
     changes.add_dates([start + 7 * k * ONE_DAY for start, _ in agreement.weekly_volume for k in range(weeks + 2)],
@@ -358,52 +361,17 @@ def _volume(events: EventColumns, agreement: Agreement, param, changes: NextChan
     }
 
 
-class WindowSales:
-    """For each of some events, its investor's earlier allowed Rule 144 sales still in its
-    three-month window, in the order they will leave it."""
-
-    def __init__(self, investor: np.ndarray, before: np.ndarray, sales: dict, window_from: np.ndarray):
-        """``before``: how many of the investor's sales (``sales``: ``PriorSales.rule_144``)
-        precede each event; ``window_from``: the day after which a sale is in its window."""
-        n = len(investor)
-        self.dates = np.concatenate([d for d, _ in sales.values()] + [np.zeros(0, "M8[D]")])
-        self.cumulative = np.concatenate([c for _, c in sales.values()] + [np.zeros(1, np.int64)])
-        self.first = np.zeros(n, np.int64)   # in ``cumulative``: the oldest sale in the window
-        self.end = np.zeros(n, np.int64)     # in ``cumulative``: after the newest earlier sale
-        self.offset = np.zeros(n, np.int64)  # from ``cumulative`` positions to ``dates`` positions
-        date_start = cumulative_start = 0
-        for name, (dates, cumulative) in sales.items():
-            mine = investor == name
-            dropped = np.minimum(np.searchsorted(dates, window_from[mine], side="right"), before[mine])
-            self.first[mine], self.end[mine] = cumulative_start + dropped, cumulative_start + before[mine]
-            self.offset[mine] = date_start - cumulative_start
-            date_start, cumulative_start = date_start + len(dates), cumulative_start + len(cumulative)
-        self.count = self.end - self.first
-
-    def left_after(self, k: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """Shares still in the window of events ``at`` once ``k`` sales have left it."""
-        return self.cumulative[self.end[at]] - self.cumulative[self.first[at] + k]
-
-    def sold_on(self, k: np.ndarray) -> np.ndarray:
-        """The sale date of each event's ``k``-th sale to leave (k >= 1; NaT past the last)."""
-        inside = (k >= 1) & (k <= self.count)
-        index = np.where(inside, self.first + k - 1 + self.offset, 0)
-        return np.where(inside, self.dates[index] if len(self.dates) else NAT, NAT)
-
-
 def aggregates(events: EventColumns, position_held: np.ndarray, prior: PriorSales,
                window_from: np.ndarray) -> tuple[Facts, np.ndarray]:
     """The facts that count earlier allowed sales of the same review: the position still
-    available, the three-month Rule 144 aggregate (shares, and dollars at the sale price) with
-    the earlier sales made after ``window_from``; and the date of the oldest earlier sale still in
+    available, the three-month Rule 144 aggregate (``three_month_aggregate``) with the earlier
+    sales made after ``window_from``; and the date of the oldest earlier sale still in
     each event's window (NaT: none), the first to leave it."""
     window = WindowSales(events.investor, prior.before, prior.rule_144, window_from)
-    everyone = np.arange(len(events))
-    in_window = window.left_after(np.zeros(len(events), np.int64), everyone)
+    shares, dollars = three_month_aggregate(events.quantity, events.prior_144_sales_3m, events.sale_price, window)
     oldest = window.sold_on(np.ones(len(events), np.int64))
-    aggregate = events.quantity + events.prior_144_sales_3m + in_window
-    return {"position_available": position_held - prior.sold, "volume_aggregate_3m": aggregate,
-            "amount_aggregate_3m_dollars": aggregate * events.sale_price}, oldest
+    return {"position_available": position_held - prior.sold, "volume_aggregate_3m": shares,
+            "amount_aggregate_3m_dollars": dollars}, oldest
 
 
 def _registration(t: np.ndarray, agreement: Agreement, changes: NextChanges) -> Facts:

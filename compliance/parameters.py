@@ -7,7 +7,7 @@ version date on or before it; every value date must be a version date.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ class Rule144Parameters:
     version_references: dict[date, str]
     _values: dict[str, tuple[tuple[date, Any, str], ...]]   # name -> ((from, value, reference), ...)
     descriptions: dict[str, dict]
+    # per parameter, the facts computed from it (``parameters`` in facts.yaml; set by the rulebook)
+    facts_from: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -31,13 +31,15 @@ import pyarrow.compute as pc
 from . import vectorized as vz
 from .agreement import Agreement, load_agreement
 from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
-from .decision import (OUTPUT_COLUMNS, delivery_note, display_arrow, display_codes, order_citations,
-                       render_column, rule_citations, undetermined_message)
+from .decision import (delivery_note, display_arrow, display_codes, order_citations, render_column, rule_citations,
+                       undetermined_message)
 from .earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_window_exits, reads_earlier_sales
 from .earliest import earliest_allowed_dates
 from .memory import release_free_memory
 from .facts import Facts, count_earlier_sales, derive_facts
 from .model import REQUIRED, Coded, EventColumns, InputError, is_missing
+from .output_columns import (ABSENT, ALLOW, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FLAGS, OUTCOMES,
+                             OUTPUT_COLUMNS, REASON_SEPARATOR, SALE, cited_status, joined)
 from .rulebook import RULES_DIR, Rulebook
 from .table import parse_table
 from .workers import in_parallel, worker_count
@@ -52,7 +54,6 @@ RECORDED_OUTPUT_CHUNK = 25_000
 # Below this many valid notices, groups of sellers are judged one after the other: the threads and
 # the merge would cost more than they save.
 PARALLEL_MIN_ROWS = 200_000
-FLAGS = ("legend_removal", "dwac_eligible")
 
 
 class ReviewError(ValueError):
@@ -247,7 +248,7 @@ def _placed(texts: list[str], codes: np.ndarray, at: np.ndarray, n: int, errors:
             error_texts: list[str] | None = None) -> pa.Array:
     """A text column of ``n`` rows: ``texts[codes]`` at rows ``at`` (the judged rows), and at the
     rows of ``errors`` the ``error_texts`` (one each) or ''."""
-    extra = error_texts if error_texts is not None else [""]
+    extra = error_texts if error_texts is not None else [ABSENT]
     full = np.empty(n, np.int64)
     full[at] = codes
     full[[row for row, *_ in errors]] = len(texts) + (np.arange(len(errors)) if error_texts is not None else 0)
@@ -260,51 +261,57 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
     """The output columns of ``n`` consecutive input rows: the judged ``events`` go to rows ``at``;
     ``errors``, (row, notice_id, message), to the others."""
     failing = vz.failing(status)
-    sale, legend, dwac = (vz.blocks(rulebook, w) for w in ("sale", "legend_removal", "dwac"))
+    sale = vz.blocks(rulebook, SALE)
     deny = (failing & sale).any(axis=1)
-    failed_sale = failing & sale
-    passing_sale = (status == vz.PASS) & sale
-    chosen = np.where(deny[:, None], failed_sale, passing_sale)
+    cited = {outcome: _having(status, cited_status(outcome)) & sale for outcome in (ALLOW, DENY)}
+    chosen = np.where(deny[:, None], cited[DENY], cited[ALLOW])
     weights = 1 << np.arange(len(rulebook.rules), dtype=np.int64)
     keys = chosen.astype(np.int64) @ weights
     unique, inverse = np.unique(keys, return_inverse=True)
     failed_text, citation_text = [], []
     for key in unique:
         rules = [r for j, r in enumerate(rulebook.rules) if key >> j & 1]
-        citation_text.append(";".join(order_citations(c for r in rules for c in rule_citations(r, agreement))))
-        failed_text.append(";".join(r.id for r in rules))
+        citation_text.append(joined(order_citations(c for r in rules for c in rule_citations(r, agreement))))
+        failed_text.append(joined(r.id for r in rules))
     inverse = inverse.ravel()
     ids = np.empty(n, dtype=object)
     ids[at] = events.notice_id
     for row, notice_id, _ in errors:
-        ids[row] = notice_id if isinstance(notice_id, str) else ("" if notice_id is None else str(notice_id))
+        ids[row] = notice_id if isinstance(notice_id, str) else (ABSENT if notice_id is None else str(notice_id))
     messages = [message for *_, message in errors]
 
     def shown(column) -> pa.Array:
-        codes, texts = display_codes(column, missing="")
+        codes, texts = display_codes(column, missing=ABSENT)
         return _placed(texts, np.where(codes < 0, len(texts) - 1, codes), at, n, errors)
 
     def flag(blocked: np.ndarray) -> np.ndarray:
         codes = np.full(n, 2, np.int8)
         codes[at] = ~(failing & blocked).any(axis=1)
-        return np.array([False, True, ""], dtype=object)[codes]
+        return np.array([False, True, ABSENT], dtype=object)[codes]
 
     regime = facts["regime"]  # Coded: every event on or after the first version of Rule 144
     return {
         "notice_id": pa.array(ids, pa.string()),
-        "outcome": _placed(["allow", "deny"], deny.view(np.uint8), at, n, errors, ["error"] * len(errors)),
-        "failed_rules": _placed(failed_text + [""], np.where(deny, inverse, len(failed_text)), at, n, errors),
+        "outcome": _placed(list(OUTCOMES), deny.view(np.uint8), at, n, errors, [ERROR_OUTCOME] * len(errors)),
+        "failed_rules": _placed(failed_text + [ABSENT], np.where(deny, inverse, len(failed_text)), at, n, errors),
         "citations": _placed(citation_text, inverse, at, n, errors),
         "earliest_allowed_date": shown(earliest),
         "delivery_date": shown(facts["delivery_date"]),
         "delivery_late_business_days": shown(facts["delivery_late_business_days"]),
-        "legend_removal": flag(legend),
-        "dwac_eligible": flag(dwac),
+        **{column: flag(vz.blocks(rulebook, blocked)) for column, blocked in FLAGS.items()},
         "regime": _placed(regime.distinct, regime.codes, at, n, errors),
-        "reasons": _reasons(rulebook, agreement, facts, status, deny, passing_sale.sum(axis=1), at, n,
-                            errors, [f"Input error: {m}" for m in messages]),
-        "error": _placed([""], np.zeros(len(at), np.int64), at, n, errors, messages),
+        "reasons": _reasons(rulebook, agreement, facts, status, deny, cited[ALLOW].sum(axis=1), at, n,
+                            errors, [ERROR_REASON.format(error=m) for m in messages]),
+        "error": _placed([ABSENT], np.zeros(len(at), np.int64), at, n, errors, messages),
     }
+
+
+def _having(status: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Where a status code is one of ``names`` (compared code by code: faster than ``np.isin``)."""
+    found = np.zeros(status.shape, dtype=bool)
+    for name in names:
+        found |= status == vz.STATUS_NAMES.index(name)
+    return found
 
 
 def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.ndarray,
@@ -323,11 +330,11 @@ def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.
                                      else pa.array([messages], pa.string()).take(np.zeros(len(rows), np.int64)))
 
     allowed = np.flatnonzero(~deny)
-    append(allowed, render_column("Allowed: all {passing} applicable rules pass.",
-                                  {"passing": display_arrow(passing[allowed], missing="")}, len(allowed)))
+    append(allowed, render_column(ALLOWED_REASON, {"passing": display_arrow(passing[allowed], missing=ABSENT)},
+                                  len(allowed)))
     failing = vz.failing(status)
     for j, rule in enumerate(rulebook.rules):
-        if "sale" in rule.blocks:
+        if SALE in rule.blocks:
             _append_messages(append, failing[:, j] & deny, status[:, j], rule, facts)
     for j, rule in enumerate(rulebook.rules):
         if rule.against == "company":
@@ -344,16 +351,16 @@ def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.
 
 
 def _joined_per_row(n: int, rows: list[np.ndarray], messages: list[pa.Array]) -> pa.Array:
-    """For each of ``n`` rows, its messages in the order appended, joined by single spaces ('' for
-    none). The join runs in Arrow, not in a Python loop over rows."""
+    """For each of ``n`` rows, its messages in the order appended, joined by ``REASON_SEPARATOR``
+    ('' for none). The join runs in Arrow, not in a Python loop over rows."""
     if not rows:
-        return pa.array([""], pa.string()).take(pa.array(np.zeros(n, np.int64)))
+        return pa.array([ABSENT], pa.string()).take(pa.array(np.zeros(n, np.int64)))
     row = np.concatenate(rows)
     order = np.argsort(row, kind="stable")
     offsets = np.searchsorted(row[order], np.arange(n + 1))
     ordered = pa.concat_arrays(messages).take(pa.array(order))
     lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), ordered)
-    return pc.binary_join(lists, " ")
+    return pc.binary_join(lists, REASON_SEPARATOR)
 
 
 def _append_messages(append, selected: np.ndarray, codes: np.ndarray, rule, facts: Facts) -> None:

@@ -26,6 +26,7 @@ neither a rule's failure nor its pass can be shown, and the rule is *undetermine
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -383,6 +384,25 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
     )
 
 
+def _facts_from_parameters(facts: Any, params: Rule144Parameters) -> dict[str, tuple[str, ...]]:
+    """Per Rule 144 parameter, the facts computed from it, as facts.yaml declares them (a fact's
+    ``parameters``); in facts.yaml order. Every name must be a parameter of parameters/rule_144.yaml."""
+    if not isinstance(facts, dict) or not all(isinstance(spec, dict) for spec in facts.values()):
+        raise RulebookError("facts.yaml: each fact is a mapping with a 'type'")
+    found: dict[str, list[str]] = {}
+    for name, spec in facts.items():
+        declared = spec.get("parameters", [])
+        if not isinstance(declared, list) or not all(isinstance(p, str) for p in declared):
+            raise RulebookError(f"facts.yaml: fact {name!r}: 'parameters' must be a list of parameter names, "
+                                f"got {declared!r}")
+        for param in declared:
+            if param not in params.names:
+                raise RulebookError(f"facts.yaml: fact {name!r}: unknown parameter {param!r} "
+                                    "(not in parameters/rule_144.yaml)")
+            found.setdefault(param, []).append(name)
+    return {param: tuple(names) for param, names in found.items()}
+
+
 def load_rulebook(rules_dir: Path | str = RULES_DIR) -> Rulebook:
     """Load every ``*.yaml`` rule file of ``rules_dir`` (``facts.yaml`` is the vocabulary).
 
@@ -392,6 +412,7 @@ def load_rulebook(rules_dir: Path | str = RULES_DIR) -> Rulebook:
     rules_dir = Path(rules_dir)
     facts = _load_yaml(rules_dir / "facts.yaml")
     params = load_rule_144_parameters(rules_dir / "parameters" / "rule_144.yaml")
+    params = dataclasses.replace(params, facts_from=_facts_from_parameters(facts, params))
     rules: list[Rule] = []
     files = sorted(p for p in rules_dir.glob("*.yaml") if p.name != "facts.yaml")
     for path in files:
