@@ -50,7 +50,7 @@ def _distinct(cells: pd.Series) -> tuple[np.ndarray, list]:
         try:
             codes, uniques = pd.factorize(cells)
             return codes, list(uniques)
-        except (TypeError, ValueError):  # an extension column of lists, say: cell by cell below
+        except Exception:  # noqa: BLE001  (an Arrow column of lists, say: keyed cell by cell below)
             pass
     values = cells.tolist()
     codes, _ = pd.factorize(pd.Series([None if is_missing(v) else _key(v) for v in values], dtype=object))
@@ -106,8 +106,7 @@ def _notice_ids(cells: pd.Series, timezone) -> tuple[np.ndarray, np.ndarray, np.
         stripped = cells.str.strip(BLANKS)
         ids = stripped.where(present, None).to_numpy(dtype=object)
         accepted = present & (stripped != "").fillna(False).to_numpy(dtype=bool)
-        controls = pc.match_substring_regex(pa.array(ids, pa.string(), from_pandas=True), _CONTROL)
-        accepted &= ~controls.fill_null(False).to_numpy(zero_copy_only=False)
+        accepted &= ~_with_controls(stripped)
         keys = stripped
     else:
         ids, accepted = by_distinct_value(cells, _field("text", "notice_id", timezone, True), object)
@@ -120,6 +119,24 @@ def _notice_ids(cells: pd.Series, timezone) -> tuple[np.ndarray, np.ndarray, np.
 
 
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"  # as model._CONTROL, in Arrow's regular expressions
+
+
+def _with_controls(text: pd.Series) -> np.ndarray:
+    """Which cells of a text column (None: absent) hold a control character. The UTF-8 bytes of
+    all of them are scanned at once (C0 and DEL are bytes below 0x20 and 0x7f, C1 is 0xc2 followed
+    by 0x80-0x9f); only when some cell holds one are the cells searched one by one."""
+    cells = pa.array(text, from_pandas=True)
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+        cells = cells.cast(pa.large_string())  # all absent
+    data = cells.buffers()[2]
+    if data is not None and data.size:
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if (raw < 0x20).any() or (raw == 0x7f).any() or ((raw[:-1] == 0xc2) & (raw[1:] < 0xa0)).any():
+            found = pc.match_substring_regex(cells, _CONTROL).fill_null(False)
+            return found.to_numpy(zero_copy_only=False)
+    return np.zeros(len(text), dtype=bool)
 
 
 def _all_distinct(keys: pd.Series) -> bool:
