@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from .agreement import Agreement
 from .check import validate_event
 from .model import (BLANKS, DELIVERIES, FIELDS, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded,
-                    EventColumns, InputError, _Parser, is_missing, notice_id_text, unknown_field)
+                    EventColumns, InputError, _Parser, is_missing, notice_id_text, shown, unknown_field)
 from .workers import in_parallel
 
 Parsed = tuple[np.ndarray, np.ndarray]  # (values per row, row accepted)
@@ -172,8 +172,9 @@ def column_problems(columns: pd.Index, extra_columns: str, output_columns) -> tu
             continue
         twin = _TWIN.fullmatch(name) if isinstance(name, str) else None
         if twin and (twin[1] in FIELDS or twin[1] in present):
-            problems.append(("column", name, f"looks like a second '{twin[1]}' column (a reader renames a "
-                                             f"repeated header '{twin[1]}' to '{twin[1]}.1')"))
+            base = shown(twin[1])
+            problems.append(("column", name, f"looks like a second {base} column (a reader renames a "
+                                             f"repeated header {base} to {shown(twin[1] + '.1')})"))
         elif extra_columns == "refuse":
             unknown.append(name)
         elif name in set(output_columns):
