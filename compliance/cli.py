@@ -116,9 +116,10 @@ def event_from_json(text: str) -> dict:
     except RecursionError:
         raise ValueError("the event is nested too deeply to read") from None
     except ValueError as exc:  # JSONDecodeError, or an integer too long to read
-        raise ValueError(f"the event is not valid JSON: {shown(str(exc))[1:-1]}") from None
+        raise ValueError(f"the event is not valid JSON: {exc}") from None
     if not isinstance(event, dict):
-        kind = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(type(event), "a number")
+        kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+        kind = kinds.get(type(event), "a number")
         raise ValueError(f"the event must be a JSON object of field names and values, not {kind}")
     return event
 

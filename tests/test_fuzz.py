@@ -202,7 +202,8 @@ def test_review_of_the_event_as_a_table_agrees_with_check(agreement, tmp_path_fa
     if _csv_safe(event):
         path = _as_csv(event, tmp_path_factory.mktemp("csv") / "notices.csv")
         read = read_notices(path)
-        ours, theirs = _same(compliance.check(read.iloc[0].to_dict(), agreement), compliance.review(read, agreement).loc[0])
+        from_file = compliance.check(read.iloc[0].to_dict(), agreement)
+        ours, theirs = _same(from_file, compliance.review(read, agreement).loc[0])
         assert ours == theirs, event
         assert ours == _same(decision, out.loc[0])[0], (event, decision.error)
 

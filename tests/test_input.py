@@ -1,4 +1,4 @@
-"""The input contract (issue 2), fail closed: every kind of bad value of every field, given to
+"""The input contract, fail closed: every kind of bad value of every field, given to
 ``compliance.check``, yields outcome "error" (never allow) and an error text naming the field and
 the value. ``compliance.review`` keeps one output row per input row, in order, index preserved.
 
@@ -644,3 +644,10 @@ def test_control_characters_in_a_notice_id_are_an_error_in_both_paths(agreement)
     out = compliance.review(pd.DataFrame([event_with(notice_id="N\x1b[2J"), event_with(notice_id="N2")]), agreement)
     assert out["outcome"].tolist() == ["error", "allow"]
     assert out.loc[0, "notice_id"] == ""  # not a usable id: not shown
+
+
+@pytest.mark.parametrize("event", [_nested(5000), _Unshowable(), {"nested": _nested(5000)}],
+                         ids=["deep_list", "unshowable", "deep_value_of_unknown_key"])
+def test_events_that_cannot_be_shown_are_errors(agreement, event):
+    decision = compliance.check(event, agreement)
+    assert decision.outcome == "error" and "cannot be shown" in decision.error
