@@ -370,12 +370,14 @@ def resembling(name: Any) -> str | None:
     return close[0] if close else None
 
 
-def unknown_field(name: Any) -> str:
-    """What is wrong with a key or column ``name`` that is not a field of the input contract."""
+def unknown_field(name: Any, listing: bool = True) -> str:
+    """What is wrong with a key or column ``name`` that is not a field of the input contract;
+    ``listing``: name the fields where none resembles it."""
     like = resembling(name)
     if like is not None:
         return f"is not a field of the input contract; did you mean '{like}'?"
-    return f"is not a field of the input contract ({', '.join(FIELDS)})"
+    return f"is not a field of the input contract ({', '.join(FIELDS)})" if listing else \
+        "is not a field of the input contract"
 
 
 def notice_id_text(value: Any) -> str | None:

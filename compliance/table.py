@@ -149,7 +149,7 @@ def _all_distinct(keys: pd.Series) -> bool:
 
 EXTRA_COLUMNS = ("refuse", "keep")
 _TWIN = re.compile(r"(.+)\.([0-9]+)")  # how readers rename a repeated header: quantity, quantity.1
-_NAMED = 10  # unknown columns named one by one in an error; the rest are counted
+_NAMED = 100  # unknown columns named one by one in an error; the rest are counted
 
 
 def column_problems(columns: pd.Index, extra_columns: str, output_columns) -> tuple[list, list]:
@@ -183,12 +183,13 @@ def column_problems(columns: pd.Index, extra_columns: str, output_columns) -> tu
         else:
             kept.append(name)
     for name in unknown[:_NAMED]:
-        problems.append(("column", name, unknown_field(name)))
+        problems.append(("column", name, unknown_field(name, listing=False)))
     if len(unknown) > _NAMED:
         problems.append(("columns", f"{len(unknown) - _NAMED:,} more", "are not fields of the input contract"))
     if unknown:
-        problems[-1] = (*problems[-1][:2], problems[-1][2] + " (to carry such columns through to the output "
-                        "unchanged, keep them: extra_columns='keep', --extra-columns keep)")
+        problems[-1] = (*problems[-1][:2], problems[-1][2] + f" (the fields: {', '.join(FIELDS)}; to carry "
+                        "other columns through to the output unchanged, keep them: extra_columns='keep', "
+                        "--extra-columns keep)")
     return problems, kept
 
 
