@@ -14,7 +14,7 @@ from .earliest import earliest_allowed_dates
 from . import vectorized as vz
 from .engine import DurableRulesEngine
 from .facts import Facts, NextChanges, PriorSales, derive_facts, row
-from .model import EventColumns, InputError, SaleEvent, parse_event
+from .model import EventColumns, InputError, SaleEvent, notice_id_text, parse_event
 from .parameters import ParameterError
 from .rulebook import RULES_DIR, Rulebook, load_rulebook
 
@@ -84,8 +84,16 @@ def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesE
 
 
 def error_decision(notice_id: Any, error: Exception) -> Decision:
-    text = notice_id if isinstance(notice_id, str) and notice_id.strip() else None
-    return Decision(notice_id=text, outcome="error", error=str(error))
+    """The error decision on an event whose ``notice_id`` is as given (shown only where it is a
+    usable id)."""
+    return Decision(notice_id=notice_id_text(notice_id), outcome="error", error=str(error))
+
+
+def _given_notice_id(event: Any) -> Any:
+    try:
+        return event.get("notice_id") if isinstance(event, Mapping) else None
+    except Exception:  # noqa: BLE001  (a mapping of any kind: the error decision names no id)
+        return None
 
 
 def require_clauses(agreement: Agreement, rulebook: Rulebook) -> None:
@@ -112,17 +120,17 @@ def validate_event(raw: Mapping[str, Any], agreement: Agreement, rulebook: Ruleb
 
 def check(event: Mapping[str, Any], agreement: Agreement | str | Path | None = None, *,
           rules_dir: Path | str = RULES_DIR, record: str | Path | None = None) -> Decision:
-    """Judge one proposed sale. Bad input gives ``outcome == 'error'`` (never allow).
+    """Judge one proposed sale. Bad input of any kind gives ``outcome == 'error'`` (never allow,
+    never an exception).
     ``record``: a decision log (``compliance.decision_log``) to append the decision to."""
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
     engine = engine_for(rules_dir)
     require_clauses(agreement, engine.rulebook)
-    notice_id = event.get("notice_id") if isinstance(event, Mapping) else None
     try:
         parsed = validate_event(event, agreement, engine.rulebook)
     except InputError as exc:
-        decision = error_decision(notice_id, exc)
+        decision = error_decision(_given_notice_id(event), exc)
     else:
         decision = evaluate_event(parsed, agreement, engine)
     if record is not None:

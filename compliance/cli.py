@@ -6,9 +6,11 @@ Exit status: 0 all allowed; 1 something denied or in error; 2 an unusable invoca
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,8 @@ import pyarrow.csv
 from .agreement import AgreementError, load_agreement
 from .check import check, engine_for
 from .decision import Decision, rule_citations
-from .review import ReviewError, review
+from .model import shown
+from .review import ColumnError, ReviewError, review
 from .sweep import sweep, sweep_bands
 from .rulebook import RulebookError
 from .decision_log import LogError
@@ -40,6 +43,7 @@ def decision_json(decision: Decision) -> dict:
 def read_notices(path: Path) -> pd.DataFrame:
     """A CSV or Parquet file of notices; every CSV cell is read as text (the engine parses it)."""
     suffix = path.suffix.lower()
+    refuse_repeated_header(path)
     try:
         if suffix == ".csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
@@ -48,6 +52,23 @@ def read_notices(path: Path) -> pd.DataFrame:
     except (OSError, ValueError, ImportError) as exc:
         raise ReviewError(f"{path}: cannot be read: {exc}") from None
     raise ReviewError(f"{path}: not a CSV or Parquet file (by its extension)")
+
+
+def refuse_repeated_header(path: Path) -> None:
+    """Raise ``ColumnError`` naming every name a CSV file's header gives more than once: a reader
+    would rename the repeats (``quantity.1``) and judge by the first. A header that cannot be
+    read here is left to the reader to report; other files are not read."""
+    if path.suffix.lower() != ".csv":
+        return
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            header = next(csv.reader(file), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
+    repeated = [name for name, n in Counter(header).items() if n > 1]
+    if repeated:
+        raise ColumnError([("column", name, f"appears {header.count(name)} times in the header of {path}")
+                           for name in repeated])
 
 
 CSV_SLICE = 100_000  # rows written at a time
@@ -71,17 +92,62 @@ def write_decisions(frame: pd.DataFrame, path: Path) -> None:
         raise ReviewError(f"{path}: output must end in .csv, .json or .parquet")
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    if args.event == "-":
-        text = sys.stdin.read()
-    elif args.event.lstrip().startswith("{"):
-        text = args.event
-    else:
-        text = Path(args.event).read_text(encoding="utf-8")
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _once_each(pairs: list) -> dict:
+    """A JSON object as a dict, refusing a key given twice (``json`` would keep the last)."""
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen[key] = value
+    return seen
+
+
+def event_from_json(text: str) -> dict:
+    """The event of ``compliance check``: one JSON object, each key once. Raises ValueError with
+    a one-line message otherwise."""
     try:
-        event = json.loads(text)
-    except json.JSONDecodeError as exc:
-        print(f"compliance check: the event is not valid JSON: {exc}", file=sys.stderr)
+        event = json.loads(text, object_pairs_hook=_once_each)
+    except _RepeatedKey as exc:
+        raise ValueError(f"the event gives the key {shown(exc.args[0])} more than once") from None
+    except RecursionError:
+        raise ValueError("the event is nested too deeply to read") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to read
+        raise ValueError(f"the event is not valid JSON: {exc}") from None
+    if not isinstance(event, dict):
+        kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+        kind = kinds.get(type(event), "a number")
+        raise ValueError(f"the event must be a JSON object of field names and values, not {kind}")
+    return event
+
+
+def _event_text(argument: str) -> str:
+    """The JSON text ``argument`` gives: stdin for -, itself when it looks like JSON or names no
+    file, else the file's text."""
+    if argument == "-":
+        return sys.stdin.read()
+    if argument.lstrip()[:1] in ("{", "["):
+        return argument
+    try:
+        return Path(argument).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        try:
+            json.loads(argument)
+        except (ValueError, RecursionError):
+            raise ValueError(f"{shown(argument)}: no such file, nor JSON text") from None
+        return argument
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{argument}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        event = event_from_json(_event_text(args.event))
+    except ValueError as exc:
+        print(f"compliance check: {exc}", file=sys.stderr)
         return 2
     decision = check(event, load_agreement(args.agreement), record=args.record)
     print(json.dumps(decision_json(decision), indent=2, default=str))
@@ -103,7 +169,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
     notices = read_notices(Path(args.notices))
     agreement = load_agreement(args.agreement)
     progress = _progress(len(notices))
-    result = review(notices, agreement, progress=progress, record=args.record, workers=args.workers)
+    result = review(notices, agreement, progress=progress, record=args.record, workers=args.workers,
+                    extra_columns=args.extra_columns)
     if progress:
         print(file=sys.stderr)
     if args.output:
@@ -286,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--record", metavar="PATH", help="append every decision to this decision log (SQLite)")
     p.add_argument("--workers", type=_positive, metavar="N",
                    help="threads the review may use (default: one per core, at most 4; the answers are the same)")
+    p.add_argument("--extra-columns", choices=["refuse", "keep"], default="refuse",
+                   help="a column that is not an input field: refuse the file (default), or keep it, "
+                        "unread, after the output columns")
     p.set_defaults(run=_cmd_review)
     p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
     p.add_argument("--investor", required=True)

@@ -2,10 +2,28 @@
 
 Fail closed: a missing, unparseable or contradictory value raises ``InputError`` naming the
 field, the value and what is wrong; it never becomes a default that could allow a sale.
-Missing means absent, None, NaN or an empty string.
+Missing means absent, None, NaN (Python's or numpy's), pandas' NA or NaT, or text of spaces and
+tabs only. Any other object that is not a value of the field's kind (a list, a dict, an array, an
+object whose ``repr`` raises) is a bad value, never an exception.
+
+Values, the same for one event (``check``) and for a table (``table.parse_table``, which asks this
+parser once per distinct value):
+
+- text: ``str`` (surrounding spaces and tabs dropped; no control characters); a Python or numpy
+  integer is taken as its digits;
+- whole numbers: a Python or numpy integer, a float without a fraction (a table column holding
+  blanks is a float column), or text of the ASCII digits 0-9, optionally grouped by commas in
+  threes (``1,000``); no sign, point, exponent, space or other digits (``1.000``, ``10,00``,
+  ``1e3``, ``+5``, ``1 000`` and ``１０`` are errors);
+- decimals (``sale_price``): the same, with at most one ``.`` and digits after it;
+- dates: text ``YYYY-MM-DD``, ``datetime.date``, or a ``datetime``, ``pd.Timestamp`` or
+  ``np.datetime64`` at midnight without a time zone (any other time of day is an error);
+- flags: ``True``/``False`` (numpy's too) or the text ``true``/``false`` in any case.
 """
 from __future__ import annotations
 
+import difflib
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -14,6 +32,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 
 from .calendars import LAST_DATE, business_day_calendar
 
@@ -37,12 +56,43 @@ MIN_PRICE, MAX_PRICE = 0.0001, 1_000_000
 FIRST_DATE = business_day_calendar("banking").first_date
 
 
+# Error texts quote at most this many characters of a value.
+QUOTE_LIMIT = 200
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for an error text, cut to ``QUOTE_LIMIT`` characters; a value that cannot
+    be shown (its ``repr`` raises, it is nested too deeply, an int too long to print) is named by
+    its type."""
+    try:
+        text = repr(value)
+    except Exception as exc:  # noqa: BLE001  (any object can sit in a cell)
+        return f"<{_type_name(value)} that cannot be shown: {type(exc).__name__}>"
+    if len(text) <= QUOTE_LIMIT:
+        return text
+    return f"{text[:QUOTE_LIMIT]}... ({len(text):,} characters)"
+
+
+def _type_name(value: Any) -> str:
+    try:
+        return type(value).__name__
+    except Exception:  # noqa: BLE001
+        return "object"
+
+
+def _named(field: Any) -> str:
+    """A field (or column) name for an error text: as it is when it is plain printable text."""
+    if isinstance(field, str) and field.isprintable() and len(field) <= QUOTE_LIMIT:
+        return field
+    return shown(field)
+
+
 class InputError(ValueError):
     """Bad input. ``problems`` is a list of (field, value, what is wrong)."""
 
-    def __init__(self, problems: list[tuple[str, Any, str]]):
+    def __init__(self, problems: list[tuple[Any, Any, str]]):
         self.problems = problems
-        super().__init__("; ".join(f"{f}={v!r}: {why}" for f, v, why in problems))
+        super().__init__("; ".join(f"{_named(f)}={shown(v)}: {why}" for f, v, why in problems))
 
 
 @dataclass(frozen=True)
@@ -72,24 +122,44 @@ class SaleEvent:
         return SaleEvent(**{**self.__dict__, "sale_date": sale_date})
 
 
+# Blanks around a text value that the value does not carry; control characters (Unicode Cc)
+# anywhere else make text bad.
+BLANKS = " \t"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def is_missing(value: Any) -> bool:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    try:  # pandas NA / NaT
-        import pandas as pd
-        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
-    except (TypeError, ValueError):
-        return False
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return bool(np.isnat(value))
+    if isinstance(value, str):
+        return not str.strip(value, BLANKS)
+    return False
+
+
+def _guarded(method):
+    """A parser method that reports what reading a value raises as a problem with the field: any
+    object can sit in a cell, and a bad value must never stop a batch."""
+    @functools.wraps(method)
+    def read(self: "_Parser", field: str, *args, **kwargs):
+        try:
+            return method(self, field, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(field, f"cannot be read ({type(exc).__name__})")
+            return None
+    return read
 
 
 class _Parser:
+    """Reads the fields of one event (``raw``: a dict); each method returns the parsed value, or
+    None and a problem in ``problems``."""
+
     def __init__(self, raw: Mapping[str, Any], timezone: ZoneInfo):
         self.raw, self.tz = raw, timezone
-        self.problems: list[tuple[str, Any, str]] = []
+        self.problems: list[tuple[Any, Any, str]] = []
 
     def value(self, field: str) -> Any:
         v = self.raw.get(field)
@@ -98,50 +168,60 @@ class _Parser:
     def fail(self, field: str, what: str) -> None:
         self.problems.append((field, self.raw.get(field), what))
 
+    @_guarded
     def text(self, field: str, required: bool) -> str | None:
         v = self.value(field)
         if v is None:
             if required:
                 self.fail(field, "is required")
             return None
-        if not isinstance(v, (str, int)) or isinstance(v, bool):
+        if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+            return str(int(v))
+        if not isinstance(v, str):
             self.fail(field, "must be text")
             return None
-        return str(v).strip()
+        text = str.strip(v, BLANKS)
+        if _CONTROL.search(text):
+            self.fail(field, "must not contain control characters")
+            return None
+        return text
 
+    @_guarded
     def choice(self, field: str, allowed: tuple, required: bool, default: str | None = None) -> str | None:
         v = self.value(field)
         if v is None:
             if required:
                 self.fail(field, f"is required (one of {', '.join(allowed)})")
             return default
-        if not isinstance(v, str) or v.strip() not in allowed:
+        if not isinstance(v, str) or str.strip(v, BLANKS) not in allowed:
             self.fail(field, f"must be one of {', '.join(allowed)}")
             return None
-        return v.strip()
+        return str.strip(v, BLANKS)
 
+    @_guarded
     def flag(self, field: str, required: bool, default: bool = False) -> bool | None:
         v = self.value(field)
         if v is None:
             if required:
                 self.fail(field, "is required (true or false)")
             return default
-        if type(v).__name__ in ("bool", "bool_"):
+        if isinstance(v, (bool, np.bool_)):
             return bool(v)
-        if isinstance(v, str) and v.strip().lower() in ("true", "false"):
-            return v.strip().lower() == "true"
+        if isinstance(v, str) and str.strip(v, BLANKS).lower() in ("true", "false"):
+            return str.strip(v, BLANKS).lower() == "true"
         self.fail(field, "must be true or false")
         return None
 
+    @_guarded
     def whole(self, field: str, required: bool, minimum: int, default: int | None = None) -> int | None:
         v = self.value(field)
         if v is None:
             if required:
                 self.fail(field, "is required (a whole number)")
             return default
-        number = _as_number(v)
-        if number is None or number != int(number):
-            self.fail(field, "must be a whole number")
+        number = _whole_number(v)
+        if number is None:
+            self.fail(field, "must be a whole number (digits 0-9, commas only between groups of three)")
             return None
         if number < minimum:
             self.fail(field, f"must be at least {minimum}")
@@ -149,62 +229,68 @@ class _Parser:
         if number > MAX_SHARES:
             self.fail(field, f"must be at most {MAX_SHARES:,} shares")
             return None
-        return int(number)
+        return number
 
+    @_guarded
     def price(self, field: str) -> float | None:
         v = self.value(field)
         if v is None:
             return None
-        number = _as_number(v)
+        number = _decimal_number(v)
         if number is None or not MIN_PRICE <= number <= MAX_PRICE:
-            self.fail(field, f"must be a price in US$ per share, from {MIN_PRICE} to {MAX_PRICE:,}")
+            self.fail(field, f"must be a price in US$ per share, from {MIN_PRICE} to {MAX_PRICE:,} "
+                             "(digits 0-9 and one '.', commas only between groups of three)")
             return None
-        return float(number)
+        return number
 
+    @_guarded
     def day(self, field: str, required: bool) -> date | None:
         v = self.value(field)
         if v is None:
             if required:
                 self.fail(field, "is required (YYYY-MM-DD)")
             return None
+        if isinstance(v, np.datetime64):
+            v = pd.Timestamp(v)
         if isinstance(v, datetime):
-            if v.time() != datetime.min.time() or v.tzinfo is not None:
+            if v.time() != datetime.min.time() or getattr(v, "nanosecond", 0) or v.tzinfo is not None:
                 self.fail(field, "must be a date (YYYY-MM-DD), not a date-time")
                 return None
-            v = v.date()
+            v = date(v.year, v.month, v.day)
         if isinstance(v, date):
             day = v
         else:
-            try:  # YYYY-MM-DD only (fromisoformat would also read week dates such as 2003-W06-1)
-                day = date.fromisoformat(v.strip()) if isinstance(v, str) and _ISO_DAY.match(v.strip()) else None
-            except ValueError:
-                day = None
+            day = _iso_day(v)
             if day is None:
                 self.fail(field, "must be a date YYYY-MM-DD")
                 return None
         return self._in_range(field, day)
 
+    @_guarded
     def local_day(self, field: str) -> date | None:
         """An ISO date or date-time as a date in the Company's time zone (naive = local)."""
         v = self.value(field)
         if v is None:
             return None
+        if isinstance(v, np.datetime64):
+            v = pd.Timestamp(v)
         if isinstance(v, datetime):
             moment = v
         elif isinstance(v, date):
             return self._in_range(field, v)
-        elif isinstance(v, str):
+        elif isinstance(v, str) and _ISO_MOMENT.fullmatch(str.strip(v, BLANKS)):
             try:
-                moment = datetime.fromisoformat(v.strip())
+                moment = datetime.fromisoformat(str.strip(v, BLANKS))
             except ValueError:
-                self.fail(field, "must be an ISO date or date-time (e.g. 2002-10-01 or 2002-10-01T16:30:00-04:00)")
-                return None
+                moment = None
         else:
-            self.fail(field, "must be an ISO date or date-time")
+            moment = None
+        if moment is None:
+            self.fail(field, "must be an ISO date or date-time (e.g. 2002-10-01 or 2002-10-01T16:30:00-04:00)")
             return None
         if moment.tzinfo is not None:
             moment = moment.astimezone(self.tz)
-        return self._in_range(field, moment.date())
+        return self._in_range(field, date(moment.year, moment.month, moment.day))
 
     def _in_range(self, field: str, day: date) -> date | None:
         if not FIRST_DATE <= day <= LAST_DATE:
@@ -213,36 +299,112 @@ class _Parser:
         return day
 
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+# ASCII only: ``\d`` would also match other scripts' digits (``１``, ``٣``).
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                         r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?")
+_WHOLE_TEXT = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+")
+_DECIMAL_TEXT = re.compile(r"(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+# Whole-number text longer than this is only ever compared with the bounds (and Python refuses to
+# convert text of more than 4,300 digits): it reads as this many nines.
+_LONGEST_DIGITS = 30
 
 
-def _as_number(v: Any) -> float | None:
-    """A finite number from an int, a float or text (thousands commas only in their places);
+def _iso_day(v: Any) -> date | None:
+    """A date from text YYYY-MM-DD (``fromisoformat`` alone would also read week dates such as
+    2003-W06-1); None for anything else."""
+    if not isinstance(v, str) or not _ISO_DAY.fullmatch(str.strip(v, BLANKS)):
+        return None
+    try:
+        return date.fromisoformat(str.strip(v, BLANKS))
+    except ValueError:
+        return None
+
+
+def _whole_number(v: Any) -> int | None:
+    """A whole number from an integer, an integral finite float or text (see the module's
+    docstring); None for anything else, booleans (numpy's too) included."""
+    if isinstance(v, (bool, np.bool_)):
+        return None
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return int(v) if math.isfinite(v) and float(v).is_integer() else None
+    if isinstance(v, str):
+        text = str.strip(v, BLANKS)
+        if _WHOLE_TEXT.fullmatch(text):
+            digits = text.replace(",", "").lstrip("0") or "0"
+            return int(digits) if len(digits) <= _LONGEST_DIGITS else int("9" * _LONGEST_DIGITS)
+    return None
+
+
+def _decimal_number(v: Any) -> float | None:
+    """A finite number from an integer, a float or decimal text (see the module's docstring);
     None for anything else, booleans (numpy's too) included."""
     if isinstance(v, (bool, np.bool_)):
         return None
-    if isinstance(v, (int, float, np.integer, np.floating)):
+    if isinstance(v, (int, np.integer)):
         try:
             number = float(v)
-        except (TypeError, ValueError, OverflowError):
+        except OverflowError:
             return None
-    elif isinstance(v, str) and _NUMBER_TEXT.match(v.strip()):
-        number = float(v.strip().replace(",", ""))
+    elif isinstance(v, (float, np.floating)):
+        number = float(v)
+    elif isinstance(v, str) and _DECIMAL_TEXT.fullmatch(str.strip(v, BLANKS)):
+        number = float(str.strip(v, BLANKS).replace(",", ""))
     else:
         return None
     return number if math.isfinite(number) else None
 
 
+def resembling(name: Any) -> str | None:
+    """The field of the input contract that ``name`` most resembles: the one it equals once case,
+    spaces, hyphens, dots and underscores are set aside, else the closest by ``difflib``'s ratio
+    (at least 0.6); None when none is close or ``name`` is not text."""
+    if not isinstance(name, str):
+        return None
+    key = re.sub(r"[\s._-]+", "_", name[:QUOTE_LIMIT].lower()).strip("_")
+    if key in FIELDS:
+        return key
+    close = difflib.get_close_matches(key, FIELDS, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown_field(name: Any, listing: bool = True) -> str:
+    """What is wrong with a key or column ``name`` that is not a field of the input contract;
+    ``listing``: name the fields where none resembles it."""
+    like = resembling(name)
+    if like is not None:
+        return f"is not a field of the input contract; did you mean '{like}'?"
+    return f"is not a field of the input contract ({', '.join(FIELDS)})" if listing else \
+        "is not a field of the input contract"
+
+
+def notice_id_text(value: Any) -> str | None:
+    """The notice id an output row shows for ``value``: the id as the contract reads it, or None
+    when ``value`` is not a usable id."""
+    parser = _Parser({"notice_id": value}, ZoneInfo("UTC"))
+    text = parser.text("notice_id", True)
+    return None if parser.problems else text
+
+
 def parse_event(raw: Mapping[str, Any], timezone: ZoneInfo, *, allow_extra: bool = False) -> SaleEvent:
-    """Validate one sale event (a dict or a row); raises InputError listing every problem."""
+    """Validate one sale event (a mapping, e.g. a dict or a table's row as a dict); raises
+    InputError listing every problem, whatever the mapping holds."""
     if not isinstance(raw, Mapping):
         raise InputError([("event", raw, "must be a mapping of field names to values")])
+    try:  # keys as plain text where they are text: no subclass decides what they equal
+        pairs = [(str.__str__(k) if isinstance(k, str) else k, v) for k, v in raw.items()]
+        raw = dict(pairs)
+    except Exception as exc:  # noqa: BLE001  (a mapping of any kind, keys of any kind)
+        raise InputError([("event", raw, f"cannot be read as a mapping ({type(exc).__name__})")]) from None
     p = _Parser(raw, timezone)
+    if len(raw) < len(pairs):
+        p.problems.append(("event", [k for k, _ in pairs], "names a field more than once"))
     if not allow_extra:
         for field in raw:
-            if field not in FIELDS:
-                p.fail(field, f"is not a field of the input contract ({', '.join(FIELDS)})")
+            if not (isinstance(field, str) and field in FIELDS):
+                p.fail(field, unknown_field(field))
     event = dict(
         notice_id=p.text("notice_id", True),
         investor=p.text("investor", True),

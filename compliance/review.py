@@ -37,11 +37,11 @@ from .earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_
 from .earliest import earliest_allowed_dates
 from .memory import release_free_memory
 from .facts import Facts, count_earlier_sales, derive_facts
-from .model import REQUIRED, Coded, EventColumns, InputError, is_missing
+from .model import REQUIRED, Coded, EventColumns, InputError, is_missing, notice_id_text
 from .output_columns import (ABSENT, ALLOW, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FLAGS, OUTCOMES,
                              OUTPUT_COLUMNS, REASON_SEPARATOR, SALE, cited_status, joined)
 from .rulebook import RULES_DIR, Rulebook
-from .table import parse_table
+from .table import column_problems, parse_table
 from .workers import in_parallel, worker_count
 
 
@@ -58,6 +58,11 @@ PARALLEL_MIN_ROWS = 200_000
 
 class ReviewError(ValueError):
     """A notice table that cannot be reviewed at all (e.g. a required column is missing)."""
+
+
+class ColumnError(ReviewError, InputError):
+    """A notice table whose columns the input contract refuses (unknown, repeated); ``problems``
+    as ``InputError``'s, each naming the column."""
 
 
 def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook, workers: int | None = None):
@@ -388,8 +393,7 @@ def reference_review(notices: pd.DataFrame, agreement: Agreement,
     tests and the benchmark hold ``review()`` equal to it."""
     engine = engine_for(rules_dir)
     records = [{k: (None if is_missing(v) else v) for k, v in r.items()} for r in notices.to_dict("records")]
-    ids = pd.Series([None if r.get("notice_id") is None else str(r["notice_id"]).strip() for r in records],
-                    dtype=object)
+    ids = pd.Series([notice_id_text(r.get("notice_id")) for r in records], dtype=object)
     duplicated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
     decisions, valid = {}, []
     for i, record in enumerate(records):
@@ -410,21 +414,35 @@ def reference_review(notices: pd.DataFrame, agreement: Agreement,
 
 def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = None, *,
            rules_dir: Path | str = RULES_DIR, progress=None, record: str | Path | None = None,
-           workers: int | None = None) -> pd.DataFrame:
+           workers: int | None = None, extra_columns: str = "refuse") -> pd.DataFrame:
     """Review a DataFrame of sale notices; returns the output columns, index preserved.
     ``record``: a decision log (``compliance.decision_log``) to append every decision to.
     ``workers``: threads the review may use (default: one per core, at most
-    ``workers.MAX_WORKERS``; 1 keeps it in the calling thread); the answers do not depend on it."""
+    ``workers.MAX_WORKERS``; 1 keeps it in the calling thread); the answers do not depend on it.
+    ``extra_columns``: "refuse" (a column that is not a field of the input contract raises
+    ``ColumnError``, an ``InputError``) or "keep" (such columns follow the output columns,
+    unchanged; nothing reads them, and they are not recorded). Repeated columns raise either way."""
+    problems, kept = column_problems(notices.columns, extra_columns, OUTPUT_COLUMNS)
+    if problems:
+        raise ColumnError(problems)
+    judged = notices.drop(columns=kept) if kept else notices
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
     if record is None:
-        return review_frame(notices, agreement, rules_dir, progress, workers=workers)
+        return _with_kept(review_frame(judged, agreement, rules_dir, progress, workers=workers), notices, kept)
     from .decision_log import ReviewRecorder
-    recorder = ReviewRecorder(record, notices, OUTPUT_COLUMNS, agreement, rules_dir)
+    recorder = ReviewRecorder(record, judged, OUTPUT_COLUMNS, agreement, rules_dir)
     try:
-        result = review_frame(notices, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers)
+        result = review_frame(judged, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers)
         recorder.close()
     except BaseException:  # an error or KeyboardInterrupt: what was written stays; unsealed unless all was
         recorder.abandon()
         raise
+    return _with_kept(result, notices, kept)
+
+
+def _with_kept(result: pd.DataFrame, notices: pd.DataFrame, kept: list) -> pd.DataFrame:
+    """``result`` with the ``kept`` columns of ``notices`` after its own, cell for cell as given."""
+    for name in kept:
+        result.insert(len(result.columns), name, notices[name].array)
     return result

@@ -10,6 +10,8 @@ row parser, which names the field and value that are wrong.
 """
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Any, Callable
 
 import numpy as np
@@ -19,11 +21,23 @@ import pyarrow.compute as pc
 
 from .agreement import Agreement
 from .check import validate_event
-from .model import (DELIVERIES, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded, EventColumns,
-                    InputError, _Parser, is_missing)
+from .model import (BLANKS, DELIVERIES, FIELDS, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded,
+                    EventColumns, InputError, _Parser, is_missing, notice_id_text, shown, unknown_field)
 from .workers import in_parallel
 
 Parsed = tuple[np.ndarray, np.ndarray]  # (values per row, row accepted)
+
+
+# Cell types whose values are keyed by (type, value) in a column of mixed types; any other object
+# (a list, a dict, an array, an instance of any other class, subclasses included) is keyed by its
+# identity, so that no hash or comparison of its own runs and each such cell gets the row
+# parser's answer on its own.
+_PLAIN = frozenset([str, int, float, bool, date, datetime, pd.Timestamp, np.datetime64, np.bool_]
+                   + [np.dtype(c).type for c in "bBhHiIlLqQefdg"])
+
+
+def _key(value: Any):
+    return (type(value).__name__, value) if type(value) in _PLAIN else ("object", id(value))
 
 
 def _distinct(cells: pd.Series) -> tuple[np.ndarray, list]:
@@ -31,13 +45,17 @@ def _distinct(cells: pd.Series) -> tuple[np.ndarray, list]:
 
     Python objects that compare equal across types (True == 1 == 1.0) would share one code, and
     the row parser answers them differently; a column of mixed object types is therefore
-    factorized on (type, value)."""
-    if cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
-        keyed = pd.Series([None if is_missing(v) else (type(v).__name__, v) for v in cells], dtype=object)
-        codes, keys = pd.factorize(keyed)
-        return codes, [value for _, value in keys]
-    codes, uniques = pd.factorize(cells)
-    return codes, list(uniques)
+    factorized on (type, value), and other objects by identity (``_key``)."""
+    if cells.dtype != object or pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        try:
+            codes, uniques = pd.factorize(cells)
+            return codes, list(uniques)
+        except Exception:  # noqa: BLE001  (an Arrow column of lists, say: keyed cell by cell below)
+            pass
+    values = cells.tolist()
+    codes, _ = pd.factorize(pd.Series([None if is_missing(v) else _key(v) for v in values], dtype=object))
+    present, first = np.unique(codes, return_index=True)  # a cell of each code, codes ascending
+    return codes, [values[i] for i in first[present >= 0].tolist()]
 
 
 def by_distinct_value(cells: pd.Series, parse_one: Callable[[Any], tuple[Any, bool]],
@@ -85,9 +103,10 @@ def _notice_ids(cells: pd.Series, timezone) -> tuple[np.ndarray, np.ndarray, np.
         cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=True) == "string")
     if text_column:
         present = cells.notna().to_numpy()
-        stripped = cells.str.strip()
+        stripped = cells.str.strip(BLANKS)
         ids = stripped.where(present, None).to_numpy(dtype=object)
         accepted = present & (stripped != "").fillna(False).to_numpy(dtype=bool)
+        accepted &= ~_with_controls(stripped)
         keys = stripped
     else:
         ids, accepted = by_distinct_value(cells, _field("text", "notice_id", timezone, True), object)
@@ -99,12 +118,79 @@ def _notice_ids(cells: pd.Series, timezone) -> tuple[np.ndarray, np.ndarray, np.
     return ids, accepted, duplicated
 
 
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"  # as model._CONTROL, in Arrow's regular expressions
+
+
+def _with_controls(text: pd.Series) -> np.ndarray:
+    """Which cells of a text column (None: absent) hold a control character. The UTF-8 bytes of
+    all of them are scanned at once (C0 and DEL are bytes below 0x20 and 0x7f, C1 is 0xc2 followed
+    by 0x80-0x9f); only when some cell holds one are the cells searched one by one."""
+    cells = pa.array(text, from_pandas=True)
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+        cells = cells.cast(pa.large_string())  # all absent
+    data = cells.buffers()[2]
+    if data is not None and data.size:
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if (raw < 0x20).any() or (raw == 0x7f).any() or ((raw[:-1] == 0xc2) & (raw[1:] < 0xa0)).any():
+            found = pc.match_substring_regex(cells, _CONTROL).fill_null(False)
+            return found.to_numpy(zero_copy_only=False)
+    return np.zeros(len(text), dtype=bool)
+
+
 def _all_distinct(keys: pd.Series) -> bool:
     """Whether the present values of ``keys`` are all distinct. Sorting a million text keys in
     Arrow and comparing neighbours is several times faster than hashing them."""
     values = pc.drop_null(pa.array(keys, from_pandas=True))
     ordered = values.take(pc.sort_indices(values))
     return len(ordered) < 2 or not pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py()
+
+
+EXTRA_COLUMNS = ("refuse", "keep")
+_TWIN = re.compile(r"(.+)\.([0-9]+)")  # how readers rename a repeated header: quantity, quantity.1
+_NAMED = 100  # unknown columns named one by one in an error; the rest are counted
+
+
+def column_problems(columns: pd.Index, extra_columns: str, output_columns) -> tuple[list, list]:
+    """``(problems, kept)`` for a table's column names: every name given more than once, or in a
+    reader's renaming of a repeated header (``quantity.1`` beside ``quantity``, or after a field of
+    the contract), is a problem; a name that is not a field of the input contract is one too
+    (named with the field it resembles), unless ``extra_columns`` is "keep": then it is kept
+    (``kept``, in table order), and a problem only where it would collide with an output column.
+    Per column, never per row."""
+    if extra_columns not in EXTRA_COLUMNS:
+        raise ValueError(f"extra_columns must be one of {', '.join(EXTRA_COLUMNS)}, not {extra_columns!r}")
+    problems, kept = [], []
+    names = list(columns)
+    present = set(names)
+    for name in dict.fromkeys(columns[columns.duplicated()]):
+        problems.append(("column", name, "appears more than once"))
+    unknown = []
+    for name in dict.fromkeys(names):
+        if isinstance(name, str) and name in FIELDS:
+            continue
+        twin = _TWIN.fullmatch(name) if isinstance(name, str) else None
+        if twin and (twin[1] in FIELDS or twin[1] in present):
+            base = shown(twin[1])
+            problems.append(("column", name, f"looks like a second {base} column (a reader renames a "
+                                             f"repeated header {base} to {shown(twin[1] + '.1')})"))
+        elif extra_columns == "refuse":
+            unknown.append(name)
+        elif name in set(output_columns):
+            problems.append(("column", name, "is not a field of the input contract, and an output column "
+                                             "has its name: it cannot be kept"))
+        else:
+            kept.append(name)
+    for name in unknown[:_NAMED]:
+        problems.append(("column", name, unknown_field(name, listing=False)))
+    if len(unknown) > _NAMED:
+        problems.append(("columns", f"{len(unknown) - _NAMED:,} more", "are not fields of the input contract"))
+    if unknown:
+        problems[-1] = (*problems[-1][:2], problems[-1][2] + f" (the fields: {', '.join(FIELDS)}; to carry "
+                        "other columns through to the output unchanged, keep them: extra_columns='keep', "
+                        "--extra-columns keep)")
+    return problems, kept
 
 
 def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook,
@@ -165,7 +251,7 @@ def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook,
             slow_events.append(validate_event(record, agreement, rulebook, allow_extra=True))
             slow_positions.append(i)
         except InputError as exc:
-            errors[i] = (record.get("notice_id"), str(exc))
+            errors[i] = (notice_id_text(record.get("notice_id")), str(exc))
     fast = np.flatnonzero(ok & ~duplicated)
     if len(fast) < len(frame):
         columns = {k: v[fast] for k, v in columns.items()}

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 import compliance
-from compliance.model import FIELDS, OPTIONAL, REQUIRED
+from compliance.cli import main
+from compliance.model import FIELDS, OPTIONAL, REQUIRED, InputError
 from compliance.review import ReviewError
 
 # Worked by hand (fixture: fixtures/focus_enhancements/agreement.yaml; Rule 144 as of 1997-04-29):
@@ -395,3 +396,258 @@ def test_contract_fields_all_exercised():
 def test_week_dates_are_not_dates_of_the_contract(agreement):
     # 2003-W06-1 is Monday 2003-02-03 in ISO week notation; the contract takes YYYY-MM-DD only.
     assert_error(compliance.check(event_with(sale_date="2003-W06-1"), agreement), "sale_date", "2003-W06-1")
+
+
+# -- the input boundary: columns, keys, one parser for every value, no input that raises ----------
+# VALID with 300,000 shares sold under Rule 144 in the prior three months outside the file: the
+# three-month aggregate is 100,000 + 300,000 = 400,000 > the 380,000 limit (worked above) -> denied
+# by rule144.volume; without that column it is VALID -> allow.
+VOLUME_DENIED = {**VALID, "notice_id": "V1", "prior_144_sales_3m": "300000"}
+
+
+def test_prior_sales_with_the_right_header_are_denied_by_volume(agreement):
+    out = compliance.review(pd.DataFrame([VOLUME_DENIED]), agreement)
+    assert out.loc[0, "outcome"] == "deny"
+    assert out.loc[0, "failed_rules"] == "rule144.volume"
+
+
+@pytest.mark.parametrize("header", ["prior_144_sales_3_months", "Prior_144_Sales_3m"])
+def test_misspelled_column_is_refused_naming_the_field_it_resembles(agreement, header):
+    row = {**VOLUME_DENIED, header: VOLUME_DENIED["prior_144_sales_3m"]}
+    del row["prior_144_sales_3m"]
+    with pytest.raises(InputError) as raised:
+        compliance.review(pd.DataFrame([row]), agreement)
+    assert header in str(raised.value) and "did you mean 'prior_144_sales_3m'" in str(raised.value)
+    assert isinstance(raised.value, ReviewError)  # the command's exit 2 for an unusable file
+    decision = compliance.check(row, agreement)
+    assert decision.outcome == "error" and "did you mean 'prior_144_sales_3m'" in decision.error
+
+
+@pytest.mark.parametrize("header", ["prior_144_sales_3_months", "Prior_144_Sales_3m"])
+def test_misspelled_column_kept_on_request_is_carried_through_unread(agreement, header):
+    row = {**VOLUME_DENIED, header: VOLUME_DENIED["prior_144_sales_3m"], "notes": "=1+1"}
+    del row["prior_144_sales_3m"]
+    notices = pd.DataFrame([row, {**row, "notice_id": "V2", header: "not a number"}], index=[5, 3])
+    out = compliance.review(notices, agreement, extra_columns="keep")
+    assert list(out.columns) == [*compliance.OUTPUT_COLUMNS, header, "notes"]
+    assert out[header].tolist() == ["300000", "not a number"] and out["notes"].tolist() == ["=1+1", "=1+1"]
+    assert list(out.index) == [5, 3]
+    # No rule reads the kept column: both rows are VALID as far as the contract goes -> allow.
+    assert out["outcome"].tolist() == ["allow", "allow"]
+
+
+def test_extra_column_named_like_an_output_column_cannot_be_kept(agreement):
+    with pytest.raises(InputError, match="outcome"):
+        compliance.review(pd.DataFrame([{**VALID, "outcome": "allow"}]), agreement, extra_columns="keep")
+
+
+def test_misspelled_column_in_a_file_exits_2_or_is_kept(tmp_path, capsys):
+    row = {**VOLUME_DENIED, "prior_144_sales_3_months": "300000"}
+    del row["prior_144_sales_3m"]
+    path = tmp_path / "notices.csv"
+    pd.DataFrame([row]).to_csv(path, index=False)
+    assert main(["review", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "prior_144_sales_3_months" in err and "prior_144_sales_3m" in err
+    out = tmp_path / "decisions.csv"
+    assert main(["review", str(path), "--extra-columns", "keep", "-o", str(out)]) == 0
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert written.columns[-1] == "prior_144_sales_3_months" and written.iloc[0, -1] == "300000"
+
+
+def test_two_quantity_columns_in_a_csv_are_refused(agreement, tmp_path, capsys):
+    # The first quantity (5) would be judged and the second (100,000) ignored.
+    header = ",".join([*VALID, "quantity"])
+    path = tmp_path / "notices.csv"
+    path.write_text(header + "\n" + ",".join(str(v) for v in [*VALID.values(), 5]) + "\n")
+    assert main(["review", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "'quantity'" in err and "2 times" in err and len(err.strip().splitlines()) == 1
+    # The same table as pandas reads it (the repeat renamed quantity.1), and with repeated names.
+    renamed = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert "quantity.1" in renamed.columns
+    for keep in ("refuse", "keep"):
+        with pytest.raises(InputError, match=r"quantity\.1.*second 'quantity' column"):
+            compliance.review(renamed, agreement, extra_columns=keep)
+        with pytest.raises(InputError, match="'quantity': appears more than once"):
+            compliance.review(renamed.rename(columns={"quantity.1": "quantity"}), agreement, extra_columns=keep)
+
+
+def test_repeated_json_key_is_refused(capsys):
+    text = '{"notice_id": "N1", "quantity": 5, "quantity": 100000}'
+    assert main(["check", text]) == 2
+    err = capsys.readouterr().err
+    assert "'quantity'" in err and "more than once" in err
+
+
+@pytest.mark.parametrize("text, kind", [("[1,2]", "an array"), ('"N1"', "a string"), ("42", "a number"),
+                                        ("null", "null")])
+def test_check_of_json_that_is_not_an_object_exits_2(capsys, text, kind):
+    assert main(["check", text]) == 2
+    err = capsys.readouterr().err
+    assert "must be a JSON object" in err and kind in err and "No such file" not in err
+
+
+@pytest.mark.parametrize("value", ["1.000", "10,00", "1e3", "１０", "１００００", "1 000", "+5", "-5", "1_000",
+                                   "1,0000", "1,00,000", ",100", "100,", "٣", "1.", "1.0", "5\x00", "5\n"])
+def test_whole_numbers_are_ascii_digits_grouped_by_commas_in_threes(agreement, value):
+    # Each would be some number in some convention (1.000: one thousand in Europe, one here): an
+    # error naming the value, in check() and in review() alike.
+    assert_error(compliance.check(event_with(quantity=value), agreement), "quantity", value)
+    assert_error(compliance.check(event_with(prior_144_sales_3m=value), agreement), "prior_144_sales_3m", value)
+    out = compliance.review(pd.DataFrame([event_with(quantity=value)]), agreement)
+    assert out.loc[0, "outcome"] == "error" and "quantity" in out.loc[0, "error"]
+
+
+@pytest.mark.parametrize("value", ["1,000", "1,000,000", " 100000 ", "\t100000", "0100000"])
+def test_grouped_and_padded_whole_numbers_are_read(agreement, value):
+    expected = compliance.check(event_with(quantity=int(value.replace(",", ""))), agreement).to_row()
+    assert compliance.check(event_with(quantity=value), agreement).to_row() == expected
+    assert compliance.review(pd.DataFrame([event_with(quantity=value)]), agreement).loc[0].to_dict() == expected
+
+
+@pytest.mark.parametrize("value", ["1,5", "1e0", "１.0", "1.0.0", ".5", "1.", "+1.0", "1 .0", "NaN", "Infinity"])
+def test_prices_are_ascii_digits_with_one_point(agreement, value):
+    assert_error(compliance.check(event_with(sale_price=value), agreement), "sale_price", value)
+
+
+@pytest.mark.parametrize("field, value", [("sale_date", "２００３-02-03"), ("form_144_filed_on", "2003-02-０3"),
+                                          ("notice_received_at", "2003-02-03T1０:00:00"),
+                                          ("notice_received_at", "20030203"), ("notice_received_at", "2003-W06-1")])
+def test_dates_take_ascii_digits_only(agreement, field, value):
+    assert_error(compliance.check(event_with(**{field: value}), agreement), field, value)
+
+
+@pytest.mark.parametrize("value", [date(2003, 2, 3), datetime(2003, 2, 3), pd.Timestamp("2003-02-03"),
+                                   np.datetime64("2003-02-03"), np.datetime64("2003-02-03T00:00:00.000000000")],
+                         ids=["date", "datetime", "Timestamp", "datetime64[D]", "datetime64[ns]"])
+def test_date_objects_mean_the_same_in_check_and_review(agreement, value):
+    expected = compliance.check(VALID, agreement).to_row()  # VALID: 2003-02-03 -> allow
+    assert compliance.check(event_with(sale_date=value, form_144_filed_on=value), agreement).to_row() == expected
+    frame = pd.DataFrame([event_with(sale_date=value, form_144_filed_on=value)])
+    assert compliance.review(frame, agreement).loc[0].to_dict() == expected
+
+
+@pytest.mark.parametrize("value", [pd.Timestamp("2003-02-03 09:30"), np.datetime64("2003-02-03T09:30"),
+                                   pd.Timestamp("2003-02-03 00:00:00.000000001"),
+                                   pd.Timestamp("2003-02-03", tz="America/New_York")],
+                         ids=["Timestamp_0930", "datetime64_0930", "Timestamp_1ns", "Timestamp_tz"])
+def test_a_time_of_day_where_a_date_is_expected_is_an_error_in_both_paths(agreement, value):
+    assert_error(compliance.check(event_with(sale_date=value), agreement), "sale_date")
+    out = compliance.review(pd.DataFrame([event_with(sale_date=value)]), agreement)
+    assert out.loc[0, "outcome"] == "error" and "sale_date" in out.loc[0, "error"]
+
+
+class _Unshowable:
+    def __repr__(self):
+        raise RuntimeError("repr refused")
+
+    __str__ = __repr__
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+ODD_VALUES = [[100000], {"quantity": 100000}, np.array([100000]), np.array([1, 2]), {100000}, b"100000",
+              _Unshowable(), _nested(5000), object(), 10**5000, float("nan"), float("inf"), "1\x1b[2J00"]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("field", FIELDS)
+def test_any_object_in_any_field_is_an_error_never_an_exception(agreement, field, value):
+    decision = compliance.check(event_with(**{field: value}), agreement)
+    if field in OPTIONAL and isinstance(value, float) and value != value:
+        assert decision.outcome != "error"  # NaN: not given
+        return
+    assert decision.outcome == "error" and field in decision.error, decision
+    assert len(decision.error) < 600
+
+
+@pytest.mark.parametrize("field", ["notice_id", "quantity", "sale_date", "affiliate", "notice_received_at",
+                                   "sale_price", "route"])
+def test_list_and_dict_cells_make_error_rows_and_keep_every_row(agreement, field):
+    cells = [[1], {"a": 1}, np.array([1, 2]), _Unshowable(), _nested(5000), VALID.get(field)]
+    notices = pd.DataFrame([{**VALID, "notice_id": f"R{i}"} for i in range(len(cells))], index=range(10, 16))
+    notices[field] = pd.Series(cells, index=notices.index, dtype=object)
+    out = compliance.review(notices, agreement)
+    assert len(out) == len(notices) and list(out.index) == list(notices.index)
+    assert out["outcome"].tolist()[:5] == ["error"] * 5
+    assert all(field in e for e in out["error"].tolist()[:5])
+    assert out["outcome"].iloc[5] == "allow"  # VALID, the cell as given (None: not given)
+
+
+def test_a_parquet_list_column_makes_error_rows(agreement, tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from compliance.cli import read_notices
+    rows = [{**VALID, "notice_id": f"P{i}"} for i in range(3)]
+    table = pa.table({k: [str(r[k]) for r in rows] for k in VALID if k != "quantity"})
+    table = table.append_column("quantity", pa.array([[100000], [1, 2], [100000]], pa.list_(pa.int64())))
+    path = tmp_path / "notices.parquet"
+    pq.write_table(table, path)
+    out = compliance.review(read_notices(path), agreement)
+    assert out["outcome"].tolist() == ["error"] * 3 and all("quantity" in e for e in out["error"])
+    assert main(["review", str(path)]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_error_texts_quote_at_most_200_characters_of_a_value(agreement):
+    decision = compliance.check(event_with(quantity="9" * 100_000), agreement)
+    assert_error(decision, "quantity")
+    quoted = decision.error.split("quantity=", 1)[1].split("... (100,002 characters)")[0]
+    assert quoted == "'" + "9" * 199  # 200 characters of the value's repr, its length beside them
+
+
+@pytest.mark.parametrize("event", [
+    {1: 2, **VALID}, {("a",): 1, **VALID}, {None: 1, **VALID}, {"\x1b[2J": 1, **VALID},
+], ids=["int_key", "tuple_key", "none_key", "control_key"])
+def test_mappings_with_keys_of_any_kind_are_errors(agreement, event):
+    decision = compliance.check(event, agreement)
+    assert decision.outcome == "error" and "is not a field of the input contract" in decision.error
+    assert "\x1b" not in decision.error
+
+
+def test_a_mapping_that_cannot_be_read_is_an_error(agreement):
+    from collections.abc import Mapping
+
+    class Broken(Mapping):
+        def __getitem__(self, key):
+            raise KeyError(key)
+
+        def __iter__(self):
+            raise RuntimeError("cannot iterate")
+
+        def __len__(self):
+            return 1
+
+    decision = compliance.check(Broken(), agreement)
+    assert decision.outcome == "error" and "event" in decision.error
+
+
+def test_deeply_nested_json_exits_2_with_a_message(tmp_path, capsys):
+    path = tmp_path / "event.json"
+    path.write_text('{"quantity": ' + "[" * 5000 + "]" * 5000 + "}")
+    assert main(["check", str(path)]) == 2
+    assert main(["check", "[" * 5000 + "]" * 5000]) == 2
+    err = capsys.readouterr().err
+    assert err.count("nested too deeply") == 2 and "Traceback" not in err
+
+
+def test_control_characters_in_a_notice_id_are_an_error_in_both_paths(agreement):
+    assert_error(compliance.check(event_with(notice_id="N\x1b[2J"), agreement), "notice_id")
+    out = compliance.review(pd.DataFrame([event_with(notice_id="N\x1b[2J"), event_with(notice_id="N2")]), agreement)
+    assert out["outcome"].tolist() == ["error", "allow"]
+    assert out.loc[0, "notice_id"] == ""  # not a usable id: not shown
+
+
+@pytest.mark.parametrize("event", [_nested(5000), _Unshowable(), {"nested": _nested(5000)}],
+                         ids=["deep_list", "unshowable", "deep_value_of_unknown_key"])
+def test_events_that_cannot_be_shown_are_errors(agreement, event):
+    decision = compliance.check(event, agreement)
+    assert decision.outcome == "error" and "cannot be shown" in decision.error
