@@ -1094,3 +1094,34 @@ def test_a_review_stopped_by_sigint_leaves_its_batch_unsealed(tmp_path):
     assert result.intact and result.records == 1000
     assert "1,000 of 3,000 records, not sealed" in str(result) and not result.ok
     assert dl.replay(log).left_out == {1: 1000}
+
+
+class _Unprintable:
+    def __repr__(self):
+        raise RuntimeError("no text")
+
+    __str__ = __repr__
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("cell", [_Unprintable(), _nested(5_000), {"a": _Unprintable()}],
+                         ids=["repr raises", "5,000 deep", "dict of it"])
+def test_cells_that_cannot_be_encoded_are_recorded_as_their_error_quotes_them(tmp_path, agreement, cell):
+    event = {"notice_id": "N1", "investor": "Papell Holdings Limited", "security": "shares", "quantity": cell,
+             "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False}
+    log = tmp_path / "log.sqlite"
+    decision = compliance.check(event, agreement, record=log)
+    result = compliance.review(pd.DataFrame([event, {**event, "notice_id": "N2", "quantity": 100}]), agreement,
+                               record=log)
+    assert decision.outcome == "error" and "quantity" in decision.error
+    assert list(result["outcome"].iloc[:1]) == ["error"] and len(result) == 2
+    assert dl.verify(log).ok
+    recorded = dl.read_log(log)
+    assert len(recorded) == 3
+    assert "cannot be shown" in json.dumps(recorded["event"].iloc[0]["quantity"])

@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..model import shown
+
 try:
     from . import _loops as _c               # the C loops (_loops.c), optional
 except ImportError:                          # not built: the same bytes from the Python versions
@@ -21,8 +23,15 @@ except ImportError:                          # not built: the same bytes from th
 _c_lines = _c.lines if _c else None
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready Python value (numpy scalars, dates, NaN/NaT as null)."""
+_NESTING_LIMIT = 100  # deeper input is recorded by its shown text, as the error decision quotes it
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """A JSON-ready Python value (numpy scalars, dates, NaN/NaT as null). A value nested deeper
+    than ``_NESTING_LIMIT``, or one whose text cannot be had, is recorded as ``shown`` quotes it in
+    the error decision."""
+    if depth > _NESTING_LIMIT:
+        return shown(value)
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -38,15 +47,23 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else str(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {_key(k): _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
+        return [_plain(v, depth + 1) for v in value]
     try:
         if pd.isna(value):
             return None
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001  (an object's own __bool__ or __array__ may raise anything)
         pass
-    return str(value)
+    return _key(value)
+
+
+def _key(value: Any) -> str:
+    """``str(value)``, or ``shown(value)`` where ``str`` raises (any object can sit in a cell)."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001
+        return shown(value)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
