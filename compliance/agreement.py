@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .agreement_schema import AGREEMENT_FILE, AgreementError, document_problems, read_document
+from .agreement_schema import AGREEMENT_FILE, AgreementError, document_problems, entry_problems, read_document
 from .calendars import business_day_calendar, trading_calendar
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -170,9 +170,13 @@ def _registration(rs: dict[str, Any] | None) -> RegistrationStatement | None:
 
 def load_agreement(directory: Path | str | None = None) -> Agreement:
     """Load and validate an agreement directory (default: the one ``fixtures/default.yaml``
-    names). Raises AgreementError listing every problem, each naming the file and the field."""
+    names). Raises AgreementError listing every problem, each naming the file and the field, or
+    every entry of the directory that is a symbolic link or otherwise not a regular file or folder."""
     directory = Path(directory) if directory is not None else default_agreement_dir()
     path = directory / AGREEMENT_FILE
+    entries = entry_problems(directory)
+    if entries:
+        raise AgreementError(entries)
     doc = read_document(path)
     problems = document_problems(doc, path)
     if problems:

@@ -1,0 +1,171 @@
+"""Reading a notices file (CSV or Parquet) into a DataFrame of text cells, or a clear refusal.
+
+Every CSV cell is read as text (the engine parses values itself), empty cells as "". A file that
+cannot be read gets a ``NoticeFileError`` naming the file and, where it can be found, the line and
+the fix (``--encoding``, ``--delimiter``).
+
+Arrow reads the CSV: from the path itself, or from the file's text re-encoded as UTF-8 in memory
+for another encoding, never from a Python file object. Arrow reads ahead on threads of its own;
+reading a Python object, such a thread needs the interpreter, and one still waiting when the
+process exits after a parse error aborted it ("terminate called without an active exception").
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+# More columns than any notices file needs (the contract has about twenty): a wider header is
+# refused before any row is read.
+MAX_COLUMNS = 1_000
+# The largest field read normally; Arrow needs a whole row inside one block.
+MAX_FIELD_BYTES = 64 * 1024 * 1024
+# Arrow's own block size, kept for ordinary files (its parsing runs block by block on all cores);
+# a file with a longer row is read again with blocks of LONG_ROW_BLOCK.
+BLOCK_SIZE = 1 << 20
+LONG_ROW_BLOCK = 2 * MAX_FIELD_BYTES
+# Delimiters a header of one column probably used instead.
+LIKELY_DELIMITERS = (";", "\t", "|", ",")
+
+
+class NoticeFileError(ValueError):
+    """A notices file that cannot be read; the message names the file, and the line where known."""
+
+
+def read_notices(path: Path | str, encoding: str = "utf-8", delimiter: str = ",") -> pd.DataFrame:
+    """The notices in ``path`` (``.csv``, or ``.parquet``/``.pq``), every CSV cell as text.
+    ``encoding`` and ``delimiter`` apply to CSV. Raises NoticeFileError naming the file (and the
+    line) for a file that is missing, of another kind, not text in ``encoding``, ragged, with a
+    header of more than ``MAX_COLUMNS`` columns, or a field of more than ``MAX_FIELD_BYTES``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path, encoding, delimiter)
+    if suffix in (".parquet", ".pq"):
+        return _read_parquet(path)
+    raise NoticeFileError(f"{path}: not a CSV or Parquet file (by its extension)")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        columns = len(pq.read_schema(path).names)
+        if columns > MAX_COLUMNS:
+            raise NoticeFileError(f"{path}: {columns:,} columns; a notices file may have at most {MAX_COLUMNS:,}")
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        if isinstance(exc, NoticeFileError):
+            raise
+        raise NoticeFileError(f"{path}: cannot be read as Parquet: {exc}") from None
+
+
+def _read_csv(path: Path, encoding: str, delimiter: str) -> pd.DataFrame:
+    if len(delimiter) != 1:
+        raise NoticeFileError(f"{path}: the delimiter must be one character, not {delimiter!r}")
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise NoticeFileError(f"{path}: unknown encoding {encoding!r} (e.g. utf-8, latin-1, cp1252)") from None
+    names = header(path, codec, delimiter)
+    source: str | pa.BufferReader = str(path)
+    if codec != "utf-8":
+        source = pa.BufferReader(_as_utf8(path, codec))
+    parse = pacsv.ParseOptions(delimiter=delimiter)
+    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    for block_size in (BLOCK_SIZE, LONG_ROW_BLOCK):
+        read = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=block_size)
+        try:
+            table = pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+            break
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc) or block_size == LONG_ROW_BLOCK:
+                raise NoticeFileError(_located(path, codec, delimiter, len(names), exc)) from None
+            if isinstance(source, pa.BufferReader):
+                source.seek(0)
+        except OSError as exc:
+            raise NoticeFileError(f"{path}: cannot be read: {exc}") from None
+    return table.to_pandas()
+
+
+def header(path: Path, encoding: str, delimiter: str) -> list[str]:
+    """The column names on the first line of the CSV file ``path``, read alone: refused (naming
+    line 1) when there are more than ``MAX_COLUMNS``, when the line is not text in ``encoding``,
+    when a name appears twice, or when it is one name that another delimiter would split."""
+    try:
+        with path.open("rb") as file:
+            first = file.readline(MAX_FIELD_BYTES + 1)
+    except OSError as exc:
+        raise NoticeFileError(f"{path}: cannot be read: {exc}") from None
+    if not first.strip():
+        raise NoticeFileError(f"{path}: line 1: empty; expected a header naming the columns")
+    if b"\0" in first and encoding == "utf-8":
+        raise NoticeFileError(f"{path}: line 1: holds NUL bytes, so it is not UTF-8 text; if the file is "
+                              f"text in another encoding, give it with --encoding (e.g. --encoding utf-16)")
+    try:
+        text = first.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as exc:
+        raise NoticeFileError(_encoding_message(path, encoding, first, exc)) from None
+    try:
+        names = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise NoticeFileError(f"{path}: line 1: not a CSV header ({exc})") from None
+    if len(names) > MAX_COLUMNS:
+        raise NoticeFileError(f"{path}: line 1: {len(names):,} columns; a notices file may have at most "
+                              f"{MAX_COLUMNS:,}")
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise NoticeFileError(f"{path}: line 1: column {name[:200]!r} is named twice (columns "
+                                  f"{names.index(name) + 1} and {i + 1})")
+    if len(names) == 1:
+        others = [d for d in LIKELY_DELIMITERS if d != delimiter and d in names[0]]
+        if others:
+            raise NoticeFileError(f"{path}: line 1: one column named {names[0][:200]!r}; if the fields are "
+                                  f"separated by {others[0]!r}, give --delimiter {others[0]!r}")
+    return names
+
+
+def _as_utf8(path: Path, encoding: str) -> pa.Buffer:
+    data = path.read_bytes()
+    try:
+        return pa.py_buffer(data.decode(encoding).encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise NoticeFileError(_encoding_message(path, encoding, data, exc)) from None
+
+
+def _encoding_message(path: Path, encoding: str, data: bytes, exc: UnicodeDecodeError) -> str:
+    line = data.count(b"\n", 0, exc.start) + 1
+    hint = " (e.g. --encoding latin-1 or --encoding cp1252)" if encoding == "utf-8" else ""
+    return (f"{path}: line {line}: not {encoding} text (byte 0x{data[exc.start]:02x}); if the file is in "
+            f"another encoding, give it with --encoding{hint}")
+
+
+def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Exception) -> str:
+    """The message for a file Arrow refused: the first line that is not valid text in
+    ``encoding``, or whose row has a number of fields other than the header's ``columns``, found by
+    reading the file again in Python (Arrow, parsing blocks in parallel, does not know the line)."""
+    if "straddling" in str(exc):
+        return f"{path}: a row longer than {LONG_ROW_BLOCK // 2**20} MB (at most {MAX_FIELD_BYTES // 2**20} MB a field)"
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as error:
+        return _encoding_message(path, encoding, data, error)
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    limit = csv.field_size_limit(MAX_FIELD_BYTES)
+    line = 1
+    try:
+        for row in reader:
+            if reader.line_num > 1 and row and len(row) != columns:
+                return (f"{path}: line {line}: {len(row)} fields where the header names {columns}; "
+                        f"if the fields are separated by another character, give it with --delimiter")
+            line = reader.line_num + 1
+    except csv.Error as error:
+        return f"{path}: line {line}: not CSV ({error})"
+    finally:
+        csv.field_size_limit(limit)
+    return f"{path}: cannot be read as CSV: {exc}"
