@@ -33,6 +33,7 @@ from .review import ReviewError, review
 from .sweep import sweep, sweep_bands
 from .rulebook import RulebookError
 from .decision_log import LogError
+from .model import InputError
 
 SUMMARY_COLUMNS = ["notice_id", "outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
                    "legend_removal", "dwac_eligible", "regime"]
@@ -211,7 +212,7 @@ def summary(result: pd.DataFrame, agreement) -> str:
     for rule_id, n in sorted(((r, n) for r, n in by_rule.items() if n), key=lambda item: -item[1]):
         rule = rules[rule_id]
         cites = rule_citations(rule, agreement)
-        lines.append(f"  denied by {rule_id}: {n}  ({'; '.join(cites)})")
+        lines.append(f"  denied by {rule_id}: {n}  ({printable('; '.join(cites))})")
     in_error = np.flatnonzero((result["outcome"] == "error").to_numpy(dtype=bool))
     for notice_id, error in zip(result["notice_id"].iloc[in_error], result["error"].iloc[in_error]):
         lines.append(f"  error in {printable(notice_id) if notice_id else '(no id)'}: {printable(error)}")
@@ -237,7 +238,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if days.empty:
         print("no trading day in the range")
         return 0
-    print(days.to_string(index=False))
+    print(_printable_frame(days).to_string(index=False))
     bands = sweep_bands(days)
     print("\nWindows:")
     for band in bands.itertuples():
@@ -261,7 +262,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     for rule in engine_for().rulebook.rules:
         cites = rule_citations(rule, agreement)
         print(f"{rule.id:36} {rule.title}")
-        print(f"{'':36} cites: {'; '.join(cites)}   stops: {', '.join(rule.blocks) or 'nothing'}"
+        print(f"{'':36} cites: {printable('; '.join(cites))}   stops: {', '.join(rule.blocks) or 'nothing'}"
               f"{'   (against the Company)' if rule.against == 'company' else ''}")
     return 0
 
@@ -393,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(args)
 
 
-USAGE_ERRORS = (CommandError, NoticeFileError, ReviewError, AgreementError, RulebookError, LogError, OSError)
+USAGE_ERRORS = (CommandError, NoticeFileError, ReviewError, InputError, AgreementError, RulebookError, LogError,
+                OSError)
 
 
 def run_command(args: argparse.Namespace) -> int:
