@@ -174,10 +174,10 @@ def load_agreement(directory: Path | str | None = None) -> Agreement:
     every entry of the directory that is a symbolic link or otherwise not a regular file or folder."""
     directory = Path(directory) if directory is not None else default_agreement_dir()
     path = directory / AGREEMENT_FILE
+    doc = read_document(path)
     entries = entry_problems(directory)
     if entries:
         raise AgreementError(entries)
-    doc = read_document(path)
     problems = document_problems(doc, path)
     if problems:
         raise AgreementError(problems)

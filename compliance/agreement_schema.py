@@ -261,12 +261,12 @@ def clause_problems(mapped: Iterable[str], cited: Iterable[str], path: Path) -> 
             f"the rulebook cites as {key!r})" for key in missing]
 
 
-def entry_problems(directory: Path | str) -> list[str]:
+def entry_problems(directory: Path | str, most: int = 20) -> list[str]:
     """A problem for every entry of the agreement directory, at any depth, that is neither a
-    regular file nor a folder: a symbolic link (to a file or a folder), a pipe, a socket, a device.
-    An agreement directory is evidence: a decision record fingerprints the bytes of its files, which
-    must be the bytes that were read. A missing directory has no entries (its missing file is
-    reported by ``read_document``)."""
+    regular file nor a folder: a symbolic link (to a file or a folder), a pipe, a socket, a device;
+    after ``most`` of them, one line with how many more. An agreement directory is evidence: a
+    decision record fingerprints the bytes of its files, which must be the bytes that were read.
+    A missing directory has no entries (its missing file is reported by ``read_document``)."""
     problems: list[str] = []
 
     def walk(folder: str) -> None:
@@ -285,6 +285,8 @@ def entry_problems(directory: Path | str) -> list[str]:
                 problems.append(f"{entry.path}: not a regular file; an agreement directory must hold "
                                 f"only files and folders")
     walk(str(directory))
+    if len(problems) > most:
+        problems[most:] = [f"{directory}: {len(problems) - most} more entries that are not regular files"]
     return problems
 
 
@@ -293,12 +295,11 @@ def validate_directory(directory: Path | str, cited: Iterable[str] = ()) -> list
     (``entry_problems``), its file against the schema and the checks beyond it, and every clause
     key of ``cited`` (the rulebook's) that the file does not map. Empty = OK."""
     path = Path(directory) / AGREEMENT_FILE
-    problems = entry_problems(directory)
     try:
         doc = read_document(path)
     except AgreementError as exc:
-        return problems + exc.problems
-    problems += document_problems(doc, path)
+        return exc.problems
+    problems = entry_problems(directory) + document_problems(doc, path)
     if isinstance(doc, dict) and isinstance(doc.get("clauses"), dict):
         problems += clause_problems(doc["clauses"], cited, path)
     return problems
