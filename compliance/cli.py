@@ -156,8 +156,7 @@ def _progress(total: int):
 def _cmd_review(args: argparse.Namespace) -> int:
     notices_path = Path(args.notices)
     record = Path(args.record) if args.record else None
-    problem = ((output_problem(Path(args.output), notices_path, record) if args.output else None)
-               or (log_problem(record) if record else None))
+    problem = output_problem(Path(args.output), notices_path, record) if args.output else None
     if problem:
         raise CommandError(problem)
     notices = read_notices(notices_path, encoding=args.encoding, delimiter=args.delimiter)
@@ -400,11 +399,15 @@ USAGE_ERRORS = (CommandError, NoticeFileError, ReviewError, InputError, Agreemen
 
 def run_command(args: argparse.Namespace) -> int:
     """``args.run(args)`` with every way it can end turned into an exit status and at most one
-    line on stderr (see the module's docstring); SIGTERM is taken as Ctrl-C is while it runs."""
+    line on stderr (see the module's docstring); SIGTERM is taken as Ctrl-C is while it runs. A
+    ``--record`` log path that cannot be written is refused before the command starts."""
     name = f"compliance {args.command}"
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
+        record = getattr(args, "record", None)   # the decision log of check and review
+        if record and (problem := log_problem(Path(record))):
+            raise CommandError(problem)
         status = args.run(args)
         sys.stdout.flush()
         return status

@@ -105,12 +105,14 @@ def test_unwritable_output_is_refused_before_anything_is_recorded(tmp_path, caps
     assert "Traceback" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("record", [".", "missing/log.db"])
-def test_record_naming_a_folder_or_a_missing_folder_exits_2(tmp_path, capsys, record):
+@pytest.mark.parametrize("record, why", [(".", "is a folder"), ("missing/log.db", "does not exist")])
+def test_record_naming_a_folder_or_a_missing_folder_exits_2(tmp_path, capsys, record, why):
     notices = notices_file(tmp_path / "notices.csv", [{}])
     assert main(["review", str(notices), "--record", str(tmp_path / record)]) == 2
-    err = capsys.readouterr().err
-    assert "is a folder" in err or "does not exist" in err
+    assert main(["check", json.dumps(ALLOWED), "--record", str(tmp_path / record)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in err] == ["compliance review", "compliance check"]
+    assert all(why in line for line in err)
     assert not (tmp_path / "missing").exists()
 
 
