@@ -246,6 +246,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0 if (days["outcome"] == "allow").all() else 1
 
 
+def _delimiter(text: str) -> str:
+    """A field separator: one character, or ``tab`` (also written ``\\t``)."""
+    return "\t" if text in ("tab", "\\t") else text
+
+
 def _iso_date(text: str) -> date:
     """An argument that must be a calendar date written YYYY-MM-DD."""
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
@@ -365,8 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="threads the review may use (default: one per core, at most 4; the answers are the same)")
     p.add_argument("--encoding", default="utf-8", help="the CSV file's text encoding (default: utf-8; "
                                                        "e.g. latin-1, cp1252, utf-16)")
-    p.add_argument("--delimiter", default=",", help="the CSV file's field separator (default: ','; "
-                                                    "e.g. ';' or $'\\t' for a tab)")
+    p.add_argument("--delimiter", default=",", type=_delimiter,
+                   help="the CSV file's field separator (default: ','; e.g. ';', or tab)")
     p.set_defaults(run=_cmd_review)
     p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
     p.add_argument("--investor", required=True)

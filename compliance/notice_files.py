@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -89,7 +91,22 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> pd.DataFrame:
                 source.seek(0)
         except OSError as exc:
             raise NoticeFileError(f"{path}: cannot be read: {exc}") from None
+    if _holds_line_break(table) and (problem := _unclosed_quote(path, codec, delimiter)):
+        raise NoticeFileError(problem)
     return table.to_pandas()
+
+
+def _holds_line_break(table: pa.Table) -> bool:
+    """Whether the text of any cell may hold a line break (``\\n`` or ``\\r``): read from the
+    columns' bytes at once (a pattern matched cell by cell costs more than reading the file)."""
+    for column in table.columns:
+        for chunk in column.chunks:
+            data = chunk.buffers()[2]
+            if data is not None:
+                byte = np.frombuffer(data, dtype=np.uint8)
+                if (byte == 0x0A).any() or (byte == 0x0D).any():
+                    return True
+    return False
 
 
 def header(path: Path, encoding: str, delimiter: str) -> list[str]:
@@ -150,12 +167,8 @@ def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Excep
     reading the file again in Python (Arrow, parsing blocks in parallel, does not know the line)."""
     if "straddling" in str(exc):
         return f"{path}: a row longer than {LONG_ROW_BLOCK // 2**20} MB (at most {MAX_FIELD_BYTES // 2**20} MB a field)"
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
-    except UnicodeDecodeError as error:
-        return _encoding_message(path, encoding, data, error)
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    text = _text(path, encoding)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     limit = csv.field_size_limit(MAX_FIELD_BYTES)
     line = 1
     try:
@@ -169,3 +182,31 @@ def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Excep
     finally:
         csv.field_size_limit(limit)
     return f"{path}: cannot be read as CSV: {exc}"
+
+
+def _unclosed_quote(path: Path, encoding: str, delimiter: str) -> str | None:
+    """The message for a quoted field that is never closed, naming the line where it opens, or
+    None. Arrow reads such a field to the end of the file, the rows after it included, so a file
+    with a line break inside a cell is read again in Python to tell the two apart."""
+    reader = csv.reader(io.StringIO(_text(path, encoding), newline=""), delimiter=delimiter, strict=True)
+    limit = csv.field_size_limit(MAX_FIELD_BYTES)
+    line = 1
+    try:
+        for _ in reader:
+            line = reader.line_num + 1
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            return (f"{path}: line {line}: a quoted field that is never closed (it would run to the end "
+                    f"of the file, taking the rows after it)")
+    finally:
+        csv.field_size_limit(limit)
+    return None
+
+
+def _text(path: Path, encoding: str) -> str:
+    """The whole file as text; NoticeFileError naming the line where it is not ``encoding``."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as error:
+        raise NoticeFileError(_encoding_message(path, encoding, data, error)) from None

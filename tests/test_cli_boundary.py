@@ -156,6 +156,24 @@ def test_unreadable_csv_names_the_line_and_the_fix(tmp_path, capsys):
     assert main(["review", str(semicolons), "--delimiter", ";"]) == 0
 
 
+def test_a_quote_never_closed_is_refused_and_a_line_break_inside_quotes_is_kept(tmp_path, capsys):
+    header = ",".join(ALLOWED)
+    row = ",".join(ALLOWED.values())
+    unclosed = tmp_path / "unclosed.csv"
+    # line 3 opens a quote in its last field that nothing closes: the field would swallow lines 4 and 5
+    assert row.endswith(",1.0")
+    opened = row.replace("C1", "C2", 1)[:-3] + '"1.0'
+
+    unclosed.write_text(f"{header}\n{row}\n{opened}\n{row}\n{row}\n")
+    assert main(["review", str(unclosed)]) == 2
+    assert "line 3: a quoted field that is never closed" in capsys.readouterr().err
+    broken = tmp_path / "broken.csv"
+    broken.write_text(f"{header}\n" + row.replace("C1", '"C1\nsecond line"', 1) + "\n")
+    out = tmp_path / "out.json"
+    assert main(["review", str(broken), "-o", str(out)]) == 0
+    assert json.loads(out.read_text())[0]["notice_id"] == "C1\nsecond line"
+
+
 # The old reader (pandas' pyarrow engine, reading a Python file object) aborted the process at exit
 # now and then after a parse error, while Arrow's read-ahead thread still waited for the interpreter.
 READ_ONLY = """
