@@ -100,7 +100,7 @@ def output_problem(output: Path, notices: Path, record: Path | None) -> str | No
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         return f"{output}: output must end in .csv, .json or .parquet"
     target = output.resolve()
-    if target == notices.resolve():
+    if target == notices.resolve() or (target.exists() and notices.exists() and os.path.samefile(target, notices)):
         return f"{output}: is the notices file itself; choose another output file"
     if record is not None and target == record.resolve():
         return f"{output}: is the decision log (--record); choose another output file"

@@ -91,7 +91,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> pd.DataFrame:
                 source.seek(0)
         except OSError as exc:
             raise NoticeFileError(f"{path}: cannot be read: {exc}") from None
-    if _holds_line_break(table) and (problem := _unclosed_quote(path, codec, delimiter)):
+    if _holds_line_break(table) and (problem := _unclosed_quote(path, _text(path, codec), delimiter)):
         raise NoticeFileError(problem)
     return table.to_pandas()
 
@@ -163,11 +163,14 @@ def _encoding_message(path: Path, encoding: str, data: bytes, exc: UnicodeDecode
 
 def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Exception) -> str:
     """The message for a file Arrow refused: the first line that is not valid text in
-    ``encoding``, or whose row has a number of fields other than the header's ``columns``, found by
-    reading the file again in Python (Arrow, parsing blocks in parallel, does not know the line)."""
+    ``encoding`` (raised as NoticeFileError), the line of a quote never closed, or the first line
+    whose row has a number of fields other than the header's ``columns``, found by reading the file
+    again in Python (Arrow, parsing blocks in parallel, does not know the line)."""
     if "straddling" in str(exc):
         return f"{path}: a row longer than {LONG_ROW_BLOCK // 2**20} MB (at most {MAX_FIELD_BYTES // 2**20} MB a field)"
     text = _text(path, encoding)
+    if unclosed := _unclosed_quote(path, text, delimiter):
+        return unclosed
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     limit = csv.field_size_limit(MAX_FIELD_BYTES)
     line = 1
@@ -184,11 +187,12 @@ def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Excep
     return f"{path}: cannot be read as CSV: {exc}"
 
 
-def _unclosed_quote(path: Path, encoding: str, delimiter: str) -> str | None:
-    """The message for a quoted field that is never closed, naming the line where it opens, or
-    None. Arrow reads such a field to the end of the file, the rows after it included, so a file
-    with a line break inside a cell is read again in Python to tell the two apart."""
-    reader = csv.reader(io.StringIO(_text(path, encoding), newline=""), delimiter=delimiter, strict=True)
+def _unclosed_quote(path: Path, text: str, delimiter: str) -> str | None:
+    """The message for a quoted field of ``text`` (the file ``path``) that is never closed, naming
+    the line where it opens, or None. Arrow reads such a field to the end of the file, the rows
+    after it included, so a file with a line break inside a cell is read again in Python to tell
+    the two apart."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     limit = csv.field_size_limit(MAX_FIELD_BYTES)
     line = 1
     try:

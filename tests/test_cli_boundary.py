@@ -90,11 +90,13 @@ def test_output_naming_the_input_or_the_log_is_refused(tmp_path, capsys):
     before = notices.read_bytes()
     assert main(["review", str(notices), "-o", str(notices)]) == 2
     assert main(["review", str(notices), "-o", str(tmp_path / "." / "notices.csv")]) == 2
+    os.link(notices, tmp_path / "linked.csv")
+    assert main(["review", str(notices), "-o", str(tmp_path / "linked.csv")]) == 2
     assert notices.read_bytes() == before
     log = tmp_path / "log.csv"
     assert main(["review", str(notices), "-o", str(log), "--record", str(log)]) == 2
     assert not log.exists()
-    assert capsys.readouterr().err.count("choose another output file") == 3
+    assert capsys.readouterr().err.count("choose another output file") == 4
 
 
 @pytest.mark.parametrize("output", ["missing/out.csv", "out.txt", "."])
