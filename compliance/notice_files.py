@@ -72,10 +72,13 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> pd.DataFrame:
         codec = codecs.lookup(encoding).name
     except LookupError:
         raise NoticeFileError(f"{path}: unknown encoding {encoding!r} (e.g. utf-8, latin-1, cp1252)") from None
-    names = header(path, codec, delimiter)
-    source: str | pa.BufferReader = str(path)
-    if codec != "utf-8":
-        source = pa.BufferReader(_as_utf8(path, codec))
+    if codec == "utf-8":
+        names = header(path, _first_line(path), delimiter)
+        source: str | pa.BufferReader = str(path)
+    else:
+        data = _as_utf8(path, codec)
+        names = header(path, data[:(data.find(b"\n") + 1) or len(data)], delimiter)
+        source = pa.BufferReader(pa.py_buffer(data))
     parse = pacsv.ParseOptions(delimiter=delimiter)
     convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
@@ -109,24 +112,28 @@ def _holds_line_break(table: pa.Table) -> bool:
     return False
 
 
-def header(path: Path, encoding: str, delimiter: str) -> list[str]:
-    """The column names on the first line of the CSV file ``path``, read alone: refused (naming
-    line 1) when there are more than ``MAX_COLUMNS``, when the line is not text in ``encoding``,
-    when a name appears twice, or when it is one name that another delimiter would split."""
+def _first_line(path: Path) -> bytes:
+    """The first line of the file ``path``, read alone (at most ``MAX_FIELD_BYTES``)."""
     try:
         with path.open("rb") as file:
-            first = file.readline(MAX_FIELD_BYTES + 1)
+            return file.readline(MAX_FIELD_BYTES + 1)
     except OSError as exc:
         raise NoticeFileError(f"{path}: cannot be read: {exc}") from None
+
+
+def header(path: Path, first: bytes, delimiter: str) -> list[str]:
+    """The column names on ``first``, the first line of the CSV file ``path`` as UTF-8: refused
+    (naming line 1) when there are more than ``MAX_COLUMNS``, when the line is not UTF-8 text, when
+    a name appears twice, or when it is one name that another delimiter would split."""
     if not first.strip():
         raise NoticeFileError(f"{path}: line 1: empty; expected a header naming the columns")
-    if b"\0" in first and encoding == "utf-8":
+    if b"\0" in first:
         raise NoticeFileError(f"{path}: line 1: holds NUL bytes, so it is not UTF-8 text; if the file is "
                               f"text in another encoding, give it with --encoding (e.g. --encoding utf-16)")
     try:
-        text = first.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+        text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise NoticeFileError(_encoding_message(path, encoding, first, exc)) from None
+        raise NoticeFileError(_encoding_message(path, "utf-8", first, exc)) from None
     try:
         names = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter, strict=True))
     except csv.Error as exc:
@@ -146,10 +153,11 @@ def header(path: Path, encoding: str, delimiter: str) -> list[str]:
     return names
 
 
-def _as_utf8(path: Path, encoding: str) -> pa.Buffer:
+def _as_utf8(path: Path, encoding: str) -> bytes:
+    """The file's text, in ``encoding``, as UTF-8."""
     data = path.read_bytes()
     try:
-        return pa.py_buffer(data.decode(encoding).encode("utf-8"))
+        return data.decode(encoding).encode("utf-8")
     except UnicodeDecodeError as exc:
         raise NoticeFileError(_encoding_message(path, encoding, data, exc)) from None
 

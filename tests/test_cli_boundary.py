@@ -151,6 +151,12 @@ def test_unreadable_csv_names_the_line_and_the_fix(tmp_path, capsys):
     assert main(["review", str(latin), "--encoding", "latin-1", "-o", str(tmp_path / "out.json")]) == 0
     assert json.loads((tmp_path / "out.json").read_text())[1]["notice_id"] == "Café"
 
+    utf16 = tmp_path / "utf16.csv"
+    pd.DataFrame([ALLOWED]).to_csv(utf16, index=False, encoding="utf-16")
+    assert main(["review", str(utf16)]) == 2
+    assert "line 1: holds NUL bytes" in capsys.readouterr().err
+    assert main(["review", str(utf16), "--encoding", "utf-16"]) == 0
+
     semicolons = tmp_path / "semicolons.csv"
     pd.DataFrame([ALLOWED]).to_csv(semicolons, index=False, sep=";")
     assert main(["review", str(semicolons)]) == 2
