@@ -43,7 +43,8 @@ def read_notices(path: Path | str, encoding: str = "utf-8", delimiter: str = ","
     """The notices in ``path`` (``.csv``, or ``.parquet``/``.pq``), every CSV cell as text.
     ``encoding`` and ``delimiter`` apply to CSV. Raises NoticeFileError naming the file (and the
     line) for a file that is missing, of another kind, not text in ``encoding``, ragged, with a
-    header of more than ``MAX_COLUMNS`` columns, or a field of more than ``MAX_FIELD_BYTES``."""
+    quote never closed, with a header of more than ``MAX_COLUMNS`` columns or naming a column
+    twice, or with a row longer than ``LONG_ROW_BLOCK`` (a field of ``MAX_FIELD_BYTES`` reads)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
