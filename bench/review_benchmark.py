@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import compliance  # noqa: E402
 from compliance.decision import OUTPUT_COLUMNS  # noqa: E402
+from compliance.notice_files import read_notices as read_notice_file  # noqa: E402
 from compliance.review import reference_review  # noqa: E402
 from compliance.synthetic import synthetic_notices  # noqa: E402
 
@@ -50,9 +51,9 @@ def notice_file(n: int) -> Path:
 
 
 def read_notices(path: Path) -> float:
-    """Seconds pandas takes to read the notices, as the command reads them."""
+    """Seconds it takes to read the notices, as the command reads them."""
     start = time.perf_counter()
-    pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
+    read_notice_file(path)
     return time.perf_counter() - start
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .agreement_schema import AGREEMENT_FILE, AgreementError, document_problems, read_document
+from .agreement_schema import AGREEMENT_FILE, AgreementError, document_problems, entry_problems, read_document
 from .bundled import FIXTURES_DIR, bundled_agreements
 from .calendars import business_day_calendar, trading_calendar
 
@@ -187,10 +187,14 @@ def _registration(rs: dict[str, Any] | None) -> RegistrationStatement | None:
 def load_agreement(directory: Path | str | None = None) -> Agreement:
     """Load and validate an agreement directory, or a bundled agreement by name (default: the one
     ``fixtures/default.yaml`` names). Raises AgreementError listing every problem, each naming the
-    file and the field."""
+    file and the field, or every entry of the directory that is a symbolic link or otherwise not a
+    regular file or folder."""
     directory = agreement_directory(directory)
     path = directory / AGREEMENT_FILE
     doc = read_document(path)
+    entries = entry_problems(directory)
+    if entries:
+        raise AgreementError(entries)
     problems = document_problems(doc, path)
     if problems:
         raise AgreementError(problems)

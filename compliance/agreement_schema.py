@@ -10,6 +10,8 @@ The reference for authors is ``docs/agreement-format.md``; a test keeps it in st
 from __future__ import annotations
 
 import json
+import os
+import stat
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -165,6 +167,9 @@ def semantic_problems(doc: dict, path: Path) -> list[str]:
     text = doc["agreement"].get("text")
     if text is not None and not (path.parent / text).is_file():
         say("agreement.text", f"expected a file in {path.parent}, got {text!r} (not found)")
+    elif text is not None and not (path.parent / text).resolve().is_relative_to(path.parent.resolve()):
+        say("agreement.text", f"expected a file in {path.parent}, got {text!r} (outside it: the "
+                              f"directory's files are what a decision record fingerprints)")
     if day(doc["closing_date"]) < day(doc["agreement"]["dated"]):
         say("closing_date", f"expected on or after agreement.dated {doc['agreement']['dated']}, "
                             f"got {doc['closing_date']}")
@@ -256,15 +261,45 @@ def clause_problems(mapped: Iterable[str], cited: Iterable[str], path: Path) -> 
             f"the rulebook cites as {key!r})" for key in missing]
 
 
+def entry_problems(directory: Path | str, most: int = 20) -> list[str]:
+    """A problem for every entry of the agreement directory, at any depth, that is neither a
+    regular file nor a folder: a symbolic link (to a file or a folder), a pipe, a socket, a device;
+    after ``most`` of them, one line with how many more. An agreement directory is evidence: a
+    decision record fingerprints the bytes of its files, which must be the bytes that were read.
+    A missing directory has no entries (its missing file is reported by ``read_document``)."""
+    problems: list[str] = []
+
+    def walk(folder: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISDIR(mode):
+                walk(entry.path)
+            elif stat.S_ISLNK(mode):
+                problems.append(f"{entry.path}: a symbolic link (to {os.readlink(entry.path)}); an agreement "
+                                f"directory must hold the files themselves")
+            elif not stat.S_ISREG(mode):
+                problems.append(f"{entry.path}: not a regular file; an agreement directory must hold "
+                                f"only files and folders")
+    walk(str(directory))
+    if len(problems) > most:
+        problems[most:] = [f"{directory}: {len(problems) - most} more entries that are not regular files"]
+    return problems
+
+
 def validate_directory(directory: Path | str, cited: Iterable[str] = ()) -> list[str]:
-    """Every problem of the agreement directory: its file against the schema and the checks beyond
-    it, and every clause key of ``cited`` (the rulebook's) that the file does not map. Empty = OK."""
+    """Every problem of the agreement directory: an entry that is not a regular file or folder
+    (``entry_problems``), its file against the schema and the checks beyond it, and every clause
+    key of ``cited`` (the rulebook's) that the file does not map. Empty = OK."""
     path = Path(directory) / AGREEMENT_FILE
     try:
         doc = read_document(path)
     except AgreementError as exc:
         return exc.problems
-    problems = document_problems(doc, path)
+    problems = entry_problems(directory) + document_problems(doc, path)
     if isinstance(doc, dict) and isinstance(doc.get("clauses"), dict):
         problems += clause_problems(doc["clauses"], cited, path)
     return problems

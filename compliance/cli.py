@@ -1,16 +1,22 @@
 """The ``compliance`` command: ``check`` one event, ``review`` a file of notices, list ``rules``;
 ``validate`` an agreement directory and show its clause ``coverage``.
 
-Exit status: 0 all allowed; 1 something denied or in error; 2 an unusable invocation or file.
+Exit status: 0 all allowed (or nothing to judge); 1 something denied or in error; 2 an unusable
+invocation or file; 3 an internal error (one line; the traceback with ``--debug``); 130 stopped by
+SIGINT (Ctrl-C), 143 by SIGTERM; 141 when the reader of the output closed the pipe early.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+import os
+import re
+import signal
 import sys
+import threading
 import time
-from collections import Counter
+import traceback
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +28,25 @@ from .agreement import AgreementError, load_agreement
 from .check import check, engine_for
 from .decision import Decision, rule_citations
 from .model import shown
-from .review import ColumnError, ReviewError, review
+from .notice_files import NoticeFileError, read_notices
+from .output_safety import CONTROL_PATTERN, guard_formulas, printable, printable_lines
+from .review import ReviewError, review
 from .sweep import sweep, sweep_bands
 from .rulebook import RulebookError
 from .decision_log import LogError
+from .model import InputError
 
 SUMMARY_COLUMNS = ["notice_id", "outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
                    "legend_removal", "dwac_eligible", "regime"]
+OUTPUT_SUFFIXES = (".csv", ".json", ".parquet", ".pq")
+
+
+class CommandError(ValueError):
+    """An invocation that cannot be carried out as given (exit 2)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, so the command stops as it does on Ctrl-C."""
 
 
 def decision_json(decision: Decision) -> dict:
@@ -40,56 +58,72 @@ def decision_json(decision: Decision) -> dict:
     return row
 
 
-def read_notices(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet file of notices; every CSV cell is read as text (the engine parses it)."""
-    suffix = path.suffix.lower()
-    refuse_repeated_header(path)
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-    except (OSError, ValueError, ImportError) as exc:
-        raise ReviewError(f"{path}: cannot be read: {exc}") from None
-    raise ReviewError(f"{path}: not a CSV or Parquet file (by its extension)")
-
-
-def refuse_repeated_header(path: Path) -> None:
-    """Raise ``ColumnError`` naming every name a CSV file's header gives more than once: a reader
-    would rename the repeats (``quantity.1``) and judge by the first. A header that cannot be
-    read here is left to the reader to report; other files are not read."""
-    if path.suffix.lower() != ".csv":
-        return
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            header = next(csv.reader(file), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return
-    repeated = [name for name, n in Counter(header).items() if n > 1]
-    if repeated:
-        raise ColumnError([("column", name, f"appears {header.count(name)} times in the header of {path}")
-                           for name in repeated])
-
-
 CSV_SLICE = 100_000  # rows written at a time
 
 
 def write_decisions(frame: pd.DataFrame, path: Path) -> None:
+    """Write the decisions to ``path`` (.csv, .json, .parquet or .pq), whole or not at all: into a
+    temporary file beside it, renamed to ``path`` once complete (removed if anything, Ctrl-C
+    included, stops the writing). In CSV, a text cell that a spreadsheet would take for a formula
+    gets a leading ``'`` (``output_safety.guard_formulas``); JSON and Parquet keep every value as
+    it is."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        # Arrow's writer: a third of DataFrame.to_csv's time on a million decisions; it quotes every
-        # text cell, which any CSV reader takes the same way. In slices, so the text is not held twice.
-        schema = pyarrow.schema([(str(c), pyarrow.string()) for c in frame.columns])
-        with pyarrow.csv.CSVWriter(path, schema) as writer:
-            for start in range(0, max(len(frame), 1), CSV_SLICE):
-                part = frame.iloc[start:start + CSV_SLICE].astype(str)
-                writer.write_table(pyarrow.Table.from_pandas(part, schema=schema, preserve_index=False))
-    elif suffix == ".json":
-        frame.to_json(path, orient="records", indent=2)
-    elif suffix in (".parquet", ".pq"):
-        frame.astype(str).to_parquet(path, index=False)
-    else:
-        raise ReviewError(f"{path}: output must end in .csv, .json or .parquet")
+    if suffix not in OUTPUT_SUFFIXES:
+        raise CommandError(f"{path}: output must end in .csv, .json or .parquet")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        if suffix == ".csv":
+            _write_csv(frame, partial)
+        elif suffix == ".json":
+            frame.to_json(partial, orient="records", indent=2)
+        else:
+            frame.astype(str).to_parquet(partial, index=False)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # Arrow's writer: a third of DataFrame.to_csv's time on a million decisions; it quotes every
+    # text cell, which any CSV reader takes the same way. In slices, so the text is not held twice.
+    schema = pyarrow.schema([(str(c), pyarrow.string()) for c in frame.columns])
+    with pyarrow.csv.CSVWriter(path, schema) as writer:
+        for start in range(0, max(len(frame), 1), CSV_SLICE):
+            part = frame.iloc[start:start + CSV_SLICE].astype(str)
+            table = pyarrow.Table.from_pandas(part, schema=schema, preserve_index=False)
+            writer.write_table(pyarrow.Table.from_arrays([guard_formulas(c) for c in table.columns], schema=schema))
+
+
+def output_problem(output: Path, notices: Path, record: Path | None) -> str | None:
+    """Why the decisions cannot be written to ``output``, or None: checked before the review
+    starts, so that nothing is judged or recorded for a file that could not be written."""
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        return f"{output}: output must end in .csv, .json or .parquet"
+    target = output.resolve()
+    if target == notices.resolve() or (target.exists() and notices.exists() and os.path.samefile(target, notices)):
+        return f"{output}: is the notices file itself; choose another output file"
+    if record is not None and target == record.resolve():
+        return f"{output}: is the decision log (--record); choose another output file"
+    if target.is_dir():
+        return f"{output}: is a folder; expected a file name ending in {output.suffix}"
+    if not target.parent.is_dir():
+        return f"{output}: the folder {output.parent} does not exist"
+    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return f"{output}: cannot be written here (permission denied)"
+    return None
+
+
+def log_problem(record: Path) -> str | None:
+    """Why ``record`` cannot be a decision log to append to, or None (checked before the review)."""
+    target = record.resolve()
+    if target.is_dir():
+        return f"{record}: is a folder; expected the decision log's file (e.g. {record / 'decisions.db'})"
+    if not target.parent.is_dir():
+        return f"{record}: the folder {record.parent} does not exist"
+    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return f"{record}: cannot be written here (permission denied)"
+    return None
 
 
 class _RepeatedKey(ValueError):
@@ -166,7 +200,12 @@ def _progress(total: int):
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    notices = read_notices(Path(args.notices))
+    notices_path = Path(args.notices)
+    record = Path(args.record) if args.record else None
+    problem = output_problem(Path(args.output), notices_path, record) if args.output else None
+    if problem:
+        raise CommandError(problem)
+    notices = read_notices(notices_path, encoding=args.encoding, delimiter=args.delimiter)
     agreement = load_agreement(args.agreement)
     progress = _progress(len(notices))
     result = review(notices, agreement, progress=progress, record=args.record, workers=args.workers,
@@ -175,11 +214,27 @@ def _cmd_review(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     if args.output:
         write_decisions(result, Path(args.output))
-        print(f"wrote {len(result)} decisions to {args.output}")
+        print(f"wrote {len(result)} decisions to {printable(args.output)}")
     else:
-        print(result[SUMMARY_COLUMNS].to_string(index=False))
+        print(_printable_frame(result[SUMMARY_COLUMNS]).to_string(index=False))
     print(summary(result, agreement))
     return 0 if (result["outcome"] == "allow").all() else 1
+
+
+def _printable_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with control characters escaped (``printable``) in the text cells that hold any,
+    for a terminal; the frame itself when none does."""
+    shown = frame
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == bool or pd.api.types.is_numeric_dtype(values):
+            continue
+        has_control = values.astype(str).str.contains(CONTROL_PATTERN.pattern, regex=True).to_numpy(dtype=bool)
+        if has_control.any():
+            if shown is frame:
+                shown = frame.astype(object)
+            shown.loc[has_control, column] = values[has_control].map(printable)
+    return shown
 
 
 def _positive(text: str) -> int:
@@ -203,10 +258,10 @@ def summary(result: pd.DataFrame, agreement) -> str:
     for rule_id, n in sorted(((r, n) for r, n in by_rule.items() if n), key=lambda item: -item[1]):
         rule = rules[rule_id]
         cites = rule_citations(rule, agreement)
-        lines.append(f"  denied by {rule_id}: {n}  ({'; '.join(cites)})")
+        lines.append(f"  denied by {rule_id}: {n}  ({printable('; '.join(cites))})")
     in_error = np.flatnonzero((result["outcome"] == "error").to_numpy(dtype=bool))
     for notice_id, error in zip(result["notice_id"].iloc[in_error], result["error"].iloc[in_error]):
-        lines.append(f"  error in {notice_id or '(no id)'}: {error}")
+        lines.append(f"  error in {printable(notice_id) if notice_id else '(no id)'}: {printable(error)}")
     return "\n".join(lines)
 
 
@@ -215,22 +270,42 @@ SWEEP_DEFAULTS = {"security": "shares", "quantity": "1000", "affiliate": "false"
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    """Exit 0 when every trading day of the range is allowed (or the range has none), 1 when any
+    is denied or in error, 2 for a range that ends before it starts."""
+    first, last = getattr(args, "from"), args.to
+    if last < first:
+        raise CommandError(f"--to {last} is before --from {first}")
     event = {**SWEEP_DEFAULTS, "notice_id": "sweep", "investor": args.investor, "route": args.route}
     for item in args.set or []:
         key, _, value = item.partition("=")
         event[key.strip()] = value.strip()
-    event["sale_date"] = getattr(args, "from")
-    days = sweep(event, load_agreement(args.agreement), getattr(args, "from"), args.to)
+    event["sale_date"] = first.isoformat()
+    days = sweep(event, load_agreement(args.agreement), first, last)
     if days.empty:
         print("no trading day in the range")
-        return 2
-    print(days.to_string(index=False))
+        return 0
+    print(_printable_frame(days).to_string(index=False))
     bands = sweep_bands(days)
     print("\nWindows:")
     for band in bands.itertuples():
         why = "" if band.outcome == "allow" else f"  ({band.failed_rules})"
         print(f"  {band.start} .. {band.end}  {band.outcome}{why}")
-    return 0
+    return 0 if (days["outcome"] == "allow").all() else 1
+
+
+def _delimiter(text: str) -> str:
+    """A field separator: one character, or ``tab`` (also written ``\\t``)."""
+    return "\t" if text in ("tab", "\\t") else text
+
+
+def _iso_date(text: str) -> date:
+    """An argument that must be a calendar date written YYYY-MM-DD."""
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a date: {exc}") from None
+    raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, not {printable(text[:200])!r}")
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -238,7 +313,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     for rule in engine_for().rulebook.rules:
         cites = rule_citations(rule, agreement)
         print(f"{rule.id:36} {rule.title}")
-        print(f"{'':36} cites: {'; '.join(cites)}   stops: {', '.join(rule.blocks) or 'nothing'}"
+        print(f"{'':36} cites: {printable('; '.join(cites))}   stops: {', '.join(rule.blocks) or 'nothing'}"
               f"{'   (against the Company)' if rule.against == 'company' else ''}")
     return 0
 
@@ -253,11 +328,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     path = Path(args.directory) / AGREEMENT_FILE
     if problems:
         for problem in problems:
-            print(problem)
-        print(f"{len(problems)} problem(s) in {path}")
+            print(printable_lines(problem))
+        print(f"{len(problems)} problem(s) in {printable(path)}")
         return 2
     agreement = load_agreement(args.directory)
-    print(f"OK: {path} ({agreement.issuer}, {len(agreement.clauses)} clauses; "
+    print(f"OK: {printable(path)} ({printable(agreement.issuer)}, {len(agreement.clauses)} clauses; "
           f"all {len(cited)} clause keys the rulebook cites are mapped)")
     return 0
 
@@ -340,6 +415,8 @@ def _add_log_commands(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compliance", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error (exit 3), print the Python traceback too")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="judge one sale event given as JSON (text, a file, or - for stdin)")
     p.add_argument("event")
@@ -356,12 +433,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--extra-columns", choices=["refuse", "keep"], default="refuse",
                    help="a column that is not an input field: refuse the file (default), or keep it, "
                         "unread, after the output columns")
+    p.add_argument("--encoding", default="utf-8", help="the CSV file's text encoding (default: utf-8; "
+                                                       "e.g. latin-1, cp1252, utf-16)")
+    p.add_argument("--delimiter", default=",", type=_delimiter,
+                   help="the CSV file's field separator (default: ','; e.g. ';', or tab)")
     p.set_defaults(run=_cmd_review)
     p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
     p.add_argument("--investor", required=True)
     p.add_argument("--route", required=True, choices=["registration_statement", "rule_144", "other_exemption"])
-    p.add_argument("--from", required=True, metavar="DATE")
-    p.add_argument("--to", required=True, metavar="DATE")
+    p.add_argument("--from", required=True, metavar="DATE", type=_iso_date)
+    p.add_argument("--to", required=True, metavar="DATE", type=_iso_date)
     p.add_argument("--set", action="append", metavar="FIELD=VALUE",
                    help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in SWEEP_DEFAULTS.items()) + ")")
     p.add_argument("--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)")
@@ -379,11 +460,59 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_cmd_coverage)
     _add_log_commands(sub)
     args = parser.parse_args(argv)
+    return run_command(args)
+
+
+USAGE_ERRORS = (CommandError, NoticeFileError, ReviewError, InputError, AgreementError, RulebookError, LogError,
+                OSError)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``args.run(args)`` with every way it can end turned into an exit status and at most one
+    line on stderr (see the module's docstring); SIGTERM is taken as Ctrl-C is while it runs. A
+    ``--record`` log path that cannot be written is refused before the command starts."""
+    name = f"compliance {args.command}"
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
-        return args.run(args)
-    except (ReviewError, AgreementError, RulebookError, LogError, OSError) as exc:
-        print(f"compliance {args.command}: {exc}", file=sys.stderr)
+        record = getattr(args, "record", None)   # the decision log of check and review
+        if record and (problem := log_problem(Path(record))):
+            raise CommandError(problem)
+        status = args.run(args)
+        sys.stdout.flush()
+        return status
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted (SIGINT); stopped without finishing", file=sys.stderr)
+        return 130
+    except Terminated:
+        print(f"{name}: terminated (SIGTERM); stopped without finishing", file=sys.stderr)
+        return 143
+    except BrokenPipeError:
+        _discard_stdout()
+        return 141
+    except USAGE_ERRORS as exc:
+        print(f"{name}: {printable_lines(exc)}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"{name}: internal error: {type(exc).__name__}: {printable(exc)}", file=sys.stderr)
+        return 3
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout has gone (``compliance rules | head``): send what is still buffered
+    nowhere, so that the exit is quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":
