@@ -175,11 +175,17 @@ def test_a_quote_never_closed_is_refused_and_a_line_break_inside_quotes_is_kept(
     unclosed.write_text(f"{header}\n{row}\n{opened}\n{row}\n{row}\n")
     assert main(["review", str(unclosed)]) == 2
     assert "line 3: a quoted field that is never closed" in capsys.readouterr().err
+    # A line break inside quotes is part of the field: the row is read whole (one row, its memo
+    # kept as written), while the same break in a notice_id makes that row an error.
     broken = tmp_path / "broken.csv"
-    broken.write_text(f"{header}\n" + row.replace("C1", '"C1\nsecond line"', 1) + "\n")
+    broken.write_text(f"{header},memo\n{row},\"first line\nsecond line\"\n"
+                      + row.replace("C1", '"C2\nsecond line"', 1) + ",\n")
     out = tmp_path / "out.json"
-    assert main(["review", str(broken), "-o", str(out)]) == 0
-    assert json.loads(out.read_text())[0]["notice_id"] == "C1\nsecond line"
+    assert main(["review", str(broken), "--extra-columns", "keep", "-o", str(out)]) == 1
+    rows = json.loads(out.read_text())
+    assert [r["outcome"] for r in rows] == ["allow", "error"]
+    assert rows[0]["memo"] == "first line\nsecond line"
+    assert "control characters" in rows[1]["error"]
 
 
 # The old reader (pandas' pyarrow engine, reading a Python file object) aborted the process at exit

@@ -463,7 +463,7 @@ def test_two_quantity_columns_in_a_csv_are_refused(agreement, tmp_path, capsys):
     path.write_text(header + "\n" + ",".join(str(v) for v in [*VALID.values(), 5]) + "\n")
     assert main(["review", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "'quantity'" in err and "2 times" in err and len(err.strip().splitlines()) == 1
+    assert "'quantity'" in err and "named twice" in err and len(err.strip().splitlines()) == 1
     # The same table as pandas reads it (the repeat renamed quantity.1), and with repeated names.
     renamed = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert "quantity.1" in renamed.columns
