@@ -5,6 +5,7 @@
     d = compliance.check({...}, agreement)        # a Decision: outcome, findings, citations, dates
     out = compliance.review(df, agreement)        # one output row per sale notice
 """
+from ._version import __version__
 from .agreement import Agreement, AgreementError, load_agreement
 from .check import check
 from .decision import OUTPUT_COLUMNS, Decision, Finding
@@ -28,4 +29,3 @@ __all__ = ["Agreement", "AgreementError", "Decision", "Finding", "InputError", "
            "Rulebook", "RulebookError", "card", "check", "decision_html", "load_agreement",
            "load_rulebook", "plot_sweep", "plot_timeline", "read_log", "review", "style_review", "sweep",
            "sweep_bands", "timeline_segments"]
-__version__ = "0.1.0"

@@ -1,7 +1,6 @@
 """The pre-trade check: one proposed sale in, one explained decision out."""
 from __future__ import annotations
 
-import threading
 from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
@@ -12,13 +11,11 @@ from .agreement import Agreement, AgreementError, load_agreement
 from .decision import Decision, compose
 from .earliest import earliest_allowed_dates
 from . import vectorized as vz
-from .engine import DurableRulesEngine
+from .engine import DurableRulesEngine, engine_for
 from .facts import Facts, NextChanges, PriorSales, derive_facts, row
-from .model import EventColumns, InputError, SaleEvent, notice_id_text, parse_event
-from .parameters import ParameterError
+from .model import EventColumns, InputError, SaleEvent, notice_id_text, validate_event
 from .rulebook import RULES_DIR, Rulebook, load_rulebook
 
-_engines: dict[Path, DurableRulesEngine] = {}
 _scalar_rulebooks: dict[int, list] = {}
 
 
@@ -28,16 +25,8 @@ def scalar_rulebook(rulebook: Rulebook) -> list:
     if key not in _scalar_rulebooks:
         _scalar_rulebooks[key] = [vz.scalar_status(r) for r in rulebook.rules]
     return _scalar_rulebooks[key]
-_engines_lock = threading.Lock()
 
 
-def engine_for(rules_dir: Path | str = RULES_DIR) -> DurableRulesEngine:
-    """The compiled rulebook of ``rules_dir``, built once per process and shared."""
-    key = Path(rules_dir).resolve()
-    with _engines_lock:
-        if key not in _engines:
-            _engines[key] = DurableRulesEngine(load_rulebook(key))
-        return _engines[key]
 
 
 def _decide(columns: EventColumns, prior: PriorSales, agreement: Agreement,
@@ -104,18 +93,6 @@ def require_clauses(agreement: Agreement, rulebook: Rulebook) -> None:
                              f"no section for clause key(s) {', '.join(missing)} cited by the rulebook")
 
 
-def validate_event(raw: Mapping[str, Any], agreement: Agreement, rulebook: Rulebook,
-                   *, allow_extra: bool = False) -> SaleEvent:
-    """Parse and check an event against the agreement (investor on Schedule A, covered dates)."""
-    event = parse_event(raw, agreement.company_timezone, allow_extra=allow_extra)
-    if event.investor not in agreement.investors:
-        raise InputError([("investor", event.investor,
-                           f"is not an investor of the agreement ({', '.join(agreement.investors)})")])
-    try:
-        rulebook.parameters.version_on(event.sale_date)
-    except ParameterError as exc:
-        raise InputError([("sale_date", event.sale_date.isoformat(), str(exc))]) from None
-    return event
 
 
 def check(event: Mapping[str, Any], agreement: Agreement | str | Path | None = None, *,

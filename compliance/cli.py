@@ -25,7 +25,8 @@ import pyarrow
 import pyarrow.csv
 
 from .agreement import AgreementError, load_agreement
-from .check import check, engine_for
+from .check import check
+from .engine import engine_for
 from .decision import Decision, rule_citations
 from .model import shown
 from .notice_files import NoticeFileError, read_notices

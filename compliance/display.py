@@ -24,13 +24,15 @@ import functools
 import html
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
 from .agreement import Agreement, Clause, load_agreement
-from .decision import Decision, Finding
 from .rulebook import RULES_DIR, Rulebook, load_rulebook
+
+if TYPE_CHECKING:  # a Decision shows itself through this module
+    from .decision import Decision, Finding
 
 OUTCOME_COLOURS = {"allow": "#1a7f37", "deny": "#cf222e", "error": "#9a6700"}
 STATUS_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "undetermined": "#9a6700",

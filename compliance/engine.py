@@ -28,11 +28,12 @@ import itertools
 import threading
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from durable.engine import Host
 
-from .rulebook import Rulebook, negate, simplify
+from .rulebook import RULES_DIR, Rulebook, load_rulebook, negate, simplify
 
 _DURABLE_LOCK = threading.Lock()
 _OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
@@ -147,3 +148,16 @@ def _resolve(matched: set[str]) -> str:
         if status in matched:
             return status
     return "undetermined"
+
+
+_engines: dict[Path, DurableRulesEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(rules_dir: Path | str = RULES_DIR) -> DurableRulesEngine:
+    """The compiled rulebook of ``rules_dir``, built once per process and shared."""
+    key = Path(rules_dir).resolve()
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = DurableRulesEngine(load_rulebook(key))
+        return _engines[key]

@@ -28,13 +28,17 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from .calendars import LAST_DATE, business_day_calendar
+
+if TYPE_CHECKING:
+    from .agreement import Agreement
+    from .rulebook import Rulebook
 
 ROUTES = ("registration_statement", "rule_144", "other_exemption")
 SECURITIES = ("shares", "warrant_shares")
@@ -438,6 +442,20 @@ def parse_event(raw: Mapping[str, Any], timezone: ZoneInfo, *, allow_extra: bool
     if p.problems:
         raise InputError(p.problems)
     return SaleEvent(**event)
+
+
+
+def validate_event(raw: Mapping[str, Any], agreement: Agreement, rulebook: Rulebook,
+                   *, allow_extra: bool = False) -> SaleEvent:
+    """Parse and check an event against the agreement (investor on Schedule A, covered dates)."""
+    event = parse_event(raw, agreement.company_timezone, allow_extra=allow_extra)
+    if event.investor not in agreement.investors:
+        raise InputError([("investor", event.investor,
+                           f"is not an investor of the agreement ({', '.join(agreement.investors)})")])
+    uncovered = rulebook.parameters.uncovered(event.sale_date)
+    if uncovered:
+        raise InputError([("sale_date", event.sale_date.isoformat(), uncovered)])
+    return event
 
 
 class Coded:

@@ -33,14 +33,19 @@ class Rule144Parameters:
     def names(self) -> tuple[str, ...]:
         return tuple(self._values)
 
+    def uncovered(self, day: date) -> str | None:
+        """Why no encoded version of Rule 144 is in force on ``day``, or None when one is."""
+        if day < self.versions[0]:
+            return (f"{day.isoformat()} is before the earliest encoded version of Rule 144 "
+                    f"({self.versions[0].isoformat()})")
+        return None
+
     def version_on(self, day: date) -> date:
         """The version of Rule 144 in force on ``day``; ParameterError before the first one."""
-        i = bisect.bisect_right(self.versions, day)
-        if i == 0:
-            raise ParameterError(
-                f"{day.isoformat()} is before the earliest encoded version of Rule 144 "
-                f"({self.versions[0].isoformat()})")
-        return self.versions[i - 1]
+        problem = self.uncovered(day)
+        if problem:
+            raise ParameterError(problem)
+        return self.versions[bisect.bisect_right(self.versions, day) - 1]
 
     def value(self, name: str, day: date) -> Any:
         """The value of parameter ``name`` in force on ``day``."""

@@ -3,7 +3,7 @@
 Rows are judged in ``sale_date`` order (ties: file order). An allowed row counts toward later rows:
 its quantity leaves the investor's position, and an allowed Rule 144 sale joins the seller's
 three-month aggregate for the volume limit and Form 144. Denied and error rows count toward
-nothing, so the result does not depend on the order of the file.
+nothing, so the file's order matters only among rows of the same ``sale_date``.
 
 How: facts are derived for every row at once with no earlier sales counted, and the rulebook
 (compiled to numpy) judges them. Rows stopped by a rule that does not read the aggregates are
@@ -30,14 +30,15 @@ import pyarrow.compute as pc
 
 from . import vectorized as vz
 from .agreement import Agreement, load_agreement
-from .check import engine_for, error_decision, evaluate_event, require_clauses, validate_event
+from .check import error_decision, evaluate_event, require_clauses
+from .engine import engine_for
 from .decision import (delivery_note, display_arrow, display_codes, order_citations, render_column, rule_citations,
                        undetermined_message)
 from .earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_window_exits, reads_earlier_sales
 from .earliest import earliest_allowed_dates
 from .memory import release_free_memory
 from .facts import Facts, count_earlier_sales, derive_facts
-from .model import REQUIRED, Coded, EventColumns, InputError, is_missing, notice_id_text
+from .model import REQUIRED, Coded, EventColumns, InputError, is_missing, notice_id_text, validate_event
 from .output_columns import (ABSENT, ALLOW, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FLAGS, OUTCOMES,
                              OUTPUT_COLUMNS, REASON_SEPARATOR, SALE, cited_status, joined)
 from .rulebook import RULES_DIR, Rulebook

@@ -20,8 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .agreement import Agreement
-from .check import validate_event
-from .model import (BLANKS, DELIVERIES, FIELDS, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded,
+from .model import (validate_event, BLANKS, DELIVERIES, FIELDS, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded,
                     EventColumns, InputError, _Parser, is_missing, notice_id_text, shown, unknown_field)
 from .workers import in_parallel
 

@@ -11,12 +11,12 @@ import operator
 
 import numpy as np
 
-from .facts import Facts
 from .model import Coded
 from .rulebook import Rulebook
 
 FALSE, UNKNOWN, TRUE = 0, 1, 2
 NOT_APPLICABLE, FAIL, PASS, UNDETERMINED = 0, 1, 2, 3
+Facts = dict[str, np.ndarray]  # facts by name, one value per event, as compliance.facts derives them
 STATUS_NAMES = ("not_applicable", "fail", "pass", "undetermined")
 _OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
         "gt": operator.gt, "ge": operator.ge}

@@ -11,7 +11,8 @@ import numpy as np
 
 import compliance
 from compliance import vectorized as vz
-from compliance.check import engine_for, scalar_rulebook
+from compliance.check import scalar_rulebook
+from compliance.engine import engine_for
 from compliance.facts import derive_facts, row
 from compliance.review import _parse, reference_review
 from compliance.rulebook import RULES_DIR

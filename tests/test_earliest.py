@@ -8,7 +8,9 @@ from datetime import date, timedelta
 import pytest
 
 import compliance
-from compliance.check import decision_on, engine_for, evaluate_event, validate_event
+from compliance.check import decision_on, evaluate_event
+from compliance.engine import engine_for
+from compliance.model import validate_event
 
 HORIZON = timedelta(days=800)
 INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments",

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 
 import compliance
-from compliance.check import engine_for
+from compliance.engine import engine_for
 from compliance.decision import compose
 from compliance.engine import DurableRulesEngine
 from compliance.rulebook import load_rulebook

@@ -9,7 +9,7 @@ import pytest
 
 import compliance
 from compliance import vectorized as vz
-from compliance.check import engine_for
+from compliance.engine import engine_for
 from compliance.facts import derive_facts
 from compliance.earlier_sales import (ReviewOrder, counting_rules, decide_in_order, reads_earlier_sales,
                                       scan_in_order, trend)

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 import compliance
-from compliance.check import engine_for
+from compliance.engine import engine_for
 from compliance.review import reference_review
 
 SCENARIOS = Path(__file__).parent / "scenarios"
