@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import compliance  # noqa: E402
-from compliance.engine import engine_for  # noqa: E402
+from compliance.rulebook.durable import engine_for  # noqa: E402
 
 INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments", "Boat Basin Investments LLC",
              "Papell Holdings Limited"]

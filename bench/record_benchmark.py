@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import compliance  # noqa: E402
 from compliance.decision_log import append_review, verify  # noqa: E402
-from compliance.synthetic import synthetic_notices  # noqa: E402
+from compliance.contract.synthetic import synthetic_notices  # noqa: E402
 
 TARGET = 25.0
 

@@ -1,7 +1,7 @@
 """Batch review at scale: speed, memory and agreement with check(), printed.
 
 For each size (default 10,000, 100,000 and 1,000,000 notices) it writes a reproducible synthetic
-notice file (``compliance.synthetic``, seeded) to ``bench/data/`` and measures, in this one run:
+notice file (``compliance.contract.synthetic``, seeded) to ``bench/data/`` and measures, in this one run:
 
 - the I/O floor: pandas reading that CSV (as text) and writing a table of the output's shape, and
   the reading alone, best of three;
@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import compliance  # noqa: E402
-from compliance.decision import OUTPUT_COLUMNS  # noqa: E402
-from compliance.notice_files import read_notices as read_notice_file  # noqa: E402
-from compliance.review import reference_review  # noqa: E402
-from compliance.synthetic import synthetic_notices  # noqa: E402
+from compliance.decision.findings import OUTPUT_COLUMNS  # noqa: E402
+from compliance.contract.notice_files import read_notices as read_notice_file  # noqa: E402
+from compliance.running.review import reference_review  # noqa: E402
+from compliance.contract.synthetic import synthetic_notices  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 

@@ -5,22 +5,22 @@
     d = compliance.check({...}, agreement)        # a Decision: outcome, findings, citations, dates
     out = compliance.review(df, agreement)        # one output row per sale notice
 """
-from ._version import __version__
-from .agreement import Agreement, AgreementError, load_agreement
-from .check import check
-from .decision import OUTPUT_COLUMNS, Decision, Finding
-from .decision_log import read_log
-from .display import card, decision_html, style_review
-from .model import InputError
-from .review import review
-from .rulebook import Rulebook, RulebookError, load_rulebook
-from .sweep import sweep, sweep_bands
+from compliance._version import __version__
+from compliance.deal.agreement import Agreement, AgreementError, load_agreement
+from compliance.running.check import check
+from compliance.decision.findings import OUTPUT_COLUMNS, Decision, Finding
+from compliance.decision_log import read_log
+from compliance.decision.display import card, decision_html, style_review
+from compliance.contract.event import InputError
+from compliance.running.review import review
+from compliance.rulebook.loader import Rulebook, RulebookError, load_rulebook
+from compliance.running.sweep import sweep, sweep_bands
 
 
 def __getattr__(name: str):
     # The plots need matplotlib (the `notebook` extra); import them only when asked for.
     if name in ("plot_sweep", "plot_timeline", "timeline_segments"):
-        from . import plots
+        from compliance.views import plots
         return getattr(plots, name)
     raise AttributeError(f"module 'compliance' has no attribute {name!r}")
 

@@ -24,18 +24,18 @@ import pandas as pd
 import pyarrow
 import pyarrow.csv
 
-from .agreement import AgreementError, load_agreement
-from .check import check
-from .engine import engine_for
-from .decision import Decision, rule_citations
-from .model import shown
-from .notice_files import NoticeFileError, read_notices
-from .output_safety import CONTROL_PATTERN, guard_formulas, printable, printable_lines
-from .review import ReviewError, review
-from .sweep import sweep, sweep_bands
-from .rulebook import RulebookError
-from .decision_log import LogError
-from .model import InputError
+from compliance.deal.agreement import AgreementError, load_agreement
+from compliance.running.check import check
+from compliance.rulebook.durable import engine_for
+from compliance.decision.findings import Decision, rule_citations
+from compliance.contract.event import shown
+from compliance.contract.notice_files import NoticeFileError, read_notices
+from compliance.views.output_safety import CONTROL_PATTERN, guard_formulas, printable, printable_lines
+from compliance.running.review import ReviewError, review
+from compliance.running.sweep import sweep, sweep_bands
+from compliance.rulebook.loader import RulebookError
+from compliance.decision_log import LogError
+from compliance.contract.event import InputError
 
 SUMMARY_COLUMNS = ["notice_id", "outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
                    "legend_removal", "dwac_eligible", "regime"]
@@ -321,8 +321,8 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when the agreement directory is usable with the rulebook, 2 with every problem."""
-    from .agreement_schema import AGREEMENT_FILE, validate_directory
-    from .rulebook import load_rulebook
+    from compliance.deal.schema import AGREEMENT_FILE, validate_directory
+    from compliance.rulebook.loader import load_rulebook
 
     cited = load_rulebook().clause_keys
     problems = validate_directory(args.directory, cited)
@@ -340,8 +340,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
     """Which clauses the rules encode; the resale-relevant ones no rule encodes yet."""
-    from .coverage import clause_coverage, format_coverage
-    from .rulebook import load_rulebook
+    from compliance.views.coverage import clause_coverage, format_coverage
+    from compliance.rulebook.loader import load_rulebook
 
     print(format_coverage(clause_coverage(load_agreement(args.directory), load_rulebook())))
     return 0
@@ -351,20 +351,20 @@ def _cmd_log_verify(args: argparse.Namespace) -> int:
     """Exit 0 when every record was checked and the chain is intact, every batch sealed (or
     predating seals) and the chain ends at ``--expect-head``; 1 naming what is not; 2 for a file
     that is not a log. The log key, when the log is keyed, comes from COMPLIANCE_LOG_KEY."""
-    from .decision_log import log_key, verify
+    from compliance.decision_log import log_key, verify
     result = verify(args.path, key=log_key(), expect_head=args.expect_head)
     print(result)
     return 0 if result.ok else 1
 
 
 def _cmd_log_head(args: argparse.Namespace) -> int:
-    from .decision_log import head
+    from compliance.decision_log import head
     print(head(args.path))
     return 0
 
 
 def _cmd_log_show(args: argparse.Namespace) -> int:
-    from .decision_log import RECORD_COLUMNS, read_log
+    from compliance.decision_log import RECORD_COLUMNS, read_log
     frame = read_log(args.path, notice=args.notice, since=args.since)
     if args.json:
         print(json.dumps(frame[list(RECORD_COLUMNS)].to_dict("records"), indent=2, default=str))
@@ -382,7 +382,7 @@ def _cmd_log_show(args: argparse.Namespace) -> int:
 def _cmd_replay(args: argparse.Namespace) -> int:
     """Exit 0 when every replayed decision is unchanged, 1 when any differs or cannot be replayed
     (the records of incomplete batches are left out, and counted, not judged)."""
-    from .decision_log import replay
+    from compliance.running.replay import replay
     result = replay(args.path, args.agreement, rules_dir=args.rules_dir)
     print(result.report())
     return 0 if result.ok else 1

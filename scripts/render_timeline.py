@@ -5,7 +5,7 @@
     python scripts/render_timeline.py --investor "Folkinburg Investments" --notices \
         fixtures/focus_enhancements/sale_notices.csv -o /tmp/folkinburg.png
 
-The picture is drawn by ``compliance.plots.plot_timeline`` from the agreement file (nothing is
+The picture is drawn by ``compliance.views.plots.plot_timeline`` from the agreement file (nothing is
 drawn by hand); rerun this script after changing the agreement or the plot and commit the PNG.
 """
 from __future__ import annotations
@@ -26,8 +26,8 @@ except ImportError:  # run from a checkout without installing the package
 
 import pandas as pd  # noqa: E402
 
-from compliance.agreement import load_agreement  # noqa: E402
-from compliance.plots import plot_timeline  # noqa: E402
+from compliance.deal.agreement import load_agreement  # noqa: E402
+from compliance.views.plots import plot_timeline  # noqa: E402
 
 DEFAULT_INVESTOR = "Papell Holdings Limited"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 import compliance
-from compliance.agreement import default_agreement_dir
-from compliance.agreement_schema import SCHEMA_PATH, schema, validate_directory
-from compliance.calendars import business_day_calendar, trading_calendar
+from compliance.deal.agreement import default_agreement_dir
+from compliance.deal.schema import SCHEMA_PATH, schema, validate_directory
+from compliance.deal.calendars import business_day_calendar, trading_calendar
 from compliance.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,7 +291,7 @@ def test_coverage_command_focus_and_the_coverage_api(focus, capsys):
     assert main(["coverage", str(FOCUS)]) == 0
     out = capsys.readouterr().out
     assert out.rstrip().endswith("Resale-relevant clauses no rule encodes yet:\n  none")
-    from compliance.coverage import clause_coverage
+    from compliance.views.coverage import clause_coverage
     coverage = clause_coverage(focus, compliance.load_rulebook())
     assert coverage.missing == () and coverage.unencoded == ()
     by_key = {c.key: c for c in coverage.clauses}
@@ -464,7 +464,7 @@ def test_schema_is_valid_json_schema_and_data():
 
 
 def test_schema_markets_are_the_calendars_markets():
-    from compliance import calendars
+    from compliance.deal import calendars
     assert schema()["properties"]["principal_trading_market"]["properties"]["mic"]["enum"] == list(calendars._MARKETS)
 
 

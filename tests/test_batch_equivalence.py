@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import compliance
-from compliance.review import reference_review
-from compliance.synthetic import synthetic_notices
+from compliance.running.review import reference_review
+from compliance.contract.synthetic import synthetic_notices
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements" / "sale_notices.csv"
 COLUMNS = ["notice_id", "outcome", "failed_rules", "citations", "earliest_allowed_date", "delivery_date",

@@ -1,4 +1,4 @@
-"""Tests for compliance.calendars. Every expected date is worked out by hand beside it."""
+"""Tests for compliance.deal.calendars. Every expected date is worked out by hand beside it."""
 
 from dataclasses import FrozenInstanceError
 from datetime import date, datetime, timedelta
@@ -7,7 +7,7 @@ import holidays
 import numpy as np
 import pytest
 
-from compliance.calendars import (
+from compliance.deal.calendars import (
     FIRST_DATE,
     LAST_DATE,
     CalendarRangeError,

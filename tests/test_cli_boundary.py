@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 import compliance
-from compliance.agreement_schema import validate_directory
+from compliance.deal.schema import validate_directory
 from compliance.cli import main, write_decisions
-from compliance.notice_files import MAX_COLUMNS
-from compliance.synthetic import synthetic_notices
+from compliance.contract.notice_files import MAX_COLUMNS
+from compliance.contract.synthetic import synthetic_notices
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -202,11 +202,12 @@ except module.NoticeFileError:
 """
 
 
+@pytest.mark.slow  # 50 fresh interpreters importing pandas and pyarrow: about a minute
 def test_an_unreadable_csv_never_aborts_the_process(tmp_path):
     bad = tmp_path / "ragged.csv"
     # Several of Arrow's 1 MB blocks, the bad row in the first: the others are still being read.
     bad.write_text("notice_id,investor,quantity\n" + "a,b,1\n" * 1000 + "a,b,1,2\n" + "a,b,1\n" * 700_000)
-    module = ROOT / "compliance" / "notice_files.py"
+    module = ROOT / "compliance" / "contract" / "notice_files.py"
     statuses = [subprocess.run([sys.executable, "-c", READ_ONLY, str(module), str(bad)],
                                capture_output=True, text=True).returncode for _ in range(50)]
     assert statuses == [2] * 50

@@ -3,7 +3,7 @@ values would: the vectorized facts compare, filter and take rows through it."""
 import numpy as np
 import pytest
 
-from compliance.model import Coded
+from compliance.contract.event import Coded
 
 VALUES = ["rule_144", None, "registration_statement", "rule_144", None, "other_exemption"]
 OBJECTS = np.array(VALUES, dtype=object)

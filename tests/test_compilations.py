@@ -10,13 +10,13 @@ import shutil
 import numpy as np
 
 import compliance
-from compliance import vectorized as vz
-from compliance.check import scalar_rulebook
-from compliance.engine import engine_for
-from compliance.facts import derive_facts, row
-from compliance.review import _parse, reference_review
-from compliance.rulebook import RULES_DIR
-from compliance.synthetic import synthetic_notices
+from compliance.rulebook import vectorized as vz
+from compliance.running.check import scalar_rulebook
+from compliance.rulebook.durable import engine_for
+from compliance.facts.derive import derive_facts, row
+from compliance.running.review import _parse, reference_review
+from compliance.rulebook.loader import RULES_DIR
+from compliance.contract.synthetic import synthetic_notices
 
 
 def statuses_seen(engine, agreement, notices) -> set[tuple[str, str]]:

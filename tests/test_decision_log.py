@@ -22,6 +22,7 @@ from compliance import decision_log as dl
 from compliance.cli import main
 from compliance.decision_log import chain as hash_chain
 from compliance.decision_log import encoding, writing
+from compliance.running.replay import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"investor": "Papell Holdings Limited", "security": "shares", "quantity": 100000,
@@ -79,7 +80,7 @@ def test_round_trip_check_and_review(tmp_path, agreement):
     assert dl.verify(log).ok and dl.verify(log).records == 3
     assert compliance.read_log(log, notice="R2")["seq"].tolist() == [3]
     assert len(compliance.read_log(log, since="2999-01-01")) == 0
-    assert dl.replay(log).ok
+    assert replay(log).ok
 
 
 def test_cli_record_show_verify_replay(tmp_path, capsys):
@@ -588,7 +589,7 @@ def test_review_notice_ids_are_recorded_as_text(tmp_path, agreement, ids, expect
 
 
 def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement):
-    from compliance.synthetic import synthetic_notices
+    from compliance.contract.synthetic import synthetic_notices
     notices = synthetic_notices(2500, seed=3)
     result = compliance.review(notices, agreement)
     log = tmp_path / "log.sqlite"
@@ -601,8 +602,8 @@ def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement)
 
 
 def test_review_recorded_while_it_runs_holds_what_append_review_records(tmp_path, agreement, monkeypatch):
-    review_module = sys.modules["compliance.review"]    # the package's review() hides the module
-    from compliance.synthetic import synthetic_notices
+    review_module = sys.modules["compliance.running.review"]    # the package's review() hides the module
+    from compliance.contract.synthetic import synthetic_notices
     monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)   # several runs, a short last one
     notices = synthetic_notices(2500, seed=4)          # includes rows in error
     streamed, after = tmp_path / "streamed.sqlite", tmp_path / "after.sqlite"
@@ -632,7 +633,7 @@ def test_a_review_whose_log_is_refused_raises_the_log_error(tmp_path, agreement)
 
 
 def test_a_review_that_fails_stops_its_recorder(tmp_path, agreement, monkeypatch):
-    review_module = sys.modules["compliance.review"]    # the package's review() hides the module
+    review_module = sys.modules["compliance.running.review"]    # the package's review() hides the module
     log = tmp_path / "log.sqlite"
 
     def broken(*args, **kwargs):
@@ -681,8 +682,8 @@ def test_replay_finds_exactly_the_decisions_a_parameter_edit_changes(tmp_path, a
     recorded = compliance.review(batch, agreement, record=log)
     assert recorded["outcome"].tolist() == ["allow", "deny"]
 
-    assert dl.replay(log).ok                              # the unchanged rules: nothing differs
-    result = dl.replay(log, rules_dir=edited_rules)
+    assert replay(log).ok                              # the unchanged rules: nothing differs
+    result = replay(log, rules_dir=edited_rules)
     assert result.changed == {"A", "I", "R2"}
     assert not result.failures and result.records == 8
     assert set(result.grouped()) == {"rulebook"}         # the agreement did not change
@@ -697,7 +698,7 @@ def test_replay_finds_exactly_the_decisions_a_parameter_edit_changes(tmp_path, a
     for e in checks:
         compliance.check(e, agreement, rules_dir=edited_rules, record=older)
     compliance.review(batch, agreement, rules_dir=edited_rules, record=older)
-    back = dl.replay(older)
+    back = replay(older)
     assert back.changed == {"A", "I", "R2"} and not back.failures
     assert main(["replay", str(older)]) == 1
 
@@ -709,7 +710,7 @@ def test_replay_groups_an_agreement_change(tmp_path, agreement):
     compliance.check(event("C1"), compliance.load_agreement(copy), record=log)
     with open(copy / "agreement.yaml", "a") as f:
         f.write("\n# a comment: the bytes changed, no decision does\n")
-    result = dl.replay(log)
+    result = replay(log)
     assert result.ok                                       # fingerprint differs, decision does not
 
 
@@ -772,7 +773,7 @@ def test_older_logs_are_verified_shown_and_replayed(tmp_path, agreement, version
     assert frame["event"][7]["sale_date"] == "2003-02-13"
     assert frame["outcome"][0] == "allow" and frame["source"].tolist()[-2:] == ["review", "review"]
     assert len(frame["rulebook_fingerprint"][0]) == 64 and frame["engine_version"][0] == "0.1.0"
-    back = dl.replay(log, agreement.directory)
+    back = replay(log, agreement.directory)
     assert back.changed == {"A", "I", "R2"} and not back.failures
     assert back.records == back.predating == 8 and not back.left_out
     # with a log key set, none of these records is keyed: each is reported as such
@@ -829,8 +830,8 @@ def test_a_check_is_recorded_sealed_in_one_transaction(tmp_path, agreement, monk
 @pytest.mark.parametrize("interruption", [KeyboardInterrupt, RuntimeError])
 def test_an_interrupted_review_is_incomplete_and_left_out_of_replay(tmp_path, agreement, monkeypatch, capsys,
                                                                     interruption):
-    review_module = sys.modules["compliance.review"]    # the package's review() hides the module
-    from compliance.synthetic import synthetic_notices
+    review_module = sys.modules["compliance.running.review"]    # the package's review() hides the module
+    from compliance.contract.synthetic import synthetic_notices
     monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)
     review_frame = review_module.review_frame
 
@@ -863,7 +864,7 @@ def test_an_interrupted_review_is_incomplete_and_left_out_of_replay(tmp_path, ag
     assert main(["log", "show", str(log)]) == 0
     shown = capsys.readouterr().out.splitlines()
     assert "batch_state" in shown[0] and shown[1].endswith("sealed") and shown[2].endswith("incomplete")
-    back = dl.replay(log)
+    back = replay(log)
     assert back.records == 1 and back.left_out == {2: found} and back.ok
     assert main(["replay", str(log)]) == 0              # the replayed record is unchanged
     assert f"Left out {found:,} records of 1 incomplete batch (2)" in capsys.readouterr().out
@@ -1064,8 +1065,8 @@ def test_c_keyed_chain_equals_the_python_hmac_chain(secret):
 INTERRUPTED_REVIEW = textwrap.dedent("""
     import sys, time
     import compliance
-    from compliance.synthetic import synthetic_notices
-    review_module = sys.modules["compliance.review"]
+    from compliance.contract.synthetic import synthetic_notices
+    review_module = sys.modules["compliance.running.review"]
     review_module.RECORDED_OUTPUT_CHUNK = 1000
     review_frame = review_module.review_frame
 
@@ -1093,7 +1094,7 @@ def test_a_review_stopped_by_sigint_leaves_its_batch_unsealed(tmp_path):
     result = dl.verify(log)
     assert result.intact and result.records == 1000
     assert "1,000 of 3,000 records, not sealed" in str(result) and not result.ok
-    assert dl.replay(log).left_out == {1: 1000}
+    assert replay(log).left_out == {1: 1000}
 
 
 class _Unprintable:

@@ -22,10 +22,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import compliance  # noqa: E402
-from compliance.agreement import Clause  # noqa: E402
-from compliance.display import card, clauses_for, decision_html, style_review  # noqa: E402
-from compliance.plots import plot_sweep, plot_timeline, rule_144_dates, timeline_segments  # noqa: E402
-from compliance.sweep import first_allowed_day, sweep, sweep_bands, trading_days  # noqa: E402
+from compliance.deal.agreement import Clause  # noqa: E402
+from compliance.decision.display import card, clauses_for, decision_html, style_review  # noqa: E402
+from compliance.views.plots import plot_sweep, plot_timeline, rule_144_dates, timeline_segments  # noqa: E402
+from compliance.running.sweep import first_allowed_day, sweep, sweep_bands, trading_days  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FOCUS = ROOT / "fixtures" / "focus_enhancements"

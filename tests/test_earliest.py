@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 
 import compliance
-from compliance.check import decision_on, evaluate_event
-from compliance.engine import engine_for
-from compliance.model import validate_event
+from compliance.running.check import decision_on, evaluate_event
+from compliance.rulebook.durable import engine_for
+from compliance.contract.event import validate_event
 
 HORIZON = timedelta(days=800)
 INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments",

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 import pytest
 
 import compliance
-from compliance.engine import engine_for
-from compliance.decision import compose
-from compliance.engine import DurableRulesEngine
-from compliance.rulebook import load_rulebook
+from compliance.rulebook.durable import engine_for
+from compliance.decision.findings import compose
+from compliance.rulebook.durable import DurableRulesEngine
+from compliance.rulebook.loader import load_rulebook
 
 INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments", "Boat Basin Investments LLC",
              "Papell Holdings Limited"]

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 import compliance
-from compliance.facts import derive_facts, parameter_dependent, parameters_in_force
-from compliance.rulebook import RULES_DIR, RulebookError, load_rulebook
-from compliance.review import _parse
-from compliance.synthetic import synthetic_notices
+from compliance.facts.derive import derive_facts, parameter_dependent, parameters_in_force
+from compliance.rulebook.loader import RULES_DIR, RulebookError, load_rulebook
+from compliance.running.review import _parse
+from compliance.contract.synthetic import synthetic_notices
 
 
 def _same(a, b) -> np.ndarray:

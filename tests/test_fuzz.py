@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import compliance
 from compliance.cli import event_from_json, read_notices
-from compliance.model import FIELDS, InputError
+from compliance.contract.event import FIELDS, InputError
 
 # Bases, every value as text as a CSV gives it:
 # - ALLOWED: Papell Holdings, 100,000 Shares under Rule 144 on Mon 2003-02-03 with every Rule 144

@@ -14,8 +14,8 @@ import pytest
 
 import compliance
 from compliance.cli import main
-from compliance.model import FIELDS, OPTIONAL, REQUIRED, InputError
-from compliance.review import ReviewError
+from compliance.contract.event import FIELDS, OPTIONAL, REQUIRED, InputError
+from compliance.running.review import ReviewError
 
 # Worked by hand (fixture: fixtures/focus_enhancements/agreement.yaml; Rule 144 as of 1997-04-29):
 # - Papell Holdings Limited holds 1,128,718 Shares (Schedule A): 100,000 fits (event.position);

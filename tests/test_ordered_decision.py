@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 import compliance
-from compliance import vectorized as vz
-from compliance.engine import engine_for
-from compliance.facts import derive_facts
-from compliance.earlier_sales import (ReviewOrder, counting_rules, decide_in_order, reads_earlier_sales,
+from compliance.rulebook import vectorized as vz
+from compliance.rulebook.durable import engine_for
+from compliance.facts.derive import derive_facts
+from compliance.running.earlier_sales import (ReviewOrder, counting_rules, decide_in_order, reads_earlier_sales,
                                       scan_in_order, trend)
-from compliance.synthetic import synthetic_notices
-from compliance.table import parse_table
+from compliance.contract.synthetic import synthetic_notices
+from compliance.contract.table import parse_table
 
 
 def _crowded_review(n: int, seed: int):

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from compliance.periods import (add_months, first_day_window_start_reaches, period_satisfied_on,
+from compliance.deal.periods import (add_months, first_day_window_start_reaches, period_satisfied_on,
                                 window_start)
 
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 import compliance
-from compliance.parameters import ParameterError
-from compliance.rulebook import RULES_DIR, RulebookError, load_rulebook
+from compliance.rulebook.parameters import ParameterError
+from compliance.rulebook.loader import RULES_DIR, RulebookError, load_rulebook
 
 # -- helpers ----------------------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 import compliance
-from compliance.engine import engine_for
-from compliance.review import reference_review
+from compliance.rulebook.durable import engine_for
+from compliance.running.review import reference_review
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

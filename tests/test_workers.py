@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 import compliance
-from compliance.model import Coded
-from compliance.synthetic import synthetic_notices
+from compliance.contract.event import Coded
+from compliance.contract.synthetic import synthetic_notices
 from compliance.workers import in_parallel
 
-review_module = importlib.import_module("compliance.review")
+review_module = importlib.import_module("compliance.running.review")
 
 
 def test_results_come_in_the_order_of_the_parts():

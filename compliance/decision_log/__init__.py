@@ -48,7 +48,7 @@ every field of the record, its place in the chain and its batch; with ``COMPLIAN
 when the batch is recorded, HMAC-SHA256 under that key of the same bytes (``keys``). A batch
 without a seal is incomplete (``completeness``): its recording stopped before its end.
 :func:`verify` names each one with its counts, :func:`read_log` marks its records
-(``batch_state``), :func:`replay` leaves them out. :func:`head` is the last record's hash, which
+(``batch_state``), ``compliance.running.replay`` leaves them out. :func:`head` is the last record's hash, which
 ``verify(expect_head=)`` holds the log to, so that records deleted from its end, or an end
 rewritten and hashed again, are found.
 
@@ -79,8 +79,9 @@ The modules, one job each: ``schema`` (the formats' tables and columns), ``encod
 JSON lines), ``batches`` (what a call's decisions share, fingerprints), ``keys`` (the log key),
 ``chain`` (record texts, the hash chain, seals), ``store`` (opening a log), ``writing`` (appending
 chunks and seals), ``recording`` (what ``check()`` and ``review()`` call), ``completeness``
-(whether each batch is sealed), ``verify``, ``read``, ``replay``, ``formats`` (formats 1 and 2)
-and ``_loops.c`` (the C loops).
+(whether each batch is sealed), ``verify``, ``read``, ``formats`` (formats 1 and 2) and
+``_loops.c`` (the C loops). Replaying a log re-runs the engine, so it lives with the running code
+(``compliance.running.replay``).
 """
 from .batches import Batch, agreement_fingerprint, fingerprint_files, new_batch, rulebook_fingerprint
 from .chain import Decisions, chain_hashes, record_chain, record_hash, record_texts, seal_hash
@@ -89,17 +90,16 @@ from .encoding import json_rows, json_values
 from .keys import KEY_VARIABLE, LogKey, log_key
 from .read import head, read_log
 from .recording import CHUNK, ReviewRecorder, append_check, append_review
-from .replay import DECISION_FIELDS, Difference, Replay, replay
 from .schema import (APPLICATION_ID, BATCH_COLUMNS, CHUNK_COLUMNS, DECISION_COLUMNS, EARLIER_BATCH_COLUMNS,
                      FORMAT, FORMAT_1_COLUMNS, GENESIS, LAYOUTS, RECORD_COLUMNS, SEAL_COLUMNS, LogError)
 from .store import open_for_reading, open_for_writing
 from .verify import Verification, verify
 from .writing import append
 
-__all__ = ["APPLICATION_ID", "BATCH_COLUMNS", "CHUNK", "CHUNK_COLUMNS", "DECISION_COLUMNS", "DECISION_FIELDS",
+__all__ = ["APPLICATION_ID", "BATCH_COLUMNS", "CHUNK", "CHUNK_COLUMNS", "DECISION_COLUMNS",
            "EARLIER_BATCH_COLUMNS", "FORMAT", "FORMAT_1_COLUMNS", "GENESIS", "INCOMPLETE", "KEY_VARIABLE",
            "LAYOUTS", "PREDATES_SEALS", "RECORD_COLUMNS", "SEALED", "SEAL_COLUMNS", "Batch", "Decisions",
-           "Difference", "LogError", "LogKey", "Replay", "ReviewRecorder", "Verification", "agreement_fingerprint",
+           "LogError", "LogKey", "ReviewRecorder", "Verification", "agreement_fingerprint",
            "append", "append_check", "append_review", "chain_hashes", "fingerprint_files", "head", "json_rows",
            "json_values", "log_key", "new_batch", "open_for_reading", "open_for_writing", "read_log",
-           "record_chain", "record_hash", "record_texts", "replay", "rulebook_fingerprint", "seal_hash", "verify"]
+           "record_chain", "record_hash", "record_texts", "rulebook_fingerprint", "seal_hash", "verify"]

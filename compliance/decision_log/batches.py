@@ -26,8 +26,8 @@ def fingerprint_files(files: Iterable[Path], root: Path) -> str:
 
 
 def rulebook_fingerprint(rules_dir: Path | str | None = None) -> str:
-    from ..engine import engine_for
-    from ..rulebook import RULES_DIR
+    from compliance.rulebook.durable import engine_for
+    from compliance.rulebook.loader import RULES_DIR
     files = engine_for(rules_dir or RULES_DIR).rulebook.files
     root = Path(os.path.commonpath([str(Path(f).resolve()) for f in files]))
     return fingerprint_files(files, root)
@@ -77,8 +77,8 @@ def new_batch(source: str, agreement_dir: Path | str, rules_dir: Path | str | No
               key_id: str | None = None) -> Batch:
     """A batch of ``expected`` decisions recorded now, with the fingerprints of the rulebook and
     agreement as they are now."""
-    from .._version import __version__
-    from ..rulebook import RULES_DIR
+    from compliance._version import __version__
+    from compliance.rulebook.loader import RULES_DIR
     rules_dir = Path(rules_dir or RULES_DIR).resolve()
     return Batch(recorded_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"), source=source,
                  rulebook_fingerprint=rulebook_fingerprint(rules_dir),

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..model import shown
+from compliance.contract.event import shown
 
 try:
     from . import _loops as _c               # the C loops (_loops.c), optional

@@ -109,7 +109,7 @@ def read_log(path: Path | str, notice: str | None = None, since: str | date | No
     ``predates seals``: recorded in an earlier format, which did not record whether a batch was
     complete), and the output row's fields as columns of their own. ``notice`` keeps one notice_id;
     ``since`` keeps records recorded on or after a date (UTC, YYYY-MM-DD)."""
-    from ..decision import OUTPUT_COLUMNS
+    from compliance.decision.findings import OUTPUT_COLUMNS
     frame = _rows(path, notice, since)
     for column in OUTPUT_COLUMNS:
         if column != "notice_id":

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .agreement import Agreement
-from .rulebook import Rulebook
+from compliance.deal.agreement import Agreement
+from compliance.rulebook.loader import Rulebook
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from typing import Any
 
 import yaml
 
-from .bundled import RULES_DIR
-from .parameters import Rule144Parameters, load_rule_144_parameters
+from compliance.bundled import RULES_DIR
+from compliance.rulebook.parameters import Rule144Parameters, load_rule_144_parameters
 
 COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
 NEGATION = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le"}

@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .agreement import Agreement, Window
-from .model import Coded, EventColumns
-from .parameters import Rule144Parameters
-from .periods import ONE_DAY, add_months, first_day_window_start_reaches, period_satisfied_on, window_start
-from .three_month_aggregate import WindowSales, three_month_aggregate
+from compliance.deal.agreement import Agreement, Window
+from compliance.contract.event import Coded, EventColumns
+from compliance.rulebook.parameters import Rule144Parameters
+from compliance.deal.periods import ONE_DAY, add_months, first_day_window_start_reaches, period_satisfied_on, window_start
+from compliance.facts.three_month_aggregate import WindowSales, three_month_aggregate
 
 NAT = np.datetime64("NaT", "D")
 # Securities Act Section 10(a)(3): a prospectus used more than nine months after the effective

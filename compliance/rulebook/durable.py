@@ -33,7 +33,7 @@ from typing import Any
 
 from durable.engine import Host
 
-from .rulebook import RULES_DIR, Rulebook, load_rulebook, negate, simplify
+from compliance.rulebook.loader import RULES_DIR, Rulebook, load_rulebook, negate, simplify
 
 _DURABLE_LOCK = threading.Lock()
 _OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}

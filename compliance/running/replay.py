@@ -11,10 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from .batches import agreement_fingerprint, rulebook_fingerprint
-from .read import _rows
-from .completeness import INCOMPLETE, PREDATES_SEALS
-from .schema import LogError
+from compliance.decision_log.batches import agreement_fingerprint, rulebook_fingerprint
+from compliance.decision_log.completeness import INCOMPLETE, PREDATES_SEALS
+from compliance.decision_log.read import _rows
+from compliance.decision_log.schema import LogError
 
 DECISION_FIELDS = ("outcome", "failed_rules", "citations", "earliest_allowed_date", "delivery_date",
                    "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "error")
@@ -91,10 +91,10 @@ def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_d
     or neither. A ``check()`` record is replayed with ``check()``; the records of one ``review()``
     batch are reviewed again together, in their order, so that each sees the same earlier sales.
     The records of incomplete batches are left out (``Replay.left_out``)."""
-    from ..agreement import AgreementError, load_agreement
-    from ..check import check
-    from ..review import review
-    from ..rulebook import RULES_DIR, RulebookError
+    from compliance.deal.agreement import AgreementError, load_agreement
+    from compliance.running.check import check
+    from compliance.running.review import review
+    from compliance.rulebook.loader import RULES_DIR, RulebookError
 
     rules_dir = Path(rules_dir or RULES_DIR).resolve()
     frame = _rows(path)

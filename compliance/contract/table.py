@@ -19,10 +19,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .agreement import Agreement
-from .model import (validate_event, BLANKS, DELIVERIES, FIELDS, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded,
+from compliance.deal.agreement import Agreement
+from compliance.contract.event import (validate_event, BLANKS, DELIVERIES, FIELDS, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded,
                     EventColumns, InputError, _Parser, is_missing, notice_id_text, shown, unknown_field)
-from .workers import in_parallel
+from compliance.workers import in_parallel
 
 Parsed = tuple[np.ndarray, np.ndarray]  # (values per row, row accepted)
 

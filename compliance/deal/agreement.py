@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .agreement_schema import AGREEMENT_FILE, AgreementError, document_problems, entry_problems, read_document
-from .bundled import FIXTURES_DIR, bundled_agreements
-from .calendars import business_day_calendar, trading_calendar
+from compliance.deal.schema import AGREEMENT_FILE, AgreementError, document_problems, entry_problems, read_document
+from compliance.bundled import FIXTURES_DIR, bundled_agreements
+from compliance.deal.calendars import business_day_calendar, trading_calendar
 
 DEFAULT_POINTER = FIXTURES_DIR / "default.yaml"
 SECURITIES = ("shares", "warrant_shares")

@@ -11,7 +11,7 @@ from the ``agreement`` passed in (default: the bundled one). A clause is quoted 
 section in that agreement is the section the finding cites; otherwise the card says the text is
 not available rather than quote another deal's words.
 
-    from compliance.display import card, decision_html, style_review
+    from compliance.decision.display import card, decision_html, style_review
     card(decision, agreement)          # in a notebook cell: displays the card
     style_review(result, agreement)    # a pandas Styler: denials highlighted, "why" expandable
 
@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
-from .agreement import Agreement, Clause, load_agreement
-from .rulebook import RULES_DIR, Rulebook, load_rulebook
+from compliance.deal.agreement import Agreement, Clause, load_agreement
+from compliance.rulebook.loader import RULES_DIR, Rulebook, load_rulebook
 
 if TYPE_CHECKING:  # a Decision shows itself through this module
-    from .decision import Decision, Finding
+    from compliance.decision.findings import Decision, Finding
 
 OUTCOME_COLOURS = {"allow": "#1a7f37", "deny": "#cf222e", "error": "#9a6700"}
 STATUS_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "undetermined": "#9a6700",

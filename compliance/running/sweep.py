@@ -18,8 +18,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .agreement import Agreement, load_agreement
-from .check import check
+from compliance.deal.agreement import Agreement, load_agreement
+from compliance.running.check import check
 
 SWEEP_COLUMNS = ("date", "outcome", "failed_rules")
 BAND_COLUMNS = ("start", "end", "outcome", "failed_rules", "deciding_rule", "trading_days")

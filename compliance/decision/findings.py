@@ -10,11 +10,11 @@ from datetime import date
 from string import Formatter
 from typing import Any
 
-from .agreement import Agreement
-from .output_columns import OUTPUT_COLUMNS as OUTPUT_COLUMNS
-from .output_columns import (ABSENT, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FAILING, FLAGS, OUTCOMES,
+from compliance.deal.agreement import Agreement
+from compliance.decision.output_columns import OUTPUT_COLUMNS as OUTPUT_COLUMNS
+from compliance.decision.output_columns import (ABSENT, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FAILING, FLAGS, OUTCOMES,
                              REASON_SEPARATOR, SALE, cited_status, joined)
-from .rulebook import Rule, Rulebook
+from compliance.rulebook.loader import Rule, Rulebook
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Decision:
         return {column: row[column] for column in OUTPUT_COLUMNS}
 
     def _repr_html_(self) -> str:
-        from .display import decision_html
+        from compliance.decision.display import decision_html
         return decision_html(self)
 
     def __repr__(self) -> str:
@@ -117,7 +117,7 @@ def display_codes(column, missing: str) -> tuple[Any, list[str]]:
     distinct value is formatted once."""
     import numpy as np
     import pandas as pd
-    from .model import Coded
+    from compliance.contract.event import Coded
     kind = column.dtype.kind
     if isinstance(column, Coded):  # already coded by distinct value
         codes, uniques = column.codes, column.distinct

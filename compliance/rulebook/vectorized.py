@@ -11,8 +11,8 @@ import operator
 
 import numpy as np
 
-from .model import Coded
-from .rulebook import Rulebook
+from compliance.contract.event import Coded
+from compliance.rulebook.loader import Rulebook
 
 FALSE, UNKNOWN, TRUE = 0, 1, 2
 NOT_APPLICABLE, FAIL, PASS, UNDETERMINED = 0, 1, 2, 3

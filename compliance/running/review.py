@@ -28,22 +28,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import vectorized as vz
-from .agreement import Agreement, load_agreement
-from .check import error_decision, evaluate_event, require_clauses
-from .engine import engine_for
-from .decision import (delivery_note, display_arrow, display_codes, order_citations, render_column, rule_citations,
+from compliance.rulebook import vectorized as vz
+from compliance.deal.agreement import Agreement, load_agreement
+from compliance.running.check import error_decision, evaluate_event, require_clauses
+from compliance.rulebook.durable import engine_for
+from compliance.decision.findings import (delivery_note, display_arrow, display_codes, order_citations, render_column, rule_citations,
                        undetermined_message)
-from .earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_window_exits, reads_earlier_sales
-from .earliest import earliest_allowed_dates
-from .memory import release_free_memory
-from .facts import Facts, count_earlier_sales, derive_facts
-from .model import REQUIRED, Coded, EventColumns, InputError, is_missing, notice_id_text, validate_event
-from .output_columns import (ABSENT, ALLOW, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FLAGS, OUTCOMES,
+from compliance.running.earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_window_exits, reads_earlier_sales
+from compliance.decision.earliest import earliest_allowed_dates
+from compliance.running.memory import release_free_memory
+from compliance.facts.derive import Facts, count_earlier_sales, derive_facts
+from compliance.contract.event import REQUIRED, Coded, EventColumns, InputError, is_missing, notice_id_text, validate_event
+from compliance.decision.output_columns import (ABSENT, ALLOW, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FLAGS, OUTCOMES,
                              OUTPUT_COLUMNS, REASON_SEPARATOR, SALE, cited_status, joined)
-from .rulebook import RULES_DIR, Rulebook
-from .table import column_problems, parse_table
-from .workers import in_parallel, worker_count
+from compliance.rulebook.loader import RULES_DIR, Rulebook
+from compliance.contract.table import column_problems, parse_table
+from compliance.workers import in_parallel, worker_count
 
 
 # Rows whose output text is built at once: the intermediate texts of a whole large batch would
@@ -431,7 +431,7 @@ def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = Non
         agreement = load_agreement(agreement)
     if record is None:
         return _with_kept(review_frame(judged, agreement, rules_dir, progress, workers=workers), notices, kept)
-    from .decision_log import ReviewRecorder
+    from compliance.decision_log import ReviewRecorder
     recorder = ReviewRecorder(record, judged, OUTPUT_COLUMNS, agreement, rules_dir)
     try:
         result = review_frame(judged, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers)

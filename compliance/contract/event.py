@@ -34,11 +34,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .calendars import LAST_DATE, business_day_calendar
+from compliance.deal.calendars import LAST_DATE, business_day_calendar
 
 if TYPE_CHECKING:
-    from .agreement import Agreement
-    from .rulebook import Rulebook
+    from compliance.deal.agreement import Agreement
+    from compliance.rulebook.loader import Rulebook
 
 ROUTES = ("registration_statement", "rule_144", "other_exemption")
 SECURITIES = ("shares", "warrant_shares")

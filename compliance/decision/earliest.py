@@ -15,9 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from .calendars import LAST_DATE
-from .facts import NAT, Facts, NextChanges
-from .periods import ONE_DAY
+from compliance.deal.calendars import LAST_DATE
+from compliance.facts.derive import NAT, Facts, NextChanges
+from compliance.deal.periods import ONE_DAY
 
 # Candidates stop short of the calendar's end, so rolling one forward stays in range.
 SEARCH_LIMIT = np.datetime64(LAST_DATE, "D") - 14 * ONE_DAY

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import vectorized as vz
-from .facts import NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, aggregates, parameter_on, window_exit_day
-from .model import EventColumns
-from .rulebook import Rulebook
-from .three_month_aggregate import WindowSales, three_month_aggregate
+from compliance.rulebook import vectorized as vz
+from compliance.facts.derive import NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, aggregates, parameter_on, window_exit_day
+from compliance.contract.event import EventColumns
+from compliance.rulebook.loader import Rulebook
+from compliance.facts.three_month_aggregate import WindowSales, three_month_aggregate
 
 
 # How each aggregate moves as earlier allowed sales are added: +1 it grows, -1 it shrinks.

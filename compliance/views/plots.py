@@ -21,12 +21,12 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from .agreement import Agreement, load_agreement
-from .check import check
-from .parameters import Rule144Parameters
-from .periods import period_satisfied_on
-from .rulebook import RULES_DIR, load_rulebook
-from .sweep import _as_date, sweep, sweep_bands
+from compliance.deal.agreement import Agreement, load_agreement
+from compliance.running.check import check
+from compliance.rulebook.parameters import Rule144Parameters
+from compliance.deal.periods import period_satisfied_on
+from compliance.rulebook.loader import RULES_DIR, load_rulebook
+from compliance.running.sweep import _as_date, sweep, sweep_bands
 
 DAY = timedelta(days=1)
 SEGMENT_COLUMNS = ("security", "lane", "kind", "label", "start", "end", "shape", "outcome", "notice_id")
@@ -185,7 +185,7 @@ def _warrant_lanes(agreement: Agreement, investor_name: str) -> list[dict]:
 
 def _notice_markers(agreement: Agreement, investor_name: str, notices: pd.DataFrame) -> list[dict]:
     if "outcome" not in notices.columns:
-        from .review import review
+        from compliance.running.review import review
         result = review(notices, agreement)
         notices = notices.assign(outcome=result["outcome"].to_numpy())
     out = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .agreement import load_agreement
+from compliance.deal.agreement import load_agreement
 
 FIRST_SALE = np.datetime64("2002-01-02")
 LAST_SALE = np.datetime64("2007-12-31")

@@ -7,14 +7,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .agreement import Agreement, AgreementError, load_agreement
-from .decision import Decision, compose
-from .earliest import earliest_allowed_dates
-from . import vectorized as vz
-from .engine import DurableRulesEngine, engine_for
-from .facts import Facts, NextChanges, PriorSales, derive_facts, row
-from .model import EventColumns, InputError, SaleEvent, notice_id_text, validate_event
-from .rulebook import RULES_DIR, Rulebook, load_rulebook
+from compliance.deal.agreement import Agreement, AgreementError, load_agreement
+from compliance.decision.findings import Decision, compose
+from compliance.decision.earliest import earliest_allowed_dates
+from compliance.rulebook import vectorized as vz
+from compliance.rulebook.durable import DurableRulesEngine, engine_for
+from compliance.facts.derive import Facts, NextChanges, PriorSales, derive_facts, row
+from compliance.contract.event import EventColumns, InputError, SaleEvent, notice_id_text, validate_event
+from compliance.rulebook.loader import RULES_DIR, Rulebook, load_rulebook
 
 _scalar_rulebooks: dict[int, list] = {}
 
@@ -111,6 +111,6 @@ def check(event: Mapping[str, Any], agreement: Agreement | str | Path | None = N
     else:
         decision = evaluate_event(parsed, agreement, engine)
     if record is not None:
-        from .decision_log import append_check
+        from compliance.decision_log import append_check
         append_check(record, event, decision, agreement, rules_dir)
     return decision
