@@ -17,6 +17,7 @@ event is evaluated again on candidate days to find its earliest allowed date).
 
 (the two variables avoid a glibc malloc slowdown of durable_rules posts, shared/stack-notes.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import compliance  # noqa: E402
 from compliance.rulebook.durable import engine_for  # noqa: E402
 
-INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments", "Boat Basin Investments LLC",
-             "Papell Holdings Limited"]
+INVESTORS = [
+    "Stone Street Limited Partnership",
+    "Folkinburg Investments",
+    "Boat Basin Investments LLC",
+    "Papell Holdings Limited",
+]
 ROUTES = ["registration_statement", "rule_144", "other_exemption"]
 MANNERS = ["brokers_transaction", "market_maker", "riskless_principal", "other", None]
 FIRST, SPAN = date(2002, 1, 1), (date(2009, 12, 31) - date(2002, 1, 1)).days
@@ -48,11 +53,15 @@ def varied_events(n: int, seed: int) -> list[dict]:
     for i in range(n):
         day = FIRST + timedelta(days=rng.randrange(SPAN))
         e = {
-            "notice_id": f"L{i}", "investor": rng.choice(INVESTORS),
+            "notice_id": f"L{i}",
+            "investor": rng.choice(INVESTORS),
             "security": "warrant_shares" if rng.random() < 0.25 else "shares",
             "quantity": rng.choice([1, 400, 600, 5001, 50000, 100000, 380001, 1200000]),
-            "sale_date": day.isoformat(), "route": rng.choice(ROUTES), "affiliate": rng.random() < 0.4,
-            "opinion_of_counsel": rng.random() < 0.85, "company_advised": rng.random() < 0.85,
+            "sale_date": day.isoformat(),
+            "route": rng.choice(ROUTES),
+            "affiliate": rng.random() < 0.4,
+            "opinion_of_counsel": rng.random() < 0.85,
+            "company_advised": rng.random() < 0.85,
             "delivery": "dwac" if rng.random() < 0.25 else "certificate",
         }
         manner = rng.choice(MANNERS)
@@ -108,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=144)
     args = parser.parse_args(argv)
 
-    print(f"MALLOC_MMAP_MAX_={os.environ.get('MALLOC_MMAP_MAX_', '(unset)')} "
-          f"MALLOC_TRIM_THRESHOLD_={os.environ.get('MALLOC_TRIM_THRESHOLD_', '(unset)')}")
+    print(
+        f"MALLOC_MMAP_MAX_={os.environ.get('MALLOC_MMAP_MAX_', '(unset)')} "
+        f"MALLOC_TRIM_THRESHOLD_={os.environ.get('MALLOC_TRIM_THRESHOLD_', '(unset)')}"
+    )
     agreement = compliance.load_agreement()
     events = varied_events(args.events, args.seed)
     for e in events[:20]:  # build the engine, calendars and caches before timing
@@ -141,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     check_med, check_p99 = summary(times)
     bare_med, bare_p99 = summary(bare)
     judged = outcomes["allow"] + outcomes["deny"]
-    print(f"events: {len(events):,}  outcomes: {dict(outcomes)}  "
-          f"durable_rules evaluations per judged event: {evaluations[0] / max(judged, 1):.2f}")
+    print(
+        f"events: {len(events):,}  outcomes: {dict(outcomes)}  "
+        f"durable_rules evaluations per judged event: {evaluations[0] / max(judged, 1):.2f}"
+    )
     print(f"{'':26}{'median us':>12}{'p99 us':>12}")
     print(f"{'check()':26}{check_med:>12.1f}{check_p99:>12.1f}")
     print(f"{'bare durable_rules post':26}{bare_med:>12.1f}{bare_p99:>12.1f}")

@@ -20,6 +20,7 @@ pinning it removed the effect in every run tried. Run as
 The script prints whether the two variables are set; it does not set them itself (glibc reads
 them at process start).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import compliance  # noqa: E402
 
-INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments", "Boat Basin Investments LLC",
-             "Papell Holdings Limited"]
+INVESTORS = [
+    "Stone Street Limited Partnership",
+    "Folkinburg Investments",
+    "Boat Basin Investments LLC",
+    "Papell Holdings Limited",
+]
 ROUTES = ["registration_statement", "rule_144", "other_exemption"]
 FIRST, SPAN = date(2002, 1, 1), (date(2009, 12, 31) - date(2002, 1, 1)).days
 
@@ -45,11 +50,15 @@ FIRST, SPAN = date(2002, 1, 1), (date(2009, 12, 31) - date(2002, 1, 1)).days
 def event(rng: random.Random, i: int) -> dict:
     day = FIRST + timedelta(days=rng.randrange(SPAN))
     e = {
-        "notice_id": f"M{i}", "investor": rng.choice(INVESTORS),
+        "notice_id": f"M{i}",
+        "investor": rng.choice(INVESTORS),
         "security": "warrant_shares" if rng.random() < 0.2 else "shares",
         "quantity": rng.choice([1, 500, 5001, 20000, 100000, 380001, 1500000]),
-        "sale_date": day.isoformat(), "route": rng.choice(ROUTES), "affiliate": rng.random() < 0.4,
-        "opinion_of_counsel": rng.random() < 0.85, "company_advised": rng.random() < 0.85,
+        "sale_date": day.isoformat(),
+        "route": rng.choice(ROUTES),
+        "affiliate": rng.random() < 0.4,
+        "opinion_of_counsel": rng.random() < 0.85,
+        "company_advised": rng.random() < 0.85,
         "manner_of_sale": rng.choice(["brokers_transaction", "market_maker", "riskless_principal", "other"]),
         "delivery": "dwac" if rng.random() < 0.2 else "certificate",
     }
@@ -90,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     every = args.every if args.calls >= 2 * args.every else max(1, args.calls // 10)
 
-    print(f"MALLOC_MMAP_MAX_={os.environ.get('MALLOC_MMAP_MAX_', '(unset)')} "
-          f"MALLOC_TRIM_THRESHOLD_={os.environ.get('MALLOC_TRIM_THRESHOLD_', '(unset)')}")
+    print(
+        f"MALLOC_MMAP_MAX_={os.environ.get('MALLOC_MMAP_MAX_', '(unset)')} "
+        f"MALLOC_TRIM_THRESHOLD_={os.environ.get('MALLOC_TRIM_THRESHOLD_', '(unset)')}"
+    )
     agreement = compliance.load_agreement()
     rng = random.Random(args.seed)
     compliance.check(event(rng, -1), agreement)  # build the engine and calendars first
@@ -107,15 +118,16 @@ def main(argv: list[str] | None = None) -> int:
             now = time.perf_counter()
             done = i - (readings[-1][0] if readings else 0)
             readings.append((i, rss_mb()))
-            print(f"{i:>9,} {readings[-1][1]:>8.1f} {(now - last) / done * 1e6:>9.0f} {now - start:>10.1f}",
-                  flush=True)
+            print(f"{i:>9,} {readings[-1][1]:>8.1f} {(now - last) / done * 1e6:>9.0f} {now - start:>10.1f}", flush=True)
             last = now
 
     (first_calls, first_rss), (last_calls, last_rss) = readings[0], readings[-1]
     growth = last_rss - first_rss
     print(f"outcomes: {dict(outcomes)}")
-    print(f"RSS growth from call {first_calls:,} to call {last_calls:,}: {growth:+.1f} MB "
-          f"(limit {args.limit_mb:.0f} MB); mean {(time.perf_counter() - start) / args.calls * 1e6:.0f} us/call")
+    print(
+        f"RSS growth from call {first_calls:,} to call {last_calls:,}: {growth:+.1f} MB "
+        f"(limit {args.limit_mb:.0f} MB); mean {(time.perf_counter() - start) / args.calls * 1e6:.0f} us/call"
+    )
     if growth > args.limit_mb:
         print("FAIL: memory grows")
         return 1

@@ -13,6 +13,7 @@ it; the recording step's share of the review (recording alone over the best revi
 and so is the median of the overheads of each round (its recorded run over its unrecorded run,
 taken minutes apart at most), which a slow spell moves less.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import compliance  # noqa: E402
-from compliance.decision_log import append_review, verify  # noqa: E402
 from compliance.contract.synthetic import synthetic_notices  # noqa: E402
+from compliance.decision_log import append_review, verify  # noqa: E402
 
 TARGET = 25.0
 
@@ -51,7 +52,7 @@ def main() -> int:
 
     notices = synthetic_notices(args.n, seed=1)
     agreement = compliance.load_agreement()
-    compliance.review(notices.head(1000), agreement)          # warm up: compile the rulebook once
+    compliance.review(notices.head(1000), agreement)  # warm up: compile the rulebook once
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(args.log) if args.log else Path(tmp) / "decisions.sqlite"
         plain, recorded, alone = [], [], []
@@ -74,12 +75,16 @@ def main() -> int:
     print(f"notices:                  {args.n:,}")
     print(f"review() without record:  {a:7.2f} s   (runs: {runs(plain)})")
     print(f"review() with record=:    {b:7.2f} s   (runs: {runs(recorded)})")
-    paired = sorted(100 * (r - p) / p for p, r in zip(plain, recorded))
+    paired = sorted(100 * (r - p) / p for p, r in zip(plain, recorded, strict=True))
     print(f"recording overhead:       {overhead:6.1f} %   (target: at most {TARGET:.0f} %)")
-    print(f"  per round:              {statistics.median(paired):6.1f} %   median "
-          f"(rounds: {', '.join(f'{x:.0f}' for x in paired)} %)")
-    print(f"recording alone:          {r:7.3f} s   = {r * 100_000 / args.n:.3f} s per 100,000 decisions "
-          f"(append_review of the reviewed result; runs: {runs(alone, 3)}), {100 * r / a:.1f} % of the review")
+    print(
+        f"  per round:              {statistics.median(paired):6.1f} %   median "
+        f"(rounds: {', '.join(f'{x:.0f}' for x in paired)} %)"
+    )
+    print(
+        f"recording alone:          {r:7.3f} s   = {r * 100_000 / args.n:.3f} s per 100,000 decisions "
+        f"(append_review of the reviewed result; runs: {runs(alone, 3)}), {100 * r / a:.1f} % of the review"
+    )
     print(f"log: {size / 1e6:.1f} MB; verify: {check}")
     return 0 if overhead <= TARGET and check.ok else 1
 

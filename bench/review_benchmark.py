@@ -18,6 +18,7 @@ notice file (``compliance.contract.synthetic``, seeded) to ``bench/data/`` and m
 
     PYTHONPATH=. python bench/review_benchmark.py [--sizes 10000 100000 1000000] [--agree 100000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import compliance  # noqa: E402
-from compliance.decision.findings import OUTPUT_COLUMNS  # noqa: E402
 from compliance.contract.notice_files import read_notices as read_notice_file  # noqa: E402
-from compliance.running.review import reference_review  # noqa: E402
 from compliance.contract.synthetic import synthetic_notices  # noqa: E402
+from compliance.decision.findings import OUTPUT_COLUMNS  # noqa: E402
+from compliance.running.review import reference_review  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 
@@ -72,8 +73,12 @@ def io_floor(path: Path, n: int) -> tuple[float, float]:
 def whole_command(path: Path) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "compliance.cli", "review", str(path), "-o", str(DATA / "out.csv")],
-                   check=False, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "compliance.cli", "review", str(path), "-o", str(DATA / "out.csv")],
+        check=False,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return seconds, peak_mb
@@ -127,16 +132,23 @@ def main() -> None:
         per_event = len(sample) / (time.perf_counter() - start)
         mix = result["outcome"].value_counts().to_dict()
         print(f"n={n:,}  outcomes {mix}")
-        print(f"  I/O floor (read CSV + write output-shaped CSV): {floor:.2f} s; reading alone "
-              f"(best of 3) {read:.2f} s")
-        print(f"  whole command: {command:.2f} s = {command / floor:.1f}x the I/O floor; "
-              f"peak memory (max RSS of child processes so far) {peak:,.0f} MB")
-        print(f"  review step: {review_seconds:.2f} s = {n / review_seconds:,.0f} notices/s "
-              f"= {review_seconds / read:.1f}x the reading ({phases}; "
-              f"processor time {cpu_after.ru_utime - cpu.ru_utime:.2f} s user, "
-              f"{cpu_after.ru_stime - cpu.ru_stime:.2f} s system)")
-        print(f"  check() per event (durable_rules path, {len(sample):,} rows): {per_event:,.0f} events/s; "
-              f"review is {n / review_seconds / per_event:.1f}x faster per notice")
+        print(
+            f"  I/O floor (read CSV + write output-shaped CSV): {floor:.2f} s; reading alone (best of 3) {read:.2f} s"
+        )
+        print(
+            f"  whole command: {command:.2f} s = {command / floor:.1f}x the I/O floor; "
+            f"peak memory (max RSS of child processes so far) {peak:,.0f} MB"
+        )
+        print(
+            f"  review step: {review_seconds:.2f} s = {n / review_seconds:,.0f} notices/s "
+            f"= {review_seconds / read:.1f}x the reading ({phases}; "
+            f"processor time {cpu_after.ru_utime - cpu.ru_utime:.2f} s user, "
+            f"{cpu_after.ru_stime - cpu.ru_stime:.2f} s system)"
+        )
+        print(
+            f"  check() per event (durable_rules path, {len(sample):,} rows): {per_event:,.0f} events/s; "
+            f"review is {n / review_seconds / per_event:.1f}x faster per notice"
+        )
 
     if not args.agree:
         return

@@ -5,6 +5,7 @@ Exit status: 0 all allowed (or nothing to judge); 1 something denied or in error
 invocation or file; 3 an internal error (one line; the traceback with ``--debug``); 130 stopped by
 SIGINT (Ctrl-C), 143 by SIGTERM; 141 when the reader of the output closed the pipe early.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,21 +25,28 @@ import pandas as pd
 import pyarrow
 import pyarrow.csv
 
-from compliance.deal.agreement import AgreementError, load_agreement
-from compliance.running.check import check
-from compliance.rulebook.durable import engine_for
-from compliance.decision.findings import Decision, rule_citations
-from compliance.contract.event import shown
+from compliance.contract.event import InputError, shown
 from compliance.contract.notice_files import NoticeFileError, read_notices
-from compliance.views.output_safety import CONTROL_PATTERN, guard_formulas, printable, printable_lines
+from compliance.deal.agreement import AgreementError, load_agreement
+from compliance.decision.findings import Decision, rule_citations
+from compliance.decision_log import LogError
+from compliance.rulebook.durable import engine_for
+from compliance.rulebook.loader import RulebookError
+from compliance.running.check import check
 from compliance.running.review import ReviewError, review
 from compliance.running.sweep import sweep, sweep_bands
-from compliance.rulebook.loader import RulebookError
-from compliance.decision_log import LogError
-from compliance.contract.event import InputError
+from compliance.views.output_safety import CONTROL_PATTERN, guard_formulas, printable, printable_lines
 
-SUMMARY_COLUMNS = ["notice_id", "outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
-                   "legend_removal", "dwac_eligible", "regime"]
+SUMMARY_COLUMNS = [
+    "notice_id",
+    "outcome",
+    "failed_rules",
+    "earliest_allowed_date",
+    "delivery_date",
+    "legend_removal",
+    "dwac_eligible",
+    "regime",
+]
 OUTPUT_SUFFIXES = (".csv", ".json", ".parquet", ".pq")
 
 
@@ -53,9 +61,9 @@ class Terminated(BaseException):
 def decision_json(decision: Decision) -> dict:
     row = decision.to_row()
     row["findings"] = [
-        {"rule": f.rule, "status": f.status, "message": f.message, "facts": f.facts,
-         "citations": list(f.citations)}
-        for f in decision.findings]
+        {"rule": f.rule, "status": f.status, "message": f.message, "facts": f.facts, "citations": list(f.citations)}
+        for f in decision.findings
+    ]
     return row
 
 
@@ -91,7 +99,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     schema = pyarrow.schema([(str(c), pyarrow.string()) for c in frame.columns])
     with pyarrow.csv.CSVWriter(path, schema) as writer:
         for start in range(0, max(len(frame), 1), CSV_SLICE):
-            part = frame.iloc[start:start + CSV_SLICE].astype(str)
+            part = frame.iloc[start : start + CSV_SLICE].astype(str)
             table = pyarrow.Table.from_pandas(part, schema=schema, preserve_index=False)
             writer.write_table(pyarrow.Table.from_arrays([guard_formulas(c) for c in table.columns], schema=schema))
 
@@ -197,6 +205,7 @@ def _progress(total: int):
 
     def report(text: str) -> None:
         print(f"\r[{time.monotonic() - started:6.1f} s] {text:<70}", end="", file=sys.stderr, flush=True)
+
     return report
 
 
@@ -209,8 +218,14 @@ def _cmd_review(args: argparse.Namespace) -> int:
     notices = read_notices(notices_path, encoding=args.encoding, delimiter=args.delimiter)
     agreement = load_agreement(args.agreement)
     progress = _progress(len(notices))
-    result = review(notices, agreement, progress=progress, record=args.record, workers=args.workers,
-                    extra_columns=args.extra_columns)
+    result = review(
+        notices,
+        agreement,
+        progress=progress,
+        record=args.record,
+        workers=args.workers,
+        extra_columns=args.extra_columns,
+    )
     if progress:
         print(file=sys.stderr)
     if args.output:
@@ -248,8 +263,12 @@ def summary(result: pd.DataFrame, agreement) -> str:
     """Counts by outcome, denials by rule (most first, ties in rulebook order) with the rule's
     citations, and the rows in error."""
     counts = result["outcome"].value_counts()
-    lines = ["", "Summary: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("allow", "deny", "error"))
-             + f" of {len(result)} notices"]
+    lines = [
+        "",
+        "Summary: "
+        + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("allow", "deny", "error"))
+        + f" of {len(result)} notices",
+    ]
     rules = {r.id: r for r in engine_for().rulebook.rules}
     by_rule = dict.fromkeys(rules, 0)
     # Per distinct list of failed rules, which only denied rows have: no row is copied.
@@ -261,13 +280,18 @@ def summary(result: pd.DataFrame, agreement) -> str:
         cites = rule_citations(rule, agreement)
         lines.append(f"  denied by {rule_id}: {n}  ({printable('; '.join(cites))})")
     in_error = np.flatnonzero((result["outcome"] == "error").to_numpy(dtype=bool))
-    for notice_id, error in zip(result["notice_id"].iloc[in_error], result["error"].iloc[in_error]):
+    for notice_id, error in zip(result["notice_id"].iloc[in_error], result["error"].iloc[in_error], strict=True):
         lines.append(f"  error in {printable(notice_id) if notice_id else '(no id)'}: {printable(error)}")
     return "\n".join(lines)
 
 
-SWEEP_DEFAULTS = {"security": "shares", "quantity": "1000", "affiliate": "false",
-                  "opinion_of_counsel": "true", "company_advised": "true"}
+SWEEP_DEFAULTS = {
+    "security": "shares",
+    "quantity": "1000",
+    "affiliate": "false",
+    "opinion_of_counsel": "true",
+    "company_advised": "true",
+}
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -314,8 +338,10 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     for rule in engine_for().rulebook.rules:
         cites = rule_citations(rule, agreement)
         print(f"{rule.id:36} {rule.title}")
-        print(f"{'':36} cites: {printable('; '.join(cites))}   stops: {', '.join(rule.blocks) or 'nothing'}"
-              f"{'   (against the Company)' if rule.against == 'company' else ''}")
+        print(
+            f"{'':36} cites: {printable('; '.join(cites))}   stops: {', '.join(rule.blocks) or 'nothing'}"
+            f"{'   (against the Company)' if rule.against == 'company' else ''}"
+        )
     return 0
 
 
@@ -333,15 +359,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in {printable(path)}")
         return 2
     agreement = load_agreement(args.directory)
-    print(f"OK: {printable(path)} ({printable(agreement.issuer)}, {len(agreement.clauses)} clauses; "
-          f"all {len(cited)} clause keys the rulebook cites are mapped)")
+    print(
+        f"OK: {printable(path)} ({printable(agreement.issuer)}, {len(agreement.clauses)} clauses; "
+        f"all {len(cited)} clause keys the rulebook cites are mapped)"
+    )
     return 0
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
     """Which clauses the rules encode; the resale-relevant ones no rule encodes yet."""
-    from compliance.views.coverage import clause_coverage, format_coverage
     from compliance.rulebook.loader import load_rulebook
+    from compliance.views.coverage import clause_coverage, format_coverage
 
     print(format_coverage(clause_coverage(load_agreement(args.directory), load_rulebook())))
     return 0
@@ -352,6 +380,7 @@ def _cmd_log_verify(args: argparse.Namespace) -> int:
     predating seals) and the chain ends at ``--expect-head``; 1 naming what is not; 2 for a file
     that is not a log. The log key, when the log is keyed, comes from COMPLIANCE_LOG_KEY."""
     from compliance.decision_log import log_key, verify
+
     result = verify(args.path, key=log_key(), expect_head=args.expect_head)
     print(result)
     return 0 if result.ok else 1
@@ -359,20 +388,34 @@ def _cmd_log_verify(args: argparse.Namespace) -> int:
 
 def _cmd_log_head(args: argparse.Namespace) -> int:
     from compliance.decision_log import head
+
     print(head(args.path))
     return 0
 
 
 def _cmd_log_show(args: argparse.Namespace) -> int:
     from compliance.decision_log import RECORD_COLUMNS, read_log
+
     frame = read_log(args.path, notice=args.notice, since=args.since)
     if args.json:
         print(json.dumps(frame[list(RECORD_COLUMNS)].to_dict("records"), indent=2, default=str))
     elif frame.empty:
         print("no records")
     else:
-        shown = frame[["seq", "recorded_at", "notice_id", "outcome", "failed_rules", "earliest_allowed_date",
-                       "delivery_date", "rulebook_fingerprint", "agreement_fingerprint", "batch_state"]].copy()
+        shown = frame[
+            [
+                "seq",
+                "recorded_at",
+                "notice_id",
+                "outcome",
+                "failed_rules",
+                "earliest_allowed_date",
+                "delivery_date",
+                "rulebook_fingerprint",
+                "agreement_fingerprint",
+                "batch_state",
+            ]
+        ].copy()
         for column in ("rulebook_fingerprint", "agreement_fingerprint"):
             shown[column] = shown[column].str[:12]
         print(shown.to_string(index=False))
@@ -383,6 +426,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     """Exit 0 when every replayed decision is unchanged, 1 when any differs or cannot be replayed
     (the records of incomplete batches are left out, and counted, not judged)."""
     from compliance.running.replay import replay
+
     result = replay(args.path, args.agreement, rules_dir=args.rules_dir)
     print(result.report())
     return 0 if result.ok else 1
@@ -391,11 +435,17 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 def _add_log_commands(sub) -> None:
     p = sub.add_parser("log", help="the decision log: verify its hash chain, print its head, show its records")
     log = p.add_subparsers(dest="log_command", required=True)
-    q = log.add_parser("verify", help="check the hash chain, the batches' seals and (with COMPLIANCE_LOG_KEY) "
-                                      "its key; exit 1 naming what is wrong")
+    q = log.add_parser(
+        "verify",
+        help="check the hash chain, the batches' seals and (with COMPLIANCE_LOG_KEY) "
+        "its key; exit 1 naming what is wrong",
+    )
     q.add_argument("path")
-    q.add_argument("--expect-head", metavar="HASH",
-                   help="fail unless the chain ends at this record hash (as 'compliance log head' printed it)")
+    q.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="fail unless the chain ends at this record hash (as 'compliance log head' printed it)",
+    )
     q.set_defaults(run=_cmd_log_verify)
     q = log.add_parser("head", help="print the hash of the last record (for a later verify --expect-head)")
     q.add_argument("path")
@@ -406,8 +456,11 @@ def _add_log_commands(sub) -> None:
     q.add_argument("--since", metavar="DATE", help="only records recorded on or after DATE (UTC, YYYY-MM-DD)")
     q.add_argument("--json", action="store_true", help="print JSON (every field) instead of a table")
     q.set_defaults(run=_cmd_log_show)
-    p = sub.add_parser("replay", help="re-evaluate every recorded event with the current rules; "
-                                      "exit 1 when any decision now differs (incomplete batches left out)")
+    p = sub.add_parser(
+        "replay",
+        help="re-evaluate every recorded event with the current rules; "
+        "exit 1 when any decision now differs (incomplete batches left out)",
+    )
     p.add_argument("path")
     p.add_argument("--agreement", help="agreement directory to use instead of each record's own")
     p.add_argument("--rules-dir", help="rules directory (default: the bundled rules/)")
@@ -416,8 +469,9 @@ def _add_log_commands(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compliance", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true",
-                        help="on an internal error (exit 3), print the Python traceback too")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an internal error (exit 3), print the Python traceback too"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="judge one sale event given as JSON (text, a file, or - for stdin)")
     p.add_argument("event")
@@ -429,34 +483,57 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)")
     p.add_argument("-o", "--output", help="write the decisions to OUT.csv, OUT.json or OUT.parquet")
     p.add_argument("--record", metavar="PATH", help="append every decision to this decision log (SQLite)")
-    p.add_argument("--workers", type=_positive, metavar="N",
-                   help="threads the review may use (default: one per core, at most 4; the answers are the same)")
-    p.add_argument("--extra-columns", choices=["refuse", "keep"], default="refuse",
-                   help="a column that is not an input field: refuse the file (default), or keep it, "
-                        "unread, after the output columns")
-    p.add_argument("--encoding", default="utf-8", help="the CSV file's text encoding (default: utf-8; "
-                                                       "e.g. latin-1, cp1252, utf-16)")
-    p.add_argument("--delimiter", default=",", type=_delimiter,
-                   help="the CSV file's field separator (default: ','; e.g. ';', or tab)")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="threads the review may use (default: one per core, at most 4; the answers are the same)",
+    )
+    p.add_argument(
+        "--extra-columns",
+        choices=["refuse", "keep"],
+        default="refuse",
+        help="a column that is not an input field: refuse the file (default), or keep it, "
+        "unread, after the output columns",
+    )
+    p.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="the CSV file's text encoding (default: utf-8; e.g. latin-1, cp1252, utf-16)",
+    )
+    p.add_argument(
+        "--delimiter",
+        default=",",
+        type=_delimiter,
+        help="the CSV file's field separator (default: ','; e.g. ';', or tab)",
+    )
     p.set_defaults(run=_cmd_review)
     p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
     p.add_argument("--investor", required=True)
     p.add_argument("--route", required=True, choices=["registration_statement", "rule_144", "other_exemption"])
     p.add_argument("--from", required=True, metavar="DATE", type=_iso_date)
     p.add_argument("--to", required=True, metavar="DATE", type=_iso_date)
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
-                   help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in SWEEP_DEFAULTS.items()) + ")")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in SWEEP_DEFAULTS.items()) + ")",
+    )
     p.add_argument("--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)")
     p.set_defaults(run=_cmd_sweep)
     p = sub.add_parser("rules", help="list every rule with its citations")
     p.add_argument("--agreement", help="agreement directory whose section numbers to show")
     p.set_defaults(run=_cmd_rules)
-    p = sub.add_parser("validate", help="check an agreement directory against the agreement-file "
-                                        "schema and the clause keys the rulebook cites")
+    p = sub.add_parser(
+        "validate",
+        help="check an agreement directory against the agreement-file schema and the clause keys the rulebook cites",
+    )
     p.add_argument("directory")
     p.set_defaults(run=_cmd_validate)
-    p = sub.add_parser("coverage", help="which clauses of an agreement the rules encode, and which "
-                                        "resale-relevant clauses no rule encodes yet")
+    p = sub.add_parser(
+        "coverage",
+        help="which clauses of an agreement the rules encode, and which resale-relevant clauses no rule encodes yet",
+    )
     p.add_argument("directory")
     p.set_defaults(run=_cmd_coverage)
     _add_log_commands(sub)
@@ -464,8 +541,16 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(args)
 
 
-USAGE_ERRORS = (CommandError, NoticeFileError, ReviewError, InputError, AgreementError, RulebookError, LogError,
-                OSError)
+USAGE_ERRORS = (
+    CommandError,
+    NoticeFileError,
+    ReviewError,
+    InputError,
+    AgreementError,
+    RulebookError,
+    LogError,
+    OSError,
+)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -476,7 +561,7 @@ def run_command(args: argparse.Namespace) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
-        record = getattr(args, "record", None)   # the decision log of check and review
+        record = getattr(args, "record", None)  # the decision log of check and review
         if record and (problem := log_problem(Path(record))):
             raise CommandError(problem)
         status = args.run(args)

@@ -5,11 +5,13 @@ while they run, so threads sharing the parsed columns (no copy, no pickling) kee
 on parts that do not depend on each other: the columns of a notice table, groups of sellers, the
 runs of output rows. Python-level work between kernels still takes turns under the GIL.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 Part = TypeVar("Part")
 Result = TypeVar("Result")

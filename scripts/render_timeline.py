@@ -8,6 +8,7 @@
 The picture is drawn by ``compliance.views.plots.plot_timeline`` from the agreement file (nothing is
 drawn by hand); rerun this script after changing the agreement or the plot and commit the PNG.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     agreement = load_agreement(args.agreement)
-    notices = (pd.read_csv(args.notices, dtype=str, keep_default_na=False)
-               if args.notices else None)
+    notices = pd.read_csv(args.notices, dtype=str, keep_default_na=False) if args.notices else None
     fig = plot_timeline(agreement, args.investor, notices)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)

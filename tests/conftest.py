@@ -1,4 +1,5 @@
 """Shared fixtures."""
+
 from __future__ import annotations
 
 import shutil
@@ -15,6 +16,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 def edited_agreement(tmp_path):
     """A copy of a bundled agreement directory with one piece of ``agreement.yaml`` replaced:
     ``edited_agreement(old, new, fixture="focus_enhancements")`` loads it."""
+
     def edit(old: str, new: str, fixture: str = "focus_enhancements") -> compliance.Agreement:
         directory = tmp_path / fixture
         shutil.copytree(FIXTURES / fixture, directory, dirs_exist_ok=True)
@@ -23,4 +25,5 @@ def edited_agreement(tmp_path):
         assert old in text
         path.write_text(text.replace(old, new))
         return compliance.load_agreement(directory)
+
     return edit

@@ -4,6 +4,7 @@ agreement files of every kind failing with a message naming the file and the fie
 
 Expected dates are worked out by hand beside each case (weekdays checked on a calendar).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,10 @@ from pathlib import Path
 import pytest
 
 import compliance
-from compliance.deal.agreement import default_agreement_dir
-from compliance.deal.schema import SCHEMA_PATH, schema, validate_directory
-from compliance.deal.calendars import business_day_calendar, trading_calendar
 from compliance.cli import main
+from compliance.deal.agreement import default_agreement_dir
+from compliance.deal.calendars import business_day_calendar, trading_calendar
+from compliance.deal.schema import SCHEMA_PATH, schema, validate_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 FOCUS = ROOT / "fixtures" / "focus_enhancements"
@@ -49,6 +50,7 @@ def deal_with(tmp_path: Path, source: Path, old: str, new: str) -> Path:
 
 # --- both deals load, validate and keep their own terms ---------------------------------------
 
+
 @pytest.mark.parametrize("directory", [FOCUS, HARBOR], ids=["focus", "harbor"])
 def test_bundled_agreements_load_and_validate(directory):
     assert validate_directory(directory, compliance.load_rulebook().clause_keys) == []
@@ -70,17 +72,31 @@ def test_harbor_agreement_reads_as_the_issue_states(harbor):
     assert (harbor.delivery_business_days, harbor.delivery_routes) == (2, ("registration_statement",))
     assert harbor.closing_date == date(2012, 9, 25) and harbor.price_per_share == 2.0
     assert {n: (i.shares, i.warrant_shares) for n, i in harbor.investors.items()} == {
-        "Alder Capital Master Fund": (1_500_000, 0), "Birch Street Partners": (500_000, 0)}
-    assert (harbor.warrant_issued_on, harbor.warrant_expires_on, harbor.warrant_cashless_permitted) == (None, None, False)
+        "Alder Capital Master Fund": (1_500_000, 0),
+        "Birch Street Partners": (500_000, 0),
+    }
+    assert (harbor.warrant_issued_on, harbor.warrant_expires_on, harbor.warrant_cashless_permitted) == (
+        None,
+        None,
+        False,
+    )
     assert harbor.reporting_since == date(2010, 6, 1)
     (late,) = harbor.late_reports
     assert (late.form, late.period_end, late.due_on, late.filed_on) == (
-        "10-Q", date(2013, 3, 31), date(2013, 5, 15), date(2013, 5, 24))
+        "10-Q",
+        date(2013, 3, 31),
+        date(2013, 5, 15),
+        date(2013, 5, 24),
+    )
     assert harbor.shares_outstanding == ((date(2012, 8, 14), 20_000_000),)
     assert harbor.weekly_volume == ((date(2010, 5, 31), 150_000),)
     rs = harbor.registration_statement
     assert (rs.form, rs.filed_on, rs.effective_on, rs.registration_period_ends_on) == (
-        "S-3", date(2012, 10, 1), date(2012, 10, 19), date(2014, 9, 25))
+        "S-3",
+        date(2012, 10, 1),
+        date(2012, 10, 19),
+        date(2014, 9, 25),
+    )
     assert rs.updated_by_incorporated_reports is True
     assert (rs.suspensions, rs.stop_orders, rs.post_effective_amendments, rs.covers) == ((), (), (), ("shares",))
     (fast,) = harbor.fast_participation
@@ -98,7 +114,9 @@ def test_focus_agreement_keeps_its_defaults(focus):
 
 @pytest.mark.parametrize("empty", ["warrants: {}", "warrants: null", "warrants:"])
 def test_a_deal_without_warrants_may_write_an_empty_warrants_section(tmp_path, empty):
-    directory = deal_with(tmp_path, HARBOR, "# No warrants: Section 2.1(b).", empty + "  # No warrants: Section 2.1(b).")
+    directory = deal_with(
+        tmp_path, HARBOR, "# No warrants: Section 2.1(b).", empty + "  # No warrants: Section 2.1(b)."
+    )
     agreement = compliance.load_agreement(directory)
     assert agreement.warrant_issued_on is None and agreement.warrant_expires_on is None
 
@@ -110,47 +128,84 @@ def test_warrant_shares_may_be_left_out_and_default_to_zero(tmp_path):
 
 # --- the same rule, each deal's own section, term and calendar --------------------------------
 
+
 def test_delivery_rule_cites_each_deals_own_section_term_and_calendar(focus, harbor):
     # Focus, Section 1(b)(ii): three business days on the settlement calendar. Both items Fri
     # 2002-10-11; Mon 10-14 Columbus Day (Federal Reserve closed) -> Tue 10-15 (1), Wed 10-16 (2),
     # Thu 10-17 (3) = Delivery Date 2002-10-17; delivered Fri 10-18 -> 1 business day late.
-    f = compliance.check({"notice_id": "F", "investor": "Papell Holdings Limited", "security": "shares",
-                          "quantity": 1000, "sale_date": "2002-10-11", "route": "registration_statement",
-                          "affiliate": False, "notice_received_at": "2002-10-11",
-                          "certificate_received_at": "2002-10-11", "delivered_at": "2002-10-18"}, focus)
+    f = compliance.check(
+        {
+            "notice_id": "F",
+            "investor": "Papell Holdings Limited",
+            "security": "shares",
+            "quantity": 1000,
+            "sale_date": "2002-10-11",
+            "route": "registration_statement",
+            "affiliate": False,
+            "notice_received_at": "2002-10-11",
+            "certificate_received_at": "2002-10-11",
+            "delivered_at": "2002-10-18",
+        },
+        focus,
+    )
     # Harbor, Section 4.1(c): two Trading Days of the NASDAQ Global Market. Both items Fri
     # 2012-10-26; Mon 10-29 and Tue 10-30 closed (Hurricane Sandy) -> Wed 10-31 (1), Thu 11-01 (2)
     # = Delivery Date 2012-11-01; delivered Fri 11-02 -> 1 Trading Day late.
-    h = compliance.check({"notice_id": "H", "investor": "Birch Street Partners", "security": "shares",
-                          "quantity": 1000, "sale_date": "2012-10-26", "route": "registration_statement",
-                          "affiliate": False, "notice_received_at": "2012-10-26",
-                          "certificate_received_at": "2012-10-26", "delivered_at": "2012-11-02"}, harbor)
+    h = compliance.check(
+        {
+            "notice_id": "H",
+            "investor": "Birch Street Partners",
+            "security": "shares",
+            "quantity": 1000,
+            "sale_date": "2012-10-26",
+            "route": "registration_statement",
+            "affiliate": False,
+            "notice_received_at": "2012-10-26",
+            "certificate_received_at": "2012-10-26",
+            "delivered_at": "2012-11-02",
+        },
+        harbor,
+    )
     for decision, agreement, section, due, days, calendar in (
-            (f, focus, "Section 1(b)(ii)", "2002-10-17", 3, business_day_calendar("settlement")),
-            (h, harbor, "Section 4.1(c)", "2012-11-01", 2, trading_calendar("XNAS"))):
+        (f, focus, "Section 1(b)(ii)", "2002-10-17", 3, business_day_calendar("settlement")),
+        (h, harbor, "Section 4.1(c)", "2012-11-01", 2, trading_calendar("XNAS")),
+    ):
         assert (agreement.delivery_business_days, agreement.business_calendar) == (days, calendar)
         finding = decision.finding("delivery.on_time")
         assert finding.status == "fail" and finding.against == "company"
         assert finding.citations == (section,)
-        assert decision.outcome == "allow"          # a late delivery never denies the investor's sale
+        assert decision.outcome == "allow"  # a late delivery never denies the investor's sale
         assert decision.delivery_date.isoformat() == due
         assert decision.delivery_late_business_days == 1
         assert finding.facts["delivery_date"] == due
 
 
-@pytest.mark.parametrize("calendar, expected", [
-    # Both items Fri 2012-11-09; Mon 11-12 Veterans Day: Nasdaq trades, the Reserve Banks close.
-    # trading (Harbor): Mon 11-12 (1), Tue 11-13 (2)
-    ("trading", "2012-11-13"),
-    # settlement: Tue 11-13 (1), Wed 11-14 (2)
-    ("settlement", "2012-11-14"),
-])
+@pytest.mark.parametrize(
+    "calendar, expected",
+    [
+        # Both items Fri 2012-11-09; Mon 11-12 Veterans Day: Nasdaq trades, the Reserve Banks close.
+        # trading (Harbor): Mon 11-12 (1), Tue 11-13 (2)
+        ("trading", "2012-11-13"),
+        # settlement: Tue 11-13 (1), Wed 11-14 (2)
+        ("settlement", "2012-11-14"),
+    ],
+)
 def test_harbor_delivery_date_follows_its_business_day_convention(tmp_path, calendar, expected):
     directory = deal_with(tmp_path, HARBOR, "business_day: trading", f"business_day: {calendar}")
-    d = compliance.check({"notice_id": "V", "investor": "Birch Street Partners", "security": "shares",
-                          "quantity": 1000, "sale_date": "2012-11-09", "route": "registration_statement",
-                          "affiliate": False, "notice_received_at": "2012-11-09",
-                          "certificate_received_at": "2012-11-09"}, compliance.load_agreement(directory))
+    d = compliance.check(
+        {
+            "notice_id": "V",
+            "investor": "Birch Street Partners",
+            "security": "shares",
+            "quantity": 1000,
+            "sale_date": "2012-11-09",
+            "route": "registration_statement",
+            "affiliate": False,
+            "notice_received_at": "2012-11-09",
+            "certificate_received_at": "2012-11-09",
+        },
+        compliance.load_agreement(directory),
+    )
     assert d.delivery_date.isoformat() == expected
 
 
@@ -158,10 +213,20 @@ def test_trading_business_days_on_the_focus_deal(tmp_path):
     # Focus switched to `trading` (XNAS): Columbus Day Mon 2002-10-14 is a Trading Day.
     # Items Fri 2002-10-11 -> Mon 10-14 (1), Tue 10-15 (2), Wed 10-16 (3).
     directory = deal_with(tmp_path, FOCUS, "business_day: settlement", "business_day: trading")
-    d = compliance.check({"notice_id": "T", "investor": "Papell Holdings Limited", "security": "shares",
-                          "quantity": 1000, "sale_date": "2002-10-11", "route": "registration_statement",
-                          "affiliate": False, "notice_received_at": "2002-10-11",
-                          "certificate_received_at": "2002-10-11"}, compliance.load_agreement(directory))
+    d = compliance.check(
+        {
+            "notice_id": "T",
+            "investor": "Papell Holdings Limited",
+            "security": "shares",
+            "quantity": 1000,
+            "sale_date": "2002-10-11",
+            "route": "registration_statement",
+            "affiliate": False,
+            "notice_received_at": "2002-10-11",
+            "certificate_received_at": "2002-10-11",
+        },
+        compliance.load_agreement(directory),
+    )
     assert d.delivery_date == date(2002, 10, 16)
 
 
@@ -172,6 +237,7 @@ def test_rules_command_shows_each_deals_sections(capsys):
 
 
 # --- nothing in compliance/ or rules/ names a deal --------------------------------------------
+
 
 def _deal_names() -> list[str]:
     names = {"Focus", "Harbor", "Papell", "Alder", "Birch", "focus_enhancements", "harbor_2012"}
@@ -184,8 +250,12 @@ def _deal_names() -> list[str]:
 
 
 def _source_files() -> list[Path]:
-    files = [p for folder in ("compliance", "rules") for p in sorted((ROOT / folder).rglob("*"))
-             if p.is_file() and p.suffix in (".py", ".yaml", ".yml", ".json", ".md", ".txt")]
+    files = [
+        p
+        for folder in ("compliance", "rules")
+        for p in sorted((ROOT / folder).rglob("*"))
+        if p.is_file() and p.suffix in (".py", ".yaml", ".yml", ".json", ".md", ".txt")
+    ]
     assert len(files) > 10
     return files
 
@@ -199,18 +269,34 @@ def test_no_code_or_rule_file_names_a_deal(path):
 
 # --- the regime switch, same notice shape on both sides of 2008-02-15 -------------------------
 
-@pytest.mark.parametrize("sale_date, outcome, regime, manner_status, form_status", [
-    # 1997 version: riskless principal is not a permitted manner; 1,000 shares > 500 needs Form 144.
-    ("2008-02-14", "deny", "1997-04-29", "fail", "pass"),
-    # 2008 version: riskless principal permitted; 1,000 shares and $1,000 under 5,000 / $50,000.
-    ("2008-02-15", "allow", "2008-02-15", "pass", "not_applicable"),
-])
+
+@pytest.mark.parametrize(
+    "sale_date, outcome, regime, manner_status, form_status",
+    [
+        # 1997 version: riskless principal is not a permitted manner; 1,000 shares > 500 needs Form 144.
+        ("2008-02-14", "deny", "1997-04-29", "fail", "pass"),
+        # 2008 version: riskless principal permitted; 1,000 shares and $1,000 under 5,000 / $50,000.
+        ("2008-02-15", "allow", "2008-02-15", "pass", "not_applicable"),
+    ],
+)
 def test_regime_switch_with_the_same_notice(focus, sale_date, outcome, regime, manner_status, form_status):
-    d = compliance.check({"notice_id": "R", "investor": "Papell Holdings Limited", "security": "shares",
-                          "quantity": 1000, "sale_date": sale_date, "route": "rule_144", "affiliate": True,
-                          "opinion_of_counsel": True, "company_advised": True,
-                          "manner_of_sale": "riskless_principal", "form_144_filed_on": sale_date,
-                          "sale_price": 1.0}, focus)
+    d = compliance.check(
+        {
+            "notice_id": "R",
+            "investor": "Papell Holdings Limited",
+            "security": "shares",
+            "quantity": 1000,
+            "sale_date": sale_date,
+            "route": "rule_144",
+            "affiliate": True,
+            "opinion_of_counsel": True,
+            "company_advised": True,
+            "manner_of_sale": "riskless_principal",
+            "form_144_filed_on": sale_date,
+            "sale_price": 1.0,
+        },
+        focus,
+    )
     assert (d.outcome, d.regime) == (outcome, regime)
     assert d.finding("rule144.manner_of_sale").status == manner_status
     assert d.finding("rule144.form_144").status == form_status
@@ -222,8 +308,16 @@ def test_regime_switch_with_the_same_notice(focus, sale_date, outcome, regime, m
 def test_harbor_six_month_holding_and_one_year_free_resale(harbor):
     # Acquired Tue 2012-09-25, reporting issuer (since 2010-06-01): 6 months -> anniversary
     # Mon 2013-03-25, met Tue 2013-03-26; one year -> anniversary Wed 2013-09-25, free Thu 2013-09-26.
-    base = {"notice_id": "N", "investor": "Birch Street Partners", "security": "shares", "quantity": 1000,
-            "route": "rule_144", "affiliate": False, "opinion_of_counsel": True, "company_advised": True}
+    base = {
+        "notice_id": "N",
+        "investor": "Birch Street Partners",
+        "security": "shares",
+        "quantity": 1000,
+        "route": "rule_144",
+        "affiliate": False,
+        "opinion_of_counsel": True,
+        "company_advised": True,
+    }
     before = compliance.check({**base, "sale_date": "2013-09-25"}, harbor)
     after = compliance.check({**base, "sale_date": "2013-09-26"}, harbor)
     facts = before.finding("rule144.holding_period").facts
@@ -234,20 +328,31 @@ def test_harbor_six_month_holding_and_one_year_free_resale(harbor):
     for d in (before, after):
         assert d.outcome == "allow"
         assert {d.finding(r).status for r in ("rule144.volume", "rule144.manner_of_sale", "rule144.form_144")} == {
-            "not_applicable"}
+            "not_applicable"
+        }
 
 
 def test_harbor_prospectus_kept_current_by_incorporated_reports(harbor):
     # Mon 2014-03-03: 16 months back is 2012-11-03, after the information date 2012-06-30; the
     # S-3 is refreshed by the reports it incorporates, so the prospectus is current.
-    d = compliance.check({"notice_id": "P", "investor": "Birch Street Partners", "security": "shares",
-                          "quantity": 1000, "sale_date": "2014-03-03", "route": "registration_statement",
-                          "affiliate": False}, harbor)
+    d = compliance.check(
+        {
+            "notice_id": "P",
+            "investor": "Birch Street Partners",
+            "security": "shares",
+            "quantity": 1000,
+            "sale_date": "2014-03-03",
+            "route": "registration_statement",
+            "affiliate": False,
+        },
+        harbor,
+    )
     assert d.finding("registration.prospectus_current").status == "pass"
     assert d.outcome == "allow"
 
 
 # --- validate and coverage commands -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("directory", [FOCUS, HARBOR], ids=["focus", "harbor"])
 def test_validate_command_ok(directory, capsys):
@@ -258,8 +363,9 @@ def test_validate_command_ok(directory, capsys):
 def test_validate_command_prints_every_problem_and_exits_2(tmp_path, capsys):
     directory = deal_with(tmp_path, FOCUS, "closing_date: 2002-01-16", "closing_date: 2002-02-30")
     path = directory / "agreement.yaml"
-    text = path.read_text().replace("  dwac_delivery:\n    section: Section 1(b)(iii)",
-                                    "  dwac_delivery_x:\n    section: Section 1(b)(iii)")
+    text = path.read_text().replace(
+        "  dwac_delivery:\n    section: Section 1(b)(iii)", "  dwac_delivery_x:\n    section: Section 1(b)(iii)"
+    )
     path.write_text(text)
     assert main(["validate", str(directory)]) == 2
     out = capsys.readouterr().out.splitlines()
@@ -292,6 +398,7 @@ def test_coverage_command_focus_and_the_coverage_api(focus, capsys):
     out = capsys.readouterr().out
     assert out.rstrip().endswith("Resale-relevant clauses no rule encodes yet:\n  none")
     from compliance.views.coverage import clause_coverage
+
     coverage = clause_coverage(focus, compliance.load_rulebook())
     assert coverage.missing == () and coverage.unencoded == ()
     by_key = {c.key: c for c in coverage.clauses}
@@ -317,69 +424,247 @@ def test_coverage_of_an_unloadable_agreement_exits_2(tmp_path, capsys):
 
 MALFORMED = [
     # (id, source, old, new, field named, expected words)
-    ("missing field", FOCUS, "closing_date: 2002-01-16", "# closing_date: 2002-01-16", "closing_date", "missing (expected a YYYY-MM-DD date)"),
-    ("missing nested field", FOCUS, "  title: Common Stock and Warrant Purchase Agreement\n", "",
-     "agreement.title", "missing (expected non-empty text)"),
-    ("missing investor shares", HARBOR, "{name: Birch Street Partners, shares: 500000, warrant_shares: 0}",
-     "{name: Birch Street Partners, warrant_shares: 0}", "investors[1].shares", "missing (expected a whole number >= 0)"),
-    ("wrong type", FOCUS, "shares: 1128718", "shares: lots", "investors[3].shares",
-     "expected a whole number >= 0, got 'lots'"),
-    ("negative number", HARBOR, "shares: 1500000", "shares: -1500000", "investors[0].shares",
-     "expected a whole number >= 0, got -1500000"),
-    ("zero delivery term", HARBOR, "business_days: 2", "business_days: 0", "delivery_term.business_days",
-     "expected a whole number >= 1, got 0"),
-    ("price not a number", HARBOR, "price_per_share: 2.00", "price_per_share: two dollars", "price_per_share",
-     "expected a number > 0, got 'two dollars'"),
-    ("boolean expected", FOCUS, "cashless_exercise_permitted: true", "cashless_exercise_permitted: maybe",
-     "warrants.cashless_exercise_permitted", "expected true or false, got 'maybe'"),
-    ("bad date", FOCUS, "closing_date: 2002-01-16", "closing_date: 2002-02-30", "closing_date",
-     "expected a YYYY-MM-DD date, got '2002-02-30'"),
-    ("date not ISO", HARBOR, "effective_on: 2012-10-19", "effective_on: 10/19/2012",
-     "registration_statement.effective_on", "expected a YYYY-MM-DD date, got '10/19/2012'"),
-    ("unknown business_day", FOCUS, "business_day: settlement", "business_day: weekdays", "conventions.business_day",
-     "expected one of settlement, exchange, banking, trading, got 'weekdays'"),
-    ("unknown period counting", HARBOR, "period_counting: day_after", "period_counting: same_day",
-     "conventions.period_counting", "expected one of day_after, anniversary, got 'same_day'"),
-    ("unknown market", HARBOR, "mic: XNAS", "mic: XLON", "principal_trading_market.mic",
-     "expected one of XNYS, XNAS, got 'XLON'"),
-    ("unknown route", FOCUS, "routes: [registration_statement]", "routes: [registered]", "delivery_term.routes[0]",
-     "expected one of registration_statement, rule_144, other_exemption, got 'registered'"),
-    ("unknown security covered", FOCUS, "covers: [shares, warrant_shares]", "covers: [shares, options]",
-     "registration_statement.covers[1]", "expected one of shares, warrant_shares, got 'options'"),
-    ("unknown time zone", FOCUS, "company_timezone: America/Los_Angeles", "company_timezone: Pacific/Nowhere",
-     "company_timezone", "unknown 'Pacific/Nowhere'"),
-    ("suspension ends before it starts", FOCUS, "{start: 2002-08-01, end: 2002-08-20}",
-     "{start: 2002-08-20, end: 2002-08-01}", "registration_statement.suspensions[0].end",
-     "expected on or after start 2002-08-20 (a window cannot end before it starts), got 2002-08-01"),
-    ("FAST window ends before it starts", HARBOR, "{from: 2013-01-02, to: null}", "{from: 2013-01-02, to: 2012-12-31}",
-     "transfer_agent.fast_participation[0].to", "a window cannot end before it starts"),
-    ("misspelt field", FOCUS, "  business_day: settlement", "  busines_day: settlement", "conventions.busines_day",
-     "unknown field (expected one of: business_day, period_counting)"),
-    ("clause without a section", HARBOR, "    section: Section 4.1(d)\n", "", "clauses.dwac_delivery.section",
-     "missing (expected non-empty text)"),
-    ("bad clause key", HARBOR, "  governing_law:", "  Governing-Law:", "clauses.Governing-Law",
-     "a clause key is lower-case letters, digits and '_'"),
-    ("no investors", HARBOR,
-     "  - {name: Alder Capital Master Fund, shares: 1500000, warrant_shares: 0}\n"
-     "  - {name: Birch Street Partners, shares: 500000, warrant_shares: 0}\n", "  []\n",
-     "investors", "expected at least 1 item(s), got 0"),
-    ("repeated investor", HARBOR, "name: Birch Street Partners", "name: Alder Capital Master Fund", "investors[1].name",
-     "expected a name not already listed"),
-    ("warrant shares without warrants", HARBOR, "shares: 500000, warrant_shares: 0", "shares: 500000, warrant_shares: 10",
-     "warrants.issued_on", "missing (expected a YYYY-MM-DD date: investors hold 10 warrant_shares)"),
-    ("warrant total disagrees", FOCUS, "total_shares: 243449", "total_shares: 243450", "warrants.total_shares",
-     "expected the sum of the investors' warrant_shares (243449), got 243450"),
-    ("closing before the agreement", HARBOR, "closing_date: 2012-09-25", "closing_date: 2012-09-19", "closing_date",
-     "expected on or after agreement.dated 2012-09-20"),
-    ("report filed on time listed as late", HARBOR, "filed_on: 2013-05-24", "filed_on: 2013-05-15",
-     "issuer.late_periodic_reports[0].filed_on", "expected after due_on 2013-05-15"),
-    ("volume week not a Monday", HARBOR, "weeks_from: 2010-05-31", "weeks_from: 2010-06-01",
-     "issuer.weekly_volume[0].weeks_from", "expected a Monday, got 2010-06-01 (Tuesday)"),
-    ("registration period ends before effectiveness", HARBOR, "registration_period_ends_on: 2014-09-25",
-     "registration_period_ends_on: 2012-09-25", "registration_statement.registration_period_ends_on",
-     "expected on or after effective_on 2012-10-19"),
-    ("missing agreement text file", FOCUS, "text: purchase_agreement.txt", "text: missing.txt", "agreement.text",
-     "got 'missing.txt' (not found)"),
+    (
+        "missing field",
+        FOCUS,
+        "closing_date: 2002-01-16",
+        "# closing_date: 2002-01-16",
+        "closing_date",
+        "missing (expected a YYYY-MM-DD date)",
+    ),
+    (
+        "missing nested field",
+        FOCUS,
+        "  title: Common Stock and Warrant Purchase Agreement\n",
+        "",
+        "agreement.title",
+        "missing (expected non-empty text)",
+    ),
+    (
+        "missing investor shares",
+        HARBOR,
+        "{name: Birch Street Partners, shares: 500000, warrant_shares: 0}",
+        "{name: Birch Street Partners, warrant_shares: 0}",
+        "investors[1].shares",
+        "missing (expected a whole number >= 0)",
+    ),
+    (
+        "wrong type",
+        FOCUS,
+        "shares: 1128718",
+        "shares: lots",
+        "investors[3].shares",
+        "expected a whole number >= 0, got 'lots'",
+    ),
+    (
+        "negative number",
+        HARBOR,
+        "shares: 1500000",
+        "shares: -1500000",
+        "investors[0].shares",
+        "expected a whole number >= 0, got -1500000",
+    ),
+    (
+        "zero delivery term",
+        HARBOR,
+        "business_days: 2",
+        "business_days: 0",
+        "delivery_term.business_days",
+        "expected a whole number >= 1, got 0",
+    ),
+    (
+        "price not a number",
+        HARBOR,
+        "price_per_share: 2.00",
+        "price_per_share: two dollars",
+        "price_per_share",
+        "expected a number > 0, got 'two dollars'",
+    ),
+    (
+        "boolean expected",
+        FOCUS,
+        "cashless_exercise_permitted: true",
+        "cashless_exercise_permitted: maybe",
+        "warrants.cashless_exercise_permitted",
+        "expected true or false, got 'maybe'",
+    ),
+    (
+        "bad date",
+        FOCUS,
+        "closing_date: 2002-01-16",
+        "closing_date: 2002-02-30",
+        "closing_date",
+        "expected a YYYY-MM-DD date, got '2002-02-30'",
+    ),
+    (
+        "date not ISO",
+        HARBOR,
+        "effective_on: 2012-10-19",
+        "effective_on: 10/19/2012",
+        "registration_statement.effective_on",
+        "expected a YYYY-MM-DD date, got '10/19/2012'",
+    ),
+    (
+        "unknown business_day",
+        FOCUS,
+        "business_day: settlement",
+        "business_day: weekdays",
+        "conventions.business_day",
+        "expected one of settlement, exchange, banking, trading, got 'weekdays'",
+    ),
+    (
+        "unknown period counting",
+        HARBOR,
+        "period_counting: day_after",
+        "period_counting: same_day",
+        "conventions.period_counting",
+        "expected one of day_after, anniversary, got 'same_day'",
+    ),
+    (
+        "unknown market",
+        HARBOR,
+        "mic: XNAS",
+        "mic: XLON",
+        "principal_trading_market.mic",
+        "expected one of XNYS, XNAS, got 'XLON'",
+    ),
+    (
+        "unknown route",
+        FOCUS,
+        "routes: [registration_statement]",
+        "routes: [registered]",
+        "delivery_term.routes[0]",
+        "expected one of registration_statement, rule_144, other_exemption, got 'registered'",
+    ),
+    (
+        "unknown security covered",
+        FOCUS,
+        "covers: [shares, warrant_shares]",
+        "covers: [shares, options]",
+        "registration_statement.covers[1]",
+        "expected one of shares, warrant_shares, got 'options'",
+    ),
+    (
+        "unknown time zone",
+        FOCUS,
+        "company_timezone: America/Los_Angeles",
+        "company_timezone: Pacific/Nowhere",
+        "company_timezone",
+        "unknown 'Pacific/Nowhere'",
+    ),
+    (
+        "suspension ends before it starts",
+        FOCUS,
+        "{start: 2002-08-01, end: 2002-08-20}",
+        "{start: 2002-08-20, end: 2002-08-01}",
+        "registration_statement.suspensions[0].end",
+        "expected on or after start 2002-08-20 (a window cannot end before it starts), got 2002-08-01",
+    ),
+    (
+        "FAST window ends before it starts",
+        HARBOR,
+        "{from: 2013-01-02, to: null}",
+        "{from: 2013-01-02, to: 2012-12-31}",
+        "transfer_agent.fast_participation[0].to",
+        "a window cannot end before it starts",
+    ),
+    (
+        "misspelt field",
+        FOCUS,
+        "  business_day: settlement",
+        "  busines_day: settlement",
+        "conventions.busines_day",
+        "unknown field (expected one of: business_day, period_counting)",
+    ),
+    (
+        "clause without a section",
+        HARBOR,
+        "    section: Section 4.1(d)\n",
+        "",
+        "clauses.dwac_delivery.section",
+        "missing (expected non-empty text)",
+    ),
+    (
+        "bad clause key",
+        HARBOR,
+        "  governing_law:",
+        "  Governing-Law:",
+        "clauses.Governing-Law",
+        "a clause key is lower-case letters, digits and '_'",
+    ),
+    (
+        "no investors",
+        HARBOR,
+        "  - {name: Alder Capital Master Fund, shares: 1500000, warrant_shares: 0}\n"
+        "  - {name: Birch Street Partners, shares: 500000, warrant_shares: 0}\n",
+        "  []\n",
+        "investors",
+        "expected at least 1 item(s), got 0",
+    ),
+    (
+        "repeated investor",
+        HARBOR,
+        "name: Birch Street Partners",
+        "name: Alder Capital Master Fund",
+        "investors[1].name",
+        "expected a name not already listed",
+    ),
+    (
+        "warrant shares without warrants",
+        HARBOR,
+        "shares: 500000, warrant_shares: 0",
+        "shares: 500000, warrant_shares: 10",
+        "warrants.issued_on",
+        "missing (expected a YYYY-MM-DD date: investors hold 10 warrant_shares)",
+    ),
+    (
+        "warrant total disagrees",
+        FOCUS,
+        "total_shares: 243449",
+        "total_shares: 243450",
+        "warrants.total_shares",
+        "expected the sum of the investors' warrant_shares (243449), got 243450",
+    ),
+    (
+        "closing before the agreement",
+        HARBOR,
+        "closing_date: 2012-09-25",
+        "closing_date: 2012-09-19",
+        "closing_date",
+        "expected on or after agreement.dated 2012-09-20",
+    ),
+    (
+        "report filed on time listed as late",
+        HARBOR,
+        "filed_on: 2013-05-24",
+        "filed_on: 2013-05-15",
+        "issuer.late_periodic_reports[0].filed_on",
+        "expected after due_on 2013-05-15",
+    ),
+    (
+        "volume week not a Monday",
+        HARBOR,
+        "weeks_from: 2010-05-31",
+        "weeks_from: 2010-06-01",
+        "issuer.weekly_volume[0].weeks_from",
+        "expected a Monday, got 2010-06-01 (Tuesday)",
+    ),
+    (
+        "registration period ends before effectiveness",
+        HARBOR,
+        "registration_period_ends_on: 2014-09-25",
+        "registration_period_ends_on: 2012-09-25",
+        "registration_statement.registration_period_ends_on",
+        "expected on or after effective_on 2012-10-19",
+    ),
+    (
+        "missing agreement text file",
+        FOCUS,
+        "text: purchase_agreement.txt",
+        "text: missing.txt",
+        "agreement.text",
+        "got 'missing.txt' (not found)",
+    ),
 ]
 
 
@@ -399,14 +684,25 @@ def test_malformed_agreement_names_file_field_and_expectation(tmp_path, source, 
 def test_a_clause_key_the_rulebook_cites_missing(tmp_path):
     directory = deal_with(tmp_path, HARBOR, "  dwac_delivery:\n", "  dwac_transfer:\n")
     path = directory / "agreement.yaml"
-    agreement = compliance.load_agreement(directory)   # the file itself is well-formed ...
+    agreement = compliance.load_agreement(directory)  # the file itself is well-formed ...
     problems = validate_directory(directory, compliance.load_rulebook().clause_keys)
-    assert problems == [f"{path}: field 'clauses.dwac_delivery': missing (expected the section and text of "
-                        "the clause the rulebook cites as 'dwac_delivery')"]
+    assert problems == [
+        f"{path}: field 'clauses.dwac_delivery': missing (expected the section and text of "
+        "the clause the rulebook cites as 'dwac_delivery')"
+    ]
     with pytest.raises(compliance.AgreementError, match=r"agreement.yaml: field 'clauses'.*dwac_delivery"):
-        compliance.check({"notice_id": "K", "investor": "Birch Street Partners", "security": "shares",
-                          "quantity": 1, "sale_date": "2013-01-02", "route": "registration_statement",
-                          "affiliate": False}, agreement)         # ... but unusable with these rules
+        compliance.check(
+            {
+                "notice_id": "K",
+                "investor": "Birch Street Partners",
+                "security": "shares",
+                "quantity": 1,
+                "sale_date": "2013-01-02",
+                "route": "registration_statement",
+                "affiliate": False,
+            },
+            agreement,
+        )  # ... but unusable with these rules
 
 
 def test_several_problems_are_reported_together(tmp_path):
@@ -420,11 +716,14 @@ def test_several_problems_are_reported_together(tmp_path):
     assert str(caught.value) == "\n".join(caught.value.problems)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("agreement: [unclosed\n", "not valid YAML"),
-    ("clauses: {}\nclauses: {}\n", "repeated key 'clauses'"),
-    ("- just\n- a list\n", "field '(top level)': expected a mapping"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("agreement: [unclosed\n", "not valid YAML"),
+        ("clauses: {}\nclauses: {}\n", "repeated key 'clauses'"),
+        ("- just\n- a list\n", "field '(top level)': expected a mapping"),
+    ],
+)
 def test_unreadable_agreement_files(tmp_path, text, words):
     (tmp_path / "agreement.yaml").write_text(text)
     with pytest.raises(compliance.AgreementError, match=re.escape(words)) as caught:
@@ -439,6 +738,7 @@ def test_missing_agreement_file(tmp_path):
 
 # --- the schema is data, and the reference page mirrors it ------------------------------------
 
+
 def _schema_fields(node: dict, prefix: str = "") -> list[str]:
     node = {**schema()["$defs"].get(node.get("$ref", "").rsplit("/", 1)[-1], {}), **node}
     fields = []
@@ -450,21 +750,27 @@ def _schema_fields(node: dict, prefix: str = "") -> list[str]:
         path = f"{prefix}.{name}" if prefix else name
         fields.append(path)
         fields += _schema_fields(child, path)
-    if isinstance(node.get("additionalProperties"), dict):        # clauses.<key>
+    if isinstance(node.get("additionalProperties"), dict):  # clauses.<key>
         fields += _schema_fields(node["additionalProperties"], f"{prefix}.<key>")
     return fields
 
 
 def test_schema_is_valid_json_schema_and_data():
     from jsonschema import Draft202012Validator
+
     document = json.loads(SCHEMA_PATH.read_text())
     Draft202012Validator.check_schema(document)
     assert document["properties"]["conventions"]["properties"]["business_day"]["enum"] == [
-        "settlement", "exchange", "banking", "trading"]
+        "settlement",
+        "exchange",
+        "banking",
+        "trading",
+    ]
 
 
 def test_schema_markets_are_the_calendars_markets():
     from compliance.deal import calendars
+
     assert schema()["properties"]["principal_trading_market"]["properties"]["mic"]["enum"] == list(calendars._MARKETS)
 
 

@@ -1,5 +1,6 @@
 """The vectorized batch review gives the same answers as check() run row by row, in sale_date
 order, each row seeing the earlier allowed rows as its history (the batch semantics)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,12 +9,24 @@ import pandas as pd
 import pytest
 
 import compliance
-from compliance.running.review import reference_review
 from compliance.contract.synthetic import synthetic_notices
+from compliance.running.review import reference_review
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements" / "sale_notices.csv"
-COLUMNS = ["notice_id", "outcome", "failed_rules", "citations", "earliest_allowed_date", "delivery_date",
-           "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "reasons", "error"]
+COLUMNS = [
+    "notice_id",
+    "outcome",
+    "failed_rules",
+    "citations",
+    "earliest_allowed_date",
+    "delivery_date",
+    "delivery_late_business_days",
+    "legend_removal",
+    "dwac_eligible",
+    "regime",
+    "reasons",
+    "error",
+]
 
 
 def test_fast_review_equals_check_row_by_row_on_the_fixture():
@@ -23,8 +36,11 @@ def test_fast_review_equals_check_row_by_row_on_the_fixture():
     slow = reference_review(notices, agreement).astype(str).reset_index(drop=True)
     for column in COLUMNS:
         differ = fast[column] != slow[column]
-        assert not differ.any(), (column, fast.loc[differ, ["notice_id", column]].to_dict("records"),
-                                  slow.loc[differ, column].tolist())
+        assert not differ.any(), (
+            column,
+            fast.loc[differ, ["notice_id", column]].to_dict("records"),
+            slow.loc[differ, column].tolist(),
+        )
 
 
 @pytest.mark.slow  # 3,000 check() calls with their date searches: about a minute
@@ -40,8 +56,11 @@ def test_fast_review_equals_check_row_by_row():
     assert (fast["outcome"] == "error").sum() >= 5
     for column in COLUMNS:
         differ = fast[column] != slow[column]
-        assert not differ.any(), (column, fast.loc[differ, ["notice_id", column]].head(3).to_dict("records"),
-                                  slow.loc[differ, column].head(3).tolist())
+        assert not differ.any(), (
+            column,
+            fast.loc[differ, ["notice_id", column]].head(3).to_dict("records"),
+            slow.loc[differ, column].head(3).tolist(),
+        )
 
 
 def test_fast_review_equals_check_row_by_row_when_earlier_sales_crowd_out_later_ones():
@@ -57,5 +76,8 @@ def test_fast_review_equals_check_row_by_row_when_earlier_sales_crowd_out_later_
     assert (aggregate_rules & (fast["earliest_allowed_date"] == "")).sum() >= 20
     for column in COLUMNS:
         differ = fast[column] != slow[column]
-        assert not differ.any(), (column, fast.loc[differ, ["notice_id", column]].head(3).to_dict("records"),
-                                  slow.loc[differ, column].head(3).tolist())
+        assert not differ.any(), (
+            column,
+            fast.loc[differ, ["notice_id", column]].head(3).to_dict("records"),
+            slow.loc[differ, column].head(3).tolist(),
+        )

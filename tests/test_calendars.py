@@ -11,7 +11,6 @@ from compliance.deal.calendars import (
     FIRST_DATE,
     LAST_DATE,
     CalendarRangeError,
-    DayCalendar,
     business_day_calendar,
     trading_calendar,
 )
@@ -25,8 +24,13 @@ ALL = [SETTLEMENT, EXCHANGE, BANKING, XNYS, XNAS]
 NYSE_CLOSED = [SETTLEMENT, EXCHANGE, XNYS, XNAS]  # closed whenever the NYSE is
 
 # Independent reference: the holidays package's sets, consulted per date in plain Python.
-SOURCES = {"settlement": ("XNYS", "XFED"), "exchange:XNYS": ("XNYS",), "banking": ("XFED",),
-           "trading:XNYS": ("XNYS",), "trading:XNAS": ("XNAS",)}
+SOURCES = {
+    "settlement": ("XNYS", "XFED"),
+    "exchange:XNYS": ("XNYS",),
+    "banking": ("XFED",),
+    "trading:XNYS": ("XNYS",),
+    "trading:XNAS": ("XNAS",),
+}
 
 
 def ids(cals):
@@ -37,8 +41,7 @@ def ids(cals):
 
 
 def test_names_and_cache():
-    assert [c.name for c in ALL] == [
-        "settlement", "exchange:XNYS", "banking", "trading:XNYS", "trading:XNAS"]
+    assert [c.name for c in ALL] == ["settlement", "exchange:XNYS", "banking", "trading:XNYS", "trading:XNAS"]
     assert business_day_calendar("settlement") is SETTLEMENT
     assert trading_calendar("XNAS") is XNAS
 
@@ -73,8 +76,7 @@ def test_holidays_array_shape(cal):
 
 def test_settlement_closures_are_the_union():
     since_1999 = EXCHANGE.holidays_array[EXCHANGE.holidays_array >= np.datetime64("1999-01-01")]
-    assert np.array_equal(SETTLEMENT.holidays_array,
-                          np.union1d(since_1999, BANKING.holidays_array))
+    assert np.array_equal(SETTLEMENT.holidays_array, np.union1d(since_1999, BANKING.holidays_array))
 
 
 def test_unknown_kinds():
@@ -93,12 +95,16 @@ def test_unknown_kinds():
 # -- NYSE unscheduled closures ------------------------------------------------------------
 
 SPECIAL_CLOSURES = [
-    date(2001, 9, 11), date(2001, 9, 12), date(2001, 9, 13), date(2001, 9, 14),  # Tue-Fri, 9/11
-    date(2004, 6, 11),   # Fri, Reagan mourning
-    date(2007, 1, 2),    # Tue, Ford mourning
-    date(2012, 10, 29), date(2012, 10, 30),  # Mon-Tue, Hurricane Sandy
-    date(2018, 12, 5),   # Wed, G.H.W. Bush mourning
-    date(2025, 1, 9),    # Thu, Carter mourning
+    date(2001, 9, 11),
+    date(2001, 9, 12),
+    date(2001, 9, 13),
+    date(2001, 9, 14),  # Tue-Fri, 9/11
+    date(2004, 6, 11),  # Fri, Reagan mourning
+    date(2007, 1, 2),  # Tue, Ford mourning
+    date(2012, 10, 29),
+    date(2012, 10, 30),  # Mon-Tue, Hurricane Sandy
+    date(2018, 12, 5),  # Wed, G.H.W. Bush mourning
+    date(2025, 1, 9),  # Thu, Carter mourning
 ]
 
 
@@ -143,10 +149,10 @@ def test_special_closure_arithmetic():
 
 def test_nyse_closures_before_2001():
     # The range starts in 1990 with real data: MLK Day closes the NYSE only from 1998.
-    assert EXCHANGE.is_open(date(1997, 1, 20))      # Mon, MLK Day 1997: NYSE open
+    assert EXCHANGE.is_open(date(1997, 1, 20))  # Mon, MLK Day 1997: NYSE open
     assert not EXCHANGE.is_open(date(1998, 1, 19))  # Mon, MLK Day 1998: first closure
-    assert not XNAS.is_open(date(1994, 4, 27))      # Wed, Nixon funeral
-    assert not EXCHANGE.is_open(date(1990, 1, 1))   # Mon, New Year's Day
+    assert not XNAS.is_open(date(1994, 4, 27))  # Wed, Nixon funeral
+    assert not EXCHANGE.is_open(date(1990, 1, 1))  # Mon, New Year's Day
 
 
 # -- regular holidays: where the calendars differ -----------------------------------------
@@ -186,11 +192,15 @@ def test_domain_example_a_delivery_date():
     assert BANKING.add_days(date(2002, 3, 27), 3) == date(2002, 4, 1)
 
 
-@pytest.mark.parametrize("day", [
-    date(2004, 12, 31),  # Fri; New Year's Day 2005 is a Saturday
-    date(2010, 12, 31),  # Fri; New Year's Day 2011 is a Saturday
-    date(2021, 12, 31),  # Fri; New Year's Day 2022 is a Saturday
-], ids=str)
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2004, 12, 31),  # Fri; New Year's Day 2005 is a Saturday
+        date(2010, 12, 31),  # Fri; New Year's Day 2011 is a Saturday
+        date(2021, 12, 31),  # Fri; New Year's Day 2022 is a Saturday
+    ],
+    ids=str,
+)
 def test_friday_before_saturday_new_year_is_open(day):
     # NYSE Rule 7.2 keeps Dec 31 open; the Fed does not close the Friday before a Saturday
     # holiday; nor is the following Monday closed.
@@ -227,8 +237,8 @@ def test_juneteenth():
 def test_thanksgiving_and_early_closes():
     for cal in ALL:
         assert not cal.is_open(date(2002, 11, 28)), cal.name  # Thu, Thanksgiving
-        assert cal.is_open(date(2002, 11, 29)), cal.name      # Fri, NYSE 1 p.m. close
-        assert cal.is_open(date(2002, 12, 24)), cal.name      # Tue, NYSE 1 p.m. close
+        assert cal.is_open(date(2002, 11, 29)), cal.name  # Fri, NYSE 1 p.m. close
+        assert cal.is_open(date(2002, 12, 24)), cal.name  # Tue, NYSE 1 p.m. close
     # Domain example (b): USPS deposit Tue 2002-11-26 -> 7th settlement day after:
     # Wed 11-27 (1), Thu 11-28 Thanksgiving (skip), Fri 11-29 (2), Sat, Sun, Mon 12-02 (3),
     # Tue 12-03 (4), Wed 12-04 (5), Thu 12-05 (6), Fri 12-06 (7).
@@ -259,8 +269,8 @@ def test_add_days_from_holiday():
 
 
 def test_add_days_zero_and_negative():
-    assert SETTLEMENT.add_days(date(2002, 4, 6), 0) == date(2002, 4, 8)   # Sat -> Mon
-    assert SETTLEMENT.add_days(date(2002, 4, 8), 0) == date(2002, 4, 8)   # Mon open: itself
+    assert SETTLEMENT.add_days(date(2002, 4, 6), 0) == date(2002, 4, 8)  # Sat -> Mon
+    assert SETTLEMENT.add_days(date(2002, 4, 8), 0) == date(2002, 4, 8)  # Mon open: itself
     # Sat 2002-03-30 - 1: back past Sat and Good Friday Fri 03-29 -> Thu 03-28.
     assert SETTLEMENT.add_days(date(2002, 3, 30), -1) == date(2002, 3, 28)
     # Tue 2002-04-02 - 2: Mon 04-01 (1), Good Friday skipped, Thu 03-28 (2).
@@ -271,7 +281,7 @@ def test_roll_next_previous():
     good_friday, saturday = date(2002, 3, 29), date(2002, 3, 30)
     # Settlement: Good Friday closed -> Sat, Sun -> Mon 04-01.
     assert SETTLEMENT.roll_forward(good_friday) == date(2002, 4, 1)
-    assert BANKING.roll_forward(good_friday) == good_friday   # Fed open: itself
+    assert BANKING.roll_forward(good_friday) == good_friday  # Fed open: itself
     # next_open is strictly after, even from an open day: Thu 03-28 -> (Fri closed) Mon 04-01.
     assert SETTLEMENT.next_open(date(2002, 3, 28)) == date(2002, 4, 1)
     assert BANKING.next_open(date(2002, 3, 28)) == good_friday
@@ -291,8 +301,8 @@ def test_count_open_between():
     # (Wed 03-27, Tue 04-02]: Thu 28, [Fri 29 Good Friday, Sat, Sun], Mon 01, Tue 02 = 3.
     assert SETTLEMENT.count_open_between(wed, tue) == 3
     assert BANKING.count_open_between(wed, tue) == 4  # Good Friday counts
-    assert SETTLEMENT.count_open_between(wed, wed) == 0    # empty interval
-    assert SETTLEMENT.count_open_between(tue, wed) == 0    # reversed: 0, not negative
+    assert SETTLEMENT.count_open_between(wed, wed) == 0  # empty interval
+    assert SETTLEMENT.count_open_between(tue, wed) == 0  # reversed: 0, not negative
     # Start excluded, end included: (Wed 03-27, Thu 03-28] = 1; (Thu 03-28, Sun 03-31] = 0.
     assert SETTLEMENT.count_open_between(wed, date(2002, 3, 28)) == 1
     assert SETTLEMENT.count_open_between(date(2002, 3, 28), date(2002, 3, 31)) == 0
@@ -314,10 +324,14 @@ def test_count_inverts_add_days_on_open_days():
 def test_range_errors(cal, day):
     with pytest.raises(CalendarRangeError, match=rf"{day}.*{cal.first_date}\.\.2035-12-31"):
         cal.is_open(day)
-    for call in (lambda: cal.roll_forward(day), lambda: cal.next_open(day),
-                 lambda: cal.previous_open(day), lambda: cal.add_days(day, 1),
-                 lambda: cal.count_open_between(date(2010, 1, 4), day),
-                 lambda: cal.is_open_array(np.array([date(2010, 1, 4), day], "datetime64[D]"))):
+    for call in (
+        lambda: cal.roll_forward(day),
+        lambda: cal.next_open(day),
+        lambda: cal.previous_open(day),
+        lambda: cal.add_days(day, 1),
+        lambda: cal.count_open_between(date(2010, 1, 4), day),
+        lambda: cal.is_open_array(np.array([date(2010, 1, 4), day], "datetime64[D]")),
+    ):
         with pytest.raises(CalendarRangeError):
             call()
 
@@ -369,8 +383,8 @@ def test_vectorized_twins_match_scalar_and_reference(cal):
     ref_open = _reference(cal)
     first = date(2001, 1, 1)
     days = [first + timedelta(days=i) for i in range((date(2026, 12, 31) - first).days + 1)]
-    n = np.arange(len(days)) % 8                                    # 0..7 open days
-    ends = [d + timedelta(days=int(k)) for d, k in zip(days, np.arange(len(days)) % 13 - 3)]
+    n = np.arange(len(days)) % 8  # 0..7 open days
+    ends = [d + timedelta(days=int(k)) for d, k in zip(days, np.arange(len(days)) % 13 - 3, strict=True)]
     arr, ends_arr = np.array(days, "datetime64[D]"), np.array(ends, "datetime64[D]")
 
     is_open = cal.is_open_array(arr)

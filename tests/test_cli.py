@@ -1,4 +1,5 @@
 """The `compliance` command: check, review and rules, and its exit statuses."""
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,20 @@ from compliance.cli import main
 
 FIXTURE_NOTICES = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements" / "sale_notices.csv"
 
-ALLOWED = {"notice_id": "C1", "investor": "Papell Holdings Limited", "security": "shares",
-           "quantity": 100000, "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False,
-           "opinion_of_counsel": True, "company_advised": True, "manner_of_sale": "brokers_transaction",
-           "form_144_filed_on": "2003-02-03", "sale_price": 1.0}
+ALLOWED = {
+    "notice_id": "C1",
+    "investor": "Papell Holdings Limited",
+    "security": "shares",
+    "quantity": 100000,
+    "sale_date": "2003-02-03",
+    "route": "rule_144",
+    "affiliate": False,
+    "opinion_of_counsel": True,
+    "company_advised": True,
+    "manner_of_sale": "brokers_transaction",
+    "form_144_filed_on": "2003-02-03",
+    "sale_price": 1.0,
+}
 
 
 def test_check_prints_the_decision_as_json(capsys):
@@ -61,9 +72,20 @@ def test_rules_lists_every_rule_with_agreement_sections(capsys):
 def test_sweep_shows_the_suspension_window(capsys):
     # Registered sales of Papell Holdings around the suspension Thu 2002-08-01 .. Tue 2002-08-20:
     # allowed Thu 07-25 .. Wed 07-31, denied 08-01 .. 08-20, allowed again from Wed 08-21.
-    status = main(["sweep", "--investor", "Papell Holdings Limited", "--route", "registration_statement",
-                   "--from", "2002-07-25", "--to", "2002-08-26"])
-    assert status == 1   # some days denied
+    status = main(
+        [
+            "sweep",
+            "--investor",
+            "Papell Holdings Limited",
+            "--route",
+            "registration_statement",
+            "--from",
+            "2002-07-25",
+            "--to",
+            "2002-08-26",
+        ]
+    )
+    assert status == 1  # some days denied
     out = capsys.readouterr().out
     assert "2002-07-25 .. 2002-07-31  allow" in out
     assert "2002-08-01 .. 2002-08-20  deny  (registration.not_suspended)" in out

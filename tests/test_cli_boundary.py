@@ -1,5 +1,6 @@
 """The command line's boundary: outputs safe to open, paths checked before a review, unreadable
 files refused with the line, exit statuses without tracebacks, signals, agreement directories."""
+
 from __future__ import annotations
 
 import csv
@@ -16,20 +17,30 @@ import pandas as pd
 import pytest
 
 import compliance
-from compliance.deal.schema import validate_directory
 from compliance.cli import main, write_decisions
 from compliance.contract.notice_files import MAX_COLUMNS
 from compliance.contract.synthetic import synthetic_notices
+from compliance.deal.schema import validate_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 FIXTURE_NOTICES = FIXTURES / "focus_enhancements" / "sale_notices.csv"
 
 # Allowed: a Rule 144 sale by a non-affiliate on Mon 2003-02-03, the shares held over a year.
-ALLOWED = {"notice_id": "C1", "investor": "Papell Holdings Limited", "security": "shares",
-           "quantity": "100000", "sale_date": "2003-02-03", "route": "rule_144", "affiliate": "false",
-           "opinion_of_counsel": "true", "company_advised": "true", "manner_of_sale": "brokers_transaction",
-           "form_144_filed_on": "2003-02-03", "sale_price": "1.0"}
+ALLOWED = {
+    "notice_id": "C1",
+    "investor": "Papell Holdings Limited",
+    "security": "shares",
+    "quantity": "100000",
+    "sale_date": "2003-02-03",
+    "route": "rule_144",
+    "affiliate": "false",
+    "opinion_of_counsel": "true",
+    "company_advised": "true",
+    "manner_of_sale": "brokers_transaction",
+    "form_144_filed_on": "2003-02-03",
+    "sale_price": "1.0",
+}
 FORMULAS = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)"]
 
 
@@ -48,23 +59,27 @@ def status_of(argv: list[str]) -> int:
 
 # --- outputs safe to open ------------------------------------------------------------------
 
+
 def test_csv_output_guards_formula_cells_and_json_keeps_them(tmp_path):
     # 1,000 shares each: four sales the same day stay far inside the volume limit
-    rows = [{"notice_id": text, "quantity": "1000"} for text in FORMULAS] + [{"notice_id": "C9", "investor": FORMULAS[1]}]
+    rows = [{"notice_id": text, "quantity": "1000"} for text in FORMULAS] + [
+        {"notice_id": "C9", "investor": FORMULAS[1]}
+    ]
     notices = notices_file(tmp_path / "notices.csv", rows)
-    assert main(["review", str(notices), "-o", str(tmp_path / "out.csv")]) == 1   # the last row is in error
+    assert main(["review", str(notices), "-o", str(tmp_path / "out.csv")]) == 1  # the last row is in error
     with open(tmp_path / "out.csv", newline="") as file:
         written = list(csv.DictReader(file))
     assert [r["notice_id"] for r in written] == ["'" + text for text in FORMULAS] + ["C9"]
     assert [r["outcome"] for r in written] == ["allow"] * 4 + ["error"]
-    assert written[4]["error"].startswith("investor=")   # the investor is quoted inside the message
+    assert written[4]["error"].startswith("investor=")  # the investor is quoted inside the message
     assert main(["review", str(notices), "-o", str(tmp_path / "out.json")]) == 1
     assert [r["notice_id"] for r in json.loads((tmp_path / "out.json").read_text())][:4] == FORMULAS
 
 
 def test_csv_guard_covers_every_text_column_and_parquet_keeps_values(tmp_path):
-    frame = pd.DataFrame({"notice_id": ["A", "B", "C", "D", "E", "F", "G"],
-                          "investor": FORMULAS + ["-2+3", "\t=1", "\r=1"]})
+    frame = pd.DataFrame(
+        {"notice_id": ["A", "B", "C", "D", "E", "F", "G"], "investor": FORMULAS + ["-2+3", "\t=1", "\r=1"]}
+    )
     write_decisions(frame, tmp_path / "out.csv")
     back = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
     assert back["investor"].tolist() == ["'" + text for text in frame["investor"]]
@@ -74,16 +89,18 @@ def test_csv_guard_covers_every_text_column_and_parquet_keeps_values(tmp_path):
 
 
 def test_control_characters_are_escaped_on_the_terminal(tmp_path, capsys):
-    notices = notices_file(tmp_path / "notices.csv", [{"notice_id": "A\x1b[2J"},
-                                                     {"notice_id": "B", "investor": "Evil\x1b[2J\x9b"}])
+    notices = notices_file(
+        tmp_path / "notices.csv", [{"notice_id": "A\x1b[2J"}, {"notice_id": "B", "investor": "Evil\x1b[2J\x9b"}]
+    )
     assert main(["review", str(notices)]) == 1
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x9b" not in out
-    assert "A\\x1b[2J" in out                                     # the decision table
-    assert "error in B: investor='Evil\\x1b[2J\\x9b'" in out      # the summary's error line
+    assert "A\\x1b[2J" in out  # the decision table
+    assert "error in B: investor='Evil\\x1b[2J\\x9b'" in out  # the summary's error line
 
 
 # --- paths checked before the review -----------------------------------------------------
+
 
 def test_output_naming_the_input_or_the_log_is_refused(tmp_path, capsys):
     notices = notices_file(tmp_path / "notices.csv", [{}])
@@ -119,6 +136,7 @@ def test_record_naming_a_folder_or_a_missing_folder_exits_2(tmp_path, capsys, re
 
 
 # --- files CSV readers reject ------------------------------------------------------------
+
 
 def test_a_three_megabyte_field_reads_normally(tmp_path):
     notices = notices_file(tmp_path / "notices.csv", [{}, {"notice_id": "BIG", "investor": "x" * 3_000_000}])
@@ -178,8 +196,9 @@ def test_a_quote_never_closed_is_refused_and_a_line_break_inside_quotes_is_kept(
     # A line break inside quotes is part of the field: the row is read whole (one row, its memo
     # kept as written), while the same break in a notice_id makes that row an error.
     broken = tmp_path / "broken.csv"
-    broken.write_text(f"{header},memo\n{row},\"first line\nsecond line\"\n"
-                      + row.replace("C1", '"C2\nsecond line"', 1) + ",\n")
+    broken.write_text(
+        f'{header},memo\n{row},"first line\nsecond line"\n' + row.replace("C1", '"C2\nsecond line"', 1) + ",\n"
+    )
     out = tmp_path / "out.json"
     assert main(["review", str(broken), "--extra-columns", "keep", "-o", str(out)]) == 1
     rows = json.loads(out.read_text())
@@ -208,12 +227,17 @@ def test_an_unreadable_csv_never_aborts_the_process(tmp_path):
     # Several of Arrow's 1 MB blocks, the bad row in the first: the others are still being read.
     bad.write_text("notice_id,investor,quantity\n" + "a,b,1\n" * 1000 + "a,b,1,2\n" + "a,b,1\n" * 700_000)
     module = ROOT / "compliance" / "contract" / "notice_files.py"
-    statuses = [subprocess.run([sys.executable, "-c", READ_ONLY, str(module), str(bad)],
-                               capture_output=True, text=True).returncode for _ in range(50)]
+    statuses = [
+        subprocess.run(
+            [sys.executable, "-c", READ_ONLY, str(module), str(bad)], capture_output=True, text=True
+        ).returncode
+        for _ in range(50)
+    ]
     assert statuses == [2] * 50
 
 
 # --- exit statuses and tracebacks -----------------------------------------------------------
+
 
 def test_sweep_with_an_impossible_date_or_a_reversed_range_exits_2(capsys):
     base = ["sweep", "--investor", "Papell Holdings Limited", "--route", "rule_144"]
@@ -236,6 +260,7 @@ def test_sweep_exits_0_when_every_day_is_allowed_or_there_is_none(capsys):
 def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
+
     monkeypatch.setattr("compliance.cli.review", broken)
     assert main(["review", str(FIXTURE_NOTICES)]) == 3
     assert capsys.readouterr().err == "compliance review: internal error: RuntimeError: boom\n"
@@ -246,13 +271,18 @@ def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(monkeypatch
 
 def command(*args: str, **popen) -> subprocess.Popen:
     """``compliance ARGS`` in a process of its own, Ctrl-C (SIGINT) as on a terminal."""
-    return subprocess.Popen([sys.executable, "-m", "compliance.cli", *args], cwd=ROOT, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "compliance.cli", *args],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **popen,
+    )
 
 
 def test_output_to_a_closed_pipe_ends_quietly():
     process = command("rules", stdout=subprocess.PIPE)
-    process.stdout.close()      # the reader is gone before anything is written (compliance rules | head -0)
+    process.stdout.close()  # the reader is gone before anything is written (compliance rules | head -0)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 141
     assert err == b""
@@ -269,7 +299,7 @@ def large_notices(tmp_path_factory) -> Path:
 def test_a_signal_stops_a_review_without_a_traceback_or_an_output_file(tmp_path, large_notices, sent, status):
     out, log = tmp_path / "out.csv", tmp_path / "log.db"
     process = command("review", str(large_notices), "-o", str(out), "--record", str(log), stdout=subprocess.PIPE)
-    while not log.exists() and process.poll() is None:   # the log is opened as the review starts
+    while not log.exists() and process.poll() is None:  # the log is opened as the review starts
         time.sleep(0.05)
     time.sleep(1)
     assert process.poll() is None, "the review ended before the signal"
@@ -281,6 +311,7 @@ def test_a_signal_stops_a_review_without_a_traceback_or_an_output_file(tmp_path,
 
 
 # --- agreement directories ----------------------------------------------------------------
+
 
 def test_a_symlink_inside_an_agreement_directory_is_refused(tmp_path, capsys):
     directory = tmp_path / "harbor_2012"
@@ -303,10 +334,12 @@ def test_a_pipe_or_a_linked_folder_inside_an_agreement_directory_is_refused(tmp_
     os.mkfifo(directory / "exhibits" / "pipe")
     (directory / "linked").symlink_to(FIXTURES / "focus_enhancements", target_is_directory=True)
     problems = validate_directory(directory)
-    assert problems == [f"{directory / 'exhibits' / 'pipe'}: not a regular file; an agreement directory must "
-                        f"hold only files and folders",
-                        f"{directory / 'linked'}: a symbolic link (to {FIXTURES / 'focus_enhancements'}); an "
-                        f"agreement directory must hold the files themselves"]
+    assert problems == [
+        f"{directory / 'exhibits' / 'pipe'}: not a regular file; an agreement directory must "
+        f"hold only files and folders",
+        f"{directory / 'linked'}: a symbolic link (to {FIXTURES / 'focus_enhancements'}); an "
+        f"agreement directory must hold the files themselves",
+    ]
 
 
 def test_an_agreement_text_outside_the_directory_is_refused(tmp_path, edited_agreement):

@@ -1,5 +1,6 @@
 """model.Coded, the coded text column of EventColumns, answers as an object array of the same
 values would: the vectorized facts compare, filter and take rows through it."""
+
 import numpy as np
 import pytest
 
@@ -16,8 +17,8 @@ def column() -> Coded:
 
 @pytest.mark.parametrize("constant", ["rule_144", "registration_statement", "not_a_route", None])
 def test_equality_with_a_constant_or_none(column, constant):
-    assert (column == constant).tolist() == (OBJECTS == constant).tolist()
-    assert (column != constant).tolist() == (OBJECTS != constant).tolist()
+    assert (column == constant).tolist() == (constant == OBJECTS).tolist()
+    assert (column != constant).tolist() == (constant != OBJECTS).tolist()
 
 
 def test_values_rows_and_array(column):

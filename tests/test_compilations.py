@@ -3,6 +3,7 @@
 of a few hundred synthetic notices, on their own dates and moved a year later, all three give every
 rule the same status: the rulebook's own rules, and a new rule family with a new parameter loaded
 from a folder of its own."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,13 +11,13 @@ import shutil
 import numpy as np
 
 import compliance
-from compliance.rulebook import vectorized as vz
-from compliance.running.check import scalar_rulebook
-from compliance.rulebook.durable import engine_for
-from compliance.facts.derive import derive_facts, row
-from compliance.running.review import _parse, reference_review
-from compliance.rulebook.loader import RULES_DIR
 from compliance.contract.synthetic import synthetic_notices
+from compliance.facts.derive import derive_facts, row
+from compliance.rulebook import vectorized as vz
+from compliance.rulebook.durable import engine_for
+from compliance.rulebook.loader import RULES_DIR
+from compliance.running.check import scalar_rulebook
+from compliance.running.review import _parse, reference_review
 
 
 def statuses_seen(engine, agreement, notices) -> set[tuple[str, str]]:
@@ -56,14 +57,26 @@ def test_a_missing_date_leaves_the_holding_period_undetermined_in_every_compilat
     # durable_rules matched "sale_date >= holding_period_satisfied_on" inside an $and without
     # the second field; the compiled guards must keep it undetermined.
     agreement = compliance.load_agreement()
-    event = {"notice_id": "X", "investor": "Folkinburg Investments", "security": "warrant_shares",
-             "quantity": 1, "sale_date": "2002-08-28", "route": "rule_144", "affiliate": False,
-             "opinion_of_counsel": True, "company_advised": True, "warrant_exercise": "cash",
-             "manner_of_sale": "brokers_transaction", "form_144_filed_on": "2002-08-21", "sale_price": 2.0}
+    event = {
+        "notice_id": "X",
+        "investor": "Folkinburg Investments",
+        "security": "warrant_shares",
+        "quantity": 1,
+        "sale_date": "2002-08-28",
+        "route": "rule_144",
+        "affiliate": False,
+        "opinion_of_counsel": True,
+        "company_advised": True,
+        "warrant_exercise": "cash",
+        "manner_of_sale": "brokers_transaction",
+        "form_144_filed_on": "2002-08-21",
+        "sale_price": 2.0,
+    }
     decision = compliance.check(event, agreement)
     assert decision.finding("rule144.holding_period").status == "undetermined"
     assert decision.outcome == "deny"
     import pandas as pd
+
     batch = compliance.review(pd.DataFrame([event]), agreement)
     assert "rule144.holding_period" in batch.loc[0, "failed_rules"].split(";")
 
@@ -86,7 +99,9 @@ rules:
     cites:
       regulation: ["17 CFR 230.144(e)(1)"]
     message:
-      fail: "{quantity} shares exceed the block size of the {regime} version, or Form 144 is filed late ({form_144_filed_on})."
+      fail: >-
+        {quantity} shares exceed the block size of the {regime} version, or Form 144 is filed late
+        ({form_144_filed_on}).
       pass: "{quantity} shares are within the block size."
 """
 SAMPLE_PARAMETER = """

@@ -1,5 +1,6 @@
 """The decision log: round trip, tamper evidence, a killed writer, concurrent writers,
 replay after a one-value parameter edit, and refusal of foreign files."""
+
 from __future__ import annotations
 
 import json
@@ -25,10 +26,19 @@ from compliance.decision_log import encoding, writing
 from compliance.running.replay import replay
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = {"investor": "Papell Holdings Limited", "security": "shares", "quantity": 100000,
-        "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False, "opinion_of_counsel": True,
-        "company_advised": True, "manner_of_sale": "brokers_transaction",
-        "form_144_filed_on": "2003-02-03", "sale_price": 1.0}
+BASE = {
+    "investor": "Papell Holdings Limited",
+    "security": "shares",
+    "quantity": 100000,
+    "sale_date": "2003-02-03",
+    "route": "rule_144",
+    "affiliate": False,
+    "opinion_of_counsel": True,
+    "company_advised": True,
+    "manner_of_sale": "brokers_transaction",
+    "form_144_filed_on": "2003-02-03",
+    "sale_price": 1.0,
+}
 
 
 def event(notice_id: str, **changes) -> dict:
@@ -43,22 +53,38 @@ def agreement():
 
 def cheap_batch(expected: int, key: dl.LogKey | None = None) -> dl.Batch:
     """A batch that declares ``expected`` records, keyed with ``key`` when given."""
-    return dl.Batch("2003-02-03T00:00:00+00:00", "check", "r" * 64, "a" * 64, "/agreement", "/rules", "test",
-                    ("i",), ("notice_id", "outcome"), expected, key and key.id)
+    return dl.Batch(
+        "2003-02-03T00:00:00+00:00",
+        "check",
+        "r" * 64,
+        "a" * 64,
+        "/agreement",
+        "/rules",
+        "test",
+        ("i",),
+        ("notice_id", "outcome"),
+        expected,
+        key and key.id,
+    )
 
 
 def cheap_decisions(n: int, prefix: str = "K", start: int = 0) -> dl.Decisions:
     """Records {prefix}{start}, ... of ``n`` cheap decisions."""
     ids = [f"{prefix}{i}" for i in range(start, start + n)]
-    return dl.Decisions.of(ids, [json.dumps([i]) for i in range(start, start + n)],
-                           [json.dumps([notice_id, "allow"]) for notice_id in ids])
+    return dl.Decisions.of(
+        ids, [json.dumps([i]) for i in range(start, start + n)], [json.dumps([notice_id, "allow"]) for notice_id in ids]
+    )
 
 
 def test_round_trip_check_and_review(tmp_path, agreement):
     log = tmp_path / "log.sqlite"
     d = compliance.check(event("C1"), agreement, record=log)
-    notices = pd.DataFrame([event("R1", quantity=400, form_144_filed_on=None),
-                            event("R2", route="registration_statement", sale_date="2002-07-25")]).astype(str)
+    notices = pd.DataFrame(
+        [
+            event("R1", quantity=400, form_144_filed_on=None),
+            event("R2", route="registration_statement", sale_date="2002-07-25"),
+        ]
+    ).astype(str)
     out = compliance.review(notices, agreement, record=log)
     frame = compliance.read_log(log)
     assert frame["seq"].tolist() == [1, 2, 3]
@@ -73,7 +99,7 @@ def test_round_trip_check_and_review(tmp_path, agreement):
     assert frame["engine_version"][0] == compliance.__version__
     assert frame["agreement_dir"][0] == str(agreement.directory.resolve())
     assert frame["prev_hash"][0] == dl.GENESIS and frame["prev_hash"][1] == frame["hash"][0]
-    assert frame["batch"].tolist() == [1, 2, 2]          # what a call shares is stored once, per batch
+    assert frame["batch"].tolist() == [1, 2, 2]  # what a call shares is stored once, per batch
     con = sqlite3.connect(log)
     assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 2
     con.close()
@@ -118,8 +144,9 @@ def edit_lines(log: Path, first_seq: int, column: str, edit) -> None:
     data = con.execute(f"SELECT {column} FROM chunks WHERE first_seq = ?", (first_seq,)).fetchone()[0]
     lines = data.split(b"\n")[:-1]
     edit(lines)
-    con.execute(f"UPDATE chunks SET {column} = ? WHERE first_seq = ?",
-                (b"".join(line + b"\n" for line in lines), first_seq))
+    con.execute(
+        f"UPDATE chunks SET {column} = ? WHERE first_seq = ?", (b"".join(line + b"\n" for line in lines), first_seq)
+    )
     con.commit()
     con.close()
 
@@ -134,7 +161,7 @@ def test_record_edited_as_text_is_named(tmp_path):
 @pytest.mark.parametrize("column, line", [("notice_ids", b'"K9"'), ("events", b"[9]"), ("outputs", b'["K4","deny"]')])
 def test_edited_record_is_named(tmp_path, capsys, column, line):
     log = tampered(tmp_path)
-    edit_lines(log, 4, column, lambda lines: lines.__setitem__(1, line))      # record 5
+    edit_lines(log, 4, column, lambda lines: lines.__setitem__(1, line))  # record 5
     result = dl.verify(log)
     assert not result.ok and result.first_bad == 5 and result.records == 4
     assert "edited" in result.problem
@@ -144,12 +171,12 @@ def test_edited_record_is_named(tmp_path, capsys, column, line):
 
 def test_record_deleted_inside_a_chunk_is_named(tmp_path):
     log = tampered(tmp_path)
-    edit_lines(log, 1, "events", lambda lines: lines.pop(1))                  # record 2's event only
+    edit_lines(log, 1, "events", lambda lines: lines.pop(1))  # record 2's event only
     result = dl.verify(log)
     assert not result.ok and result.first_bad == 2 and result.records == 1
 
     (tmp_path / "whole").mkdir()
-    log = tampered(tmp_path / "whole")                      # record 2 entirely, hash and count too
+    log = tampered(tmp_path / "whole")  # record 2 entirely, hash and count too
     for column in ("notice_ids", "events", "outputs"):
         edit_lines(log, 1, column, lambda lines: lines.pop(1))
     con = sqlite3.connect(log)
@@ -170,7 +197,7 @@ def test_deleted_chunk_is_named(tmp_path):
 
 def test_lines_left_out_of_a_chunk_are_named(tmp_path):
     log = tampered(tmp_path)
-    edit_lines(log, 4, "outputs", lambda lines: lines.pop())                  # record 6's output
+    edit_lines(log, 4, "outputs", lambda lines: lines.pop())  # record 6's output
     result = dl.verify(log)
     assert not result.ok and result.first_bad == 6 and result.records == 5 and "removed" in result.problem
     with pytest.raises(dl.LogError, match="records 4-6 is damaged"):
@@ -179,15 +206,18 @@ def test_lines_left_out_of_a_chunk_are_named(tmp_path):
 
 def test_reordered_records_are_named(tmp_path):
     log = tampered(tmp_path)
-    edit_lines(log, 4, "outputs", lambda lines: lines.reverse())              # records 4 and 6 swapped
+    edit_lines(log, 4, "outputs", lambda lines: lines.reverse())  # records 4 and 6 swapped
     result = dl.verify(log)
     assert not result.ok and result.first_bad == 4 and result.records == 3
 
 
 def test_reordered_chunks_are_named(tmp_path):
-    log = tampered(tmp_path, """UPDATE chunks SET first_seq = -1 WHERE first_seq = 1;
+    log = tampered(
+        tmp_path,
+        """UPDATE chunks SET first_seq = -1 WHERE first_seq = 1;
                                 UPDATE chunks SET first_seq = 1 WHERE first_seq = 4;
-                                UPDATE chunks SET first_seq = 4 WHERE first_seq = -1;""")
+                                UPDATE chunks SET first_seq = 4 WHERE first_seq = -1;""",
+    )
     result = dl.verify(log)
     assert not result.ok and result.first_bad == 1 and result.records == 0
 
@@ -198,7 +228,8 @@ def test_rehashed_edit_still_breaks_the_chain(tmp_path):
     edit_lines(log, 1, "outputs", lambda lines: lines.__setitem__(1, b'["K1","deny"]'))
     con = sqlite3.connect(log)
     notice_ids, events, outputs, hashes = con.execute(
-        "SELECT notice_ids, events, outputs, hashes FROM chunks WHERE first_seq = 1").fetchone()
+        "SELECT notice_ids, events, outputs, hashes FROM chunks WHERE first_seq = 1"
+    ).fetchone()
     batch_hash = con.execute("SELECT hash FROM batches WHERE batch = 1").fetchone()[0]
     columns = [pa.array([c.split(b"\n")[1] + b"\n"], type=pa.binary()) for c in (notice_ids, events, outputs)]
     [text] = dl.record_texts(2, 1, batch_hash, *columns)
@@ -213,7 +244,7 @@ def test_rehashed_edit_still_breaks_the_chain(tmp_path):
 def test_edited_or_missing_batch_is_named_at_its_first_record(tmp_path):
     log = tmp_path / "log.sqlite"
     dl.append(log, cheap_batch(3), [cheap_decisions(3, "A")])
-    dl.append(log, cheap_batch(3), [cheap_decisions(3, "B")])    # batch 2: records 4-6
+    dl.append(log, cheap_batch(3), [cheap_decisions(3, "B")])  # batch 2: records 4-6
     con = sqlite3.connect(log)
     con.execute("UPDATE batches SET rulebook_fingerprint = ? WHERE batch = 2", ("e" * 64,))
     con.commit()
@@ -229,17 +260,19 @@ def test_edited_or_missing_batch_is_named_at_its_first_record(tmp_path):
 
 
 def test_rows_encode_every_value_as_given():
-    frame = pd.DataFrame({
-        "text": ["plain", 'a "quote"', "back\\slash"],
-        "control": ["tab\there", "line\nbreak", "é 中"],
-        "missing": ["x", None, float("nan")],
-        "count": [1, 2, 3],
-        "price": [1.5, float("nan"), 2.0],
-        "flag": [True, False, True],
-        "mixed": [True, 1, 1.0],                 # equal to each other, of three types
-        "when": [pd.Timestamp("2003-02-03"), pd.NaT, pd.Timestamp("2003-02-04 09:30")],
-        "nested": [[1, "a"], {"k": 2}, None],
-    })
+    frame = pd.DataFrame(
+        {
+            "text": ["plain", 'a "quote"', "back\\slash"],
+            "control": ["tab\there", "line\nbreak", "é 中"],
+            "missing": ["x", None, float("nan")],
+            "count": [1, 2, 3],
+            "price": [1.5, float("nan"), 2.0],
+            "flag": [True, False, True],
+            "mixed": [True, 1, 1.0],  # equal to each other, of three types
+            "when": [pd.Timestamp("2003-02-03"), pd.NaT, pd.Timestamp("2003-02-04 09:30")],
+            "nested": [[1, "a"], {"k": 2}, None],
+        }
+    )
     rows = [json.loads(r) for r in dl.json_rows(frame).to_pylist()]
     assert rows == [
         ["plain", "tab\there", "x", 1, 1.5, True, True, "2003-02-03T00:00:00", [1, "a"]],
@@ -261,26 +294,29 @@ def quirky_frame(n: int, seed: int) -> pd.DataFrame:
     unhashable values, numpy scalars, timestamps."""
     import random
     from decimal import Decimal
+
     rng = random.Random(seed)
     pick = lambda *values: [rng.choice(values) for _ in range(n)]  # noqa: E731
     plain = pick("allow", "deny", "", "é 中 ☃", "x" * 300)
-    return pd.DataFrame({
-        "plain": pd.Series(plain, dtype=object),
-        "plain_str": pd.Series(plain, dtype="string"),
-        "plain_str_na": pd.Series(pick("a", None, "b"), dtype="string"),
-        "escaped_sometimes": pd.Series(pick(*["plain"] * 30, 'a "quote"', "tab\there"), dtype=object),
-        "flags": pd.Series(pick(True, False, "", None), dtype=object),
-        "nulls": pd.Series(pick("a", None, float("nan"), pd.NA, pd.NaT), dtype=object),
-        "numbers": pd.Series(pick(True, 1, 1.0, 0.0, -0.0, np.int64(1), np.float64(-0.0), np.True_), dtype=object),
-        "decimals": pd.Series(pick(Decimal("1.0"), Decimal("1.00"), Decimal("NaN")), dtype=object),
-        "bytes": pd.Series(pick(b"abc", b"d"), dtype=object),
-        "bytes_and_text": pd.Series(pick(b"abc", "abc", "é"), dtype=object),
-        "unhashable": pd.Series(pick([1, "a"], {"k": None}, "s", None), dtype=object),
-        "floats": pd.Series(pick(0.0, -0.0, 1.5, float("nan")), dtype=float),
-        "ints": pd.Series(pick(0, 7, -3), dtype="int64"),
-        "bools": pd.Series(pick(True, False), dtype=bool),
-        "when": pd.Series(pick(pd.Timestamp("2003-02-03"), pd.NaT, pd.Timestamp("2003-02-04 09:30"))),
-    })
+    return pd.DataFrame(
+        {
+            "plain": pd.Series(plain, dtype=object),
+            "plain_str": pd.Series(plain, dtype="string"),
+            "plain_str_na": pd.Series(pick("a", None, "b"), dtype="string"),
+            "escaped_sometimes": pd.Series(pick(*["plain"] * 30, 'a "quote"', "tab\there"), dtype=object),
+            "flags": pd.Series(pick(True, False, "", None), dtype=object),
+            "nulls": pd.Series(pick("a", None, float("nan"), pd.NA, pd.NaT), dtype=object),
+            "numbers": pd.Series(pick(True, 1, 1.0, 0.0, -0.0, np.int64(1), np.float64(-0.0), np.True_), dtype=object),
+            "decimals": pd.Series(pick(Decimal("1.0"), Decimal("1.00"), Decimal("NaN")), dtype=object),
+            "bytes": pd.Series(pick(b"abc", b"d"), dtype=object),
+            "bytes_and_text": pd.Series(pick(b"abc", "abc", "é"), dtype=object),
+            "unhashable": pd.Series(pick([1, "a"], {"k": None}, "s", None), dtype=object),
+            "floats": pd.Series(pick(0.0, -0.0, 1.5, float("nan")), dtype=float),
+            "ints": pd.Series(pick(0, 7, -3), dtype="int64"),
+            "bools": pd.Series(pick(True, False), dtype=bool),
+            "when": pd.Series(pick(pd.Timestamp("2003-02-03"), pd.NaT, pd.Timestamp("2003-02-04 09:30"))),
+        }
+    )
 
 
 def test_rows_are_the_same_bytes_however_encoded(monkeypatch):
@@ -295,7 +331,7 @@ def test_rows_are_the_same_bytes_however_encoded(monkeypatch):
     for seed in range(4):
         frame = quirky_frame(2000, seed)
         frame["with_a_quote"] = frame["plain_str"].where(frame.index != 1500, 'say "hi"')
-        for j, name in enumerate(frame.columns):
+        for name in frame.columns:
             expected = reference([frame[name]])
             assert dl.json_rows(frame[[name]]) == expected, name
             lines = encoding._row_lines(frame[[name]])
@@ -310,6 +346,7 @@ def test_rows_are_the_same_bytes_however_encoded(monkeypatch):
 @needs_c
 def test_c_verbatim_is_the_python_test():
     import random
+
     rng = random.Random(5)
     for _ in range(300):
         data = bytes(rng.choice(b'abc \x00\x1f\x20"\\\x7f\xc3\xa9') for _ in range(rng.randrange(0, 80)))
@@ -322,20 +359,22 @@ def test_c_verbatim_is_the_python_test():
 def test_c_lines_refuses_bad_pieces_and_names_values_it_does_not_write():
     offsets, data = encoding._c_lines(2, [b"[", ["a", True], b",", [None, float("nan")], b"]\n"])
     assert pa.StringArray.from_buffers(2, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist() == [
-        '["a",null]\n', "[true,null]\n"]
+        '["a",null]\n',
+        "[true,null]\n",
+    ]
     assert encoding._c_lines(2, [b"[", ["a", "b"], b",", ["c", 1], b"]\n"]) == 3
-    values = np.array(["a", None, True, "b"], dtype=object)      # numpy arrays as well as lists
+    values = np.array(["a", None, True, "b"], dtype=object)  # numpy arrays as well as lists
     assert encoding._c_lines(2, [values[1:3], b"\n"]) == encoding._c_lines(2, [[None, True], b"\n"])
     assert encoding._c_lines(0, [values[:0]]) == (b"\x00" * 4, b"")
     with pytest.raises(ValueError, match="contiguous"):
         encoding._c_lines(2, [values[::2]])
     with pytest.raises(ValueError, match="contiguous"):
-        encoding._c_lines(2, [np.array(["a", "b"])])                 # not objects
+        encoding._c_lines(2, [np.array(["a", "b"])])  # not objects
     with pytest.raises(ValueError, match="contiguous"):
         encoding._c_lines(3, [values[1:3]])
     assert encoding._c_lines(1, [["a\\b"]]) == 0 and encoding._c_lines(1, [["\x1f"]]) == 0
     assert encoding._c_lines(1, [['"']]) == 0
-    assert encoding._c_lines(1, [["\ud800"]]) == 0                   # a lone surrogate: not UTF-8
+    assert encoding._c_lines(1, [["\ud800"]]) == 0  # a lone surrogate: not UTF-8
     with pytest.raises(ValueError, match="another length"):
         encoding._c_lines(2, [["a"]])
     lines = pa.array(["[1]\n"] * 3, type=pa.string())
@@ -351,26 +390,34 @@ def python_chain(prev, first_seq, batch, batch_hash, *columns) -> bytes:
 
 def test_record_hashes_are_those_of_format_3():
     # computed by the engine before the C chain existed: the format's hashes may not change
-    d = dl.Decisions.of(["K1", "é 中", "", "tab"], ['[1,"a"]', '["\\u0000x"]', "[]", "[null,true,1.5]"],
-                        ['["K1","allow"]', '["é 中","deny"]', '["","allow"]', '["tab","error"]'])
-    expected = ("dead15002782acaf9cb5783c61ceeb403c5daa7636ca2be5a87aa2685959e8d5fd455405077dfd19f2a4d903f74"
-                "7907f94e9f133f73a399cebdf8384e20a9317a0787a2d032ed27356913fcba84e20451e4f61b98333ebf762d87b"
-                "e373fde17a0664ab1fcae4930b697763fc5a05d5586fb7ad6a29754e355e45bb23b9352f22")
+    d = dl.Decisions.of(
+        ["K1", "é 中", "", "tab"],
+        ['[1,"a"]', '["\\u0000x"]', "[]", "[null,true,1.5]"],
+        ['["K1","allow"]', '["é 中","deny"]', '["","allow"]', '["tab","error"]'],
+    )
+    expected = (
+        "dead15002782acaf9cb5783c61ceeb403c5daa7636ca2be5a87aa2685959e8d5fd455405077dfd19f2a4d903f74"
+        "7907f94e9f133f73a399cebdf8384e20a9317a0787a2d032ed27356913fcba84e20451e4f61b98333ebf762d87b"
+        "e373fde17a0664ab1fcae4930b697763fc5a05d5586fb7ad6a29754e355e45bb23b9352f22"
+    )
     columns = (d.notice_ids, d.events, d.outputs)
     assert python_chain(bytes(32), 98, 7, "b" * 64, *columns).hex() == expected
     assert dl.record_chain(bytes(32), 98, 7, "b" * 64, *columns).hex() == expected
 
 
 def random_lines(rng, n: int, empty: float) -> list[str]:
-    alphabet = ["a", "Z", "0", " ", '"', "\\", "é", "中", "\U0001F600", "[", ",", "\t"]
-    return [("" if rng.random() < empty else "".join(rng.choices(alphabet, k=rng.randrange(0, 40)))) + "\n"
-            for _ in range(n)]
+    alphabet = ["a", "Z", "0", " ", '"', "\\", "é", "中", "\U0001f600", "[", ",", "\t"]
+    return [
+        ("" if rng.random() < empty else "".join(rng.choices(alphabet, k=rng.randrange(0, 40)))) + "\n"
+        for _ in range(n)
+    ]
 
 
 @needs_c
-@pytest.mark.parametrize("first_seq", [1, 7, 95, 999_990, 2**62])       # seqs crossing digit counts
+@pytest.mark.parametrize("first_seq", [1, 7, 95, 999_990, 2**62])  # seqs crossing digit counts
 def test_c_chain_equals_the_python_chain(first_seq):
     import random
+
     rng = random.Random(first_seq)
     n = 300
     prev = bytes(rng.randrange(256) for _ in range(32))
@@ -391,11 +438,12 @@ def test_c_chain_equals_the_python_chain(first_seq):
 
 @needs_c
 def test_c_chain_reads_columns_without_bytes_and_refuses_bad_buffers():
-    empty = pa.array([""] * 5, type=pa.string())             # no data buffer at all
+    empty = pa.array([""] * 5, type=pa.string())  # no data buffer at all
     assert empty.buffers()[2] is None or empty.buffers()[2].size == 0
     lines = pa.array(["[1]\n"] * 5, type=pa.string())
-    assert dl.record_chain(bytes(32), 1, 1, "d" * 64, empty, lines, empty) == \
-        python_chain(bytes(32), 1, 1, "d" * 64, empty, lines, empty)
+    assert dl.record_chain(bytes(32), 1, 1, "d" * 64, empty, lines, empty) == python_chain(
+        bytes(32), 1, 1, "d" * 64, empty, lines, empty
+    )
     offsets, data = lines.buffers()[1], lines.buffers()[2]
     with pytest.raises(ValueError, match="too short"):
         hash_chain._c_chain(bytes(32), 1, b"\n", 6, [(offsets, data, 0)])
@@ -412,8 +460,13 @@ def test_python_fallback_writes_and_verifies_the_same_log(tmp_path, monkeypatch,
     monkeypatch.setattr(hash_chain, "_c_chain", None)
     monkeypatch.setattr(encoding, "_c_lines", None)
     dl.append(slow, cheap_batch(50, key), [cheap_decisions(30, "é"), cheap_decisions(20, "", 30)], key)
-    read = lambda log: [sqlite3.connect(log).execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: E731
-                        for table in ("chunks", "seals")]
+
+    def read(log):
+        return [
+            sqlite3.connect(log).execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("chunks", "seals")
+        ]
+
     assert read(fast) == read(slow)
     assert str(dl.verify(fast, key=key)) == str(dl.verify(slow, key=key))
     assert dl.verify(fast, key=key).ok and dl.verify(fast, key=key).records == 50
@@ -437,8 +490,10 @@ WRITER = textwrap.dedent("""
 
 
 def writer(log: Path, prefix: str, n: int, chunk: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(log), prefix, str(n), str(chunk)],
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(log), prefix, str(n), str(chunk)],
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def count(log: Path) -> int:
@@ -454,7 +509,7 @@ def count(log: Path) -> int:
 
 def test_sigkilled_writer_leaves_a_whole_prefix(tmp_path):
     log = tmp_path / "log.sqlite"
-    proc = writer(log, "K", -1, 1000)          # writes until killed
+    proc = writer(log, "K", -1, 1000)  # writes until killed
     deadline = time.monotonic() + 30
     while count(log) < 3000 and time.monotonic() < deadline:
         assert proc.poll() is None
@@ -464,27 +519,29 @@ def test_sigkilled_writer_leaves_a_whole_prefix(tmp_path):
     result = dl.verify(log)
     frame = compliance.read_log(log)
     ids = frame["notice_id"].tolist()
-    assert len(ids) >= 3000 and len(ids) % 1000 == 0          # whole chunks only
-    assert ids == [f"K{i}" for i in range(len(ids))]           # a prefix, in order
+    assert len(ids) >= 3000 and len(ids) % 1000 == 0  # whole chunks only
+    assert ids == [f"K{i}" for i in range(len(ids))]  # a prefix, in order
     # the chain of what was written is intact, but the batch declared 10**9 records and was not
     # sealed: verify says so, with both counts, show marks its records, replay leaves them out
     assert result.intact and not result.ok, str(result)
-    assert f"INCOMPLETE: batch 1 (check, recorded 2003-02-03T00:00:00+00:00): {len(ids):,} of 1,000,000,000 " \
-           f"records, not sealed" in str(result)
+    assert (
+        f"INCOMPLETE: batch 1 (check, recorded 2003-02-03T00:00:00+00:00): {len(ids):,} of 1,000,000,000 "
+        f"records, not sealed" in str(result)
+    )
     assert set(frame["batch_state"]) == {"incomplete"}
     assert main(["log", "verify", str(log)]) == 1
 
 
 def test_two_concurrent_writers_lose_nothing(tmp_path):
-    log = tmp_path / "log.sqlite"                               # neither writer finds it: both create
-    procs = [writer(log, prefix, 20_000, 500) for prefix in ("A", "B")]     # 40 chunks each
+    log = tmp_path / "log.sqlite"  # neither writer finds it: both create
+    procs = [writer(log, prefix, 20_000, 500) for prefix in ("A", "B")]  # 40 chunks each
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     result = dl.verify(log)
     assert result.ok and result.records == 40_000, str(result)
     frame = compliance.read_log(log)
     for prefix in ("A", "B"):
         mine = frame[frame["notice_id"].str.startswith(prefix)]["notice_id"].tolist()
-        assert mine == [f"{prefix}{i}" for i in range(20_000)]   # all, in each writer's order
+        assert mine == [f"{prefix}{i}" for i in range(20_000)]  # all, in each writer's order
 
 
 def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
@@ -493,7 +550,7 @@ def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
     write = writing._append_chunk
 
     def fail_on_the_second(con, batch, key, batch_id, written, decisions, guess=None):
-        if decisions.notice_ids[0].as_py() == '"K100"\n':      # the second chunk
+        if decisions.notice_ids[0].as_py() == '"K100"\n':  # the second chunk
             raise sqlite3.OperationalError("disk I/O error")
         return write(con, batch, key, batch_id, written, decisions, guess)
 
@@ -505,12 +562,13 @@ def test_a_failing_writer_stops_the_batch_and_raises(tmp_path, monkeypatch):
     monkeypatch.setattr(writing, "_append_chunk", fail_on_the_second)
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         dl.append(log, cheap_batch(10_000), chunks())
-    assert len(made) <= 5                      # the writer's error stopped the encoding
+    assert len(made) <= 5  # the writer's error stopped the encoding
     result = dl.verify(log)
     assert result.intact and count(log) == 100
     assert not result.ok and result.findings == [
         "INCOMPLETE: batch 1 (check, recorded 2003-02-03T00:00:00+00:00): 100 of 10,000 records, not sealed "
-        "(its recording stopped before its end); replay leaves it out"]
+        "(its recording stopped before its end); replay leaves it out"
+    ]
 
 
 def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, monkeypatch):
@@ -520,9 +578,9 @@ def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, mon
     chain = dl.record_chain
     monkeypatch.setattr(writing, "record_chain", lambda *args: hashed.append(args[1]) or chain(*args))
     dl.append(log, cheap_batch(30), (cheap_decisions(10, "K", start) for start in range(0, 30, 10)))
-    assert hashed == [6, 16, 26]                     # ahead of the writer, each chunk once
+    assert hashed == [6, 16, 26]  # ahead of the writer, each chunk once
 
-    def chunks():                                    # other writers append before and between ours
+    def chunks():  # other writers append before and between ours
         dl.append(log, cheap_batch(3), [cheap_decisions(3, "A")])
         yield cheap_decisions(10, "L", 0)
         yield cheap_decisions(10, "L", 10)
@@ -536,9 +594,11 @@ def test_chunks_are_hashed_once_unless_another_writer_came_between(tmp_path, mon
     frame = compliance.read_log(log)
     assert frame.loc[frame["notice_id"].str.startswith("L"), "notice_id"].tolist() == [f"L{i}" for i in range(30)]
     # B may come before L's first chunk is written (the encoding runs ahead of the writer), or after
-    assert frame.groupby("batch")["notice_id"].first().tolist() in (["Z0", "K0", "A0", "L0", "B0"],
-                                                                    ["Z0", "K0", "A0", "B0", "L0"])
-    assert len(hashed) > 3                           # the guesses that were wrong were hashed again
+    assert frame.groupby("batch")["notice_id"].first().tolist() in (
+        ["Z0", "K0", "A0", "L0", "B0"],
+        ["Z0", "K0", "A0", "B0", "L0"],
+    )
+    assert len(hashed) > 3  # the guesses that were wrong were hashed again
 
 
 def test_a_failing_hash_stops_the_batch_and_raises(tmp_path, monkeypatch):
@@ -553,7 +613,7 @@ def test_a_failing_hash_stops_the_batch_and_raises(tmp_path, monkeypatch):
     monkeypatch.setattr(writing, "record_chain", fail_on_the_second)
     with pytest.raises(MemoryError, match="no room"):
         dl.append(log, cheap_batch(10_000), (cheap_decisions(100, "K", start) for start in range(0, 10_000, 100)))
-    result = dl.verify(log)                                    # the first chunk, if the writer took it
+    result = dl.verify(log)  # the first chunk, if the writer took it
     assert result.intact and count(log) in (0, 100)
     assert result.ok if count(log) == 0 else "100 of 10,000 records, not sealed" in str(result)
 
@@ -573,16 +633,20 @@ def test_a_failing_batch_leaves_whole_chunks(tmp_path):
     assert result.ok if count(log) == 0 else f"{count(log)} of 1,000 records, not sealed" in str(result)
 
 
-@pytest.mark.parametrize("ids, expected", [
-    (pd.Series(["a", None, 7, "é", 'q"'], dtype=object), ['"a"', '""', '"7"', '"é"', '"q\\""']),
-    (pd.Series(["a", "é", 'q"'], dtype="string[pyarrow]"), ['"a"', '"é"', '"q\\""']),
-    (pd.Series(["a", None], dtype="string[pyarrow]"), ['"a"', '"<NA>"']),
-    (pd.Series(["a", None], dtype="str"), ['"a"', '"nan"']),
-])
+@pytest.mark.parametrize(
+    "ids, expected",
+    [
+        (pd.Series(["a", None, 7, "é", 'q"'], dtype=object), ['"a"', '""', '"7"', '"é"', '"q\\""']),
+        (pd.Series(["a", "é", 'q"'], dtype="string[pyarrow]"), ['"a"', '"é"', '"q\\""']),
+        (pd.Series(["a", None], dtype="string[pyarrow]"), ['"a"', '"<NA>"']),
+        (pd.Series(["a", None], dtype="str"), ['"a"', '"nan"']),
+    ],
+)
 def test_review_notice_ids_are_recorded_as_text(tmp_path, agreement, ids, expected):
     log = tmp_path / "log.sqlite"
-    dl.append_review(log, pd.DataFrame({"notice_id": ids}), pd.DataFrame({"notice_id": ids, "outcome": "allow"}),
-                     agreement)
+    dl.append_review(
+        log, pd.DataFrame({"notice_id": ids}), pd.DataFrame({"notice_id": ids, "outcome": "allow"}), agreement
+    )
     stored = sqlite3.connect(log).execute("SELECT notice_ids FROM chunks").fetchone()[0]
     assert stored.decode().splitlines() == expected
     assert dl.verify(log).ok
@@ -590,6 +654,7 @@ def test_review_notice_ids_are_recorded_as_text(tmp_path, agreement, ids, expect
 
 def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement):
     from compliance.contract.synthetic import synthetic_notices
+
     notices = synthetic_notices(2500, seed=3)
     result = compliance.review(notices, agreement)
     log = tmp_path / "log.sqlite"
@@ -597,15 +662,16 @@ def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement)
     chunks = sqlite3.connect(log).execute("SELECT outputs FROM chunks ORDER BY first_seq").fetchall()
     assert len(chunks) == 3
     joined = encoding._arrow_lines([result[c] for c in result.columns], "[", "]")
-    assert b"".join(c for c, in chunks) == joined.buffers()[2].to_pybytes()
+    assert b"".join(c for (c,) in chunks) == joined.buffers()[2].to_pybytes()
     assert dl.verify(log).ok and dl.verify(log).records == 2500
 
 
 def test_review_recorded_while_it_runs_holds_what_append_review_records(tmp_path, agreement, monkeypatch):
-    review_module = sys.modules["compliance.running.review"]    # the package's review() hides the module
+    review_module = sys.modules["compliance.running.review"]  # the package's review() hides the module
     from compliance.contract.synthetic import synthetic_notices
-    monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)   # several runs, a short last one
-    notices = synthetic_notices(2500, seed=4)          # includes rows in error
+
+    monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)  # several runs, a short last one
+    notices = synthetic_notices(2500, seed=4)  # includes rows in error
     streamed, after = tmp_path / "streamed.sqlite", tmp_path / "after.sqlite"
     result = compliance.review(notices, agreement, record=streamed)
     dl.append_review(after, notices, result, agreement)
@@ -617,8 +683,8 @@ def test_review_recorded_while_it_runs_holds_what_append_review_records(tmp_path
         return [r[0] for r in rows], [b"".join(r[k] for r in rows) for k in (1, 2, 3)]
 
     counts, columns = stored(streamed)
-    assert counts == [700, 700, 700, 400]              # one chunk per run of output rows
-    assert columns == stored(after)[1]                 # the same records, byte for byte
+    assert counts == [700, 700, 700, 400]  # one chunk per run of output rows
+    assert columns == stored(after)[1]  # the same records, byte for byte
     assert dl.verify(streamed).ok and dl.verify(streamed).records == 2500
     assert (result["outcome"] == "error").any()
 
@@ -633,7 +699,7 @@ def test_a_review_whose_log_is_refused_raises_the_log_error(tmp_path, agreement)
 
 
 def test_a_review_that_fails_stops_its_recorder(tmp_path, agreement, monkeypatch):
-    review_module = sys.modules["compliance.running.review"]    # the package's review() hides the module
+    review_module = sys.modules["compliance.running.review"]  # the package's review() hides the module
     log = tmp_path / "log.sqlite"
 
     def broken(*args, **kwargs):
@@ -664,33 +730,41 @@ def test_replay_finds_exactly_the_decisions_a_parameter_edit_changes(tmp_path, a
     # years) is not, so the 1997 resale limits apply: Form 144 is required when the three-month
     # amount exceeds 500 shares (edited: 200,000) or $10,000.
     checks = [
-        event("A", quantity=1000, form_144_filed_on=None),     # 1,000 > 500, $1,000: deny; edited: not required -> allow  CHANGED
-        event("B", quantity=100000, form_144_filed_on=None),   # $100,000 > $10,000: required either way, deny both
+        event(
+            "A", quantity=1000, form_144_filed_on=None
+        ),  # 1,000 > 500, $1,000: deny; edited: not required -> allow  CHANGED
+        event("B", quantity=100000, form_144_filed_on=None),  # $100,000 > $10,000: required either way, deny both
         event("F", route="registration_statement", sale_date="2002-07-25"),  # no Rule 144: allow both
-        event("G", quantity=400, form_144_filed_on=None),      # 400 <= 500 and $400: not required either way, allow both
+        event("G", quantity=400, form_144_filed_on=None),  # 400 <= 500 and $400: not required either way, allow both
         event("H", quantity=1000, form_144_filed_on=None, sale_price=None),  # 1,000 > 500: deny; edited:
         #   share limb false, dollar limb unknown (no price) -> undetermined, deny (fail closed): same
-        event("I", quantity=1000, form_144_filed_on=None, affiliate=True),   # affiliate, 1,000 > 500: deny; edited allow  CHANGED
+        event(
+            "I", quantity=1000, form_144_filed_on=None, affiliate=True
+        ),  # affiliate, 1,000 > 500: deny; edited allow  CHANGED
     ]
     for e in checks:
         compliance.check(e, agreement, record=log)
     # one review batch: R1 (400 shares) is allowed either way; R2 (300 shares, ten days later) has
     # a three-month aggregate of 700 > 500 with R1 -> deny; edited: 700 <= 200,000 -> allow  CHANGED
     # (replayed as a batch, so R2 again sees R1 as an earlier sale)
-    batch = pd.DataFrame([event("R1", quantity=400, form_144_filed_on=None),
-                          event("R2", quantity=300, form_144_filed_on=None, sale_date="2003-02-13")]).astype(str)
+    batch = pd.DataFrame(
+        [
+            event("R1", quantity=400, form_144_filed_on=None),
+            event("R2", quantity=300, form_144_filed_on=None, sale_date="2003-02-13"),
+        ]
+    ).astype(str)
     recorded = compliance.review(batch, agreement, record=log)
     assert recorded["outcome"].tolist() == ["allow", "deny"]
 
-    assert replay(log).ok                              # the unchanged rules: nothing differs
+    assert replay(log).ok  # the unchanged rules: nothing differs
     result = replay(log, rules_dir=edited_rules)
     assert result.changed == {"A", "I", "R2"}
     assert not result.failures and result.records == 8
-    assert set(result.grouped()) == {"rulebook"}         # the agreement did not change
+    assert set(result.grouped()) == {"rulebook"}  # the agreement did not change
     a = next(d for d in result.differences if d.notice_id == "A")
     assert a.changes["outcome"] == ("deny", "allow")
     assert a.changes["failed_rules"] == ("rule144.form_144", "")
-    assert a.changes["earliest_allowed_date"] == ("2004-01-20", "2003-02-03")   # 144(k) date -> now
+    assert a.changes["earliest_allowed_date"] == ("2004-01-20", "2003-02-03")  # 144(k) date -> now
 
     # and the other way round: a log written under the edited (older) rulebook replays against
     # the current one, without error, finding the same three
@@ -711,7 +785,7 @@ def test_replay_groups_an_agreement_change(tmp_path, agreement):
     with open(copy / "agreement.yaml", "a") as f:
         f.write("\n# a comment: the bytes changed, no decision does\n")
     result = replay(log)
-    assert result.ok                                       # fingerprint differs, decision does not
+    assert result.ok  # fingerprint differs, decision does not
 
 
 def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
@@ -735,11 +809,11 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path, capsys):
             dl.append(path, cheap_batch(1), [cheap_decisions(1)])
         with pytest.raises(dl.LogError):
             compliance.check(event("X"), record=path)
-    assert text.read_text().startswith("not a database")   # left untouched
+    assert text.read_text().startswith("not a database")  # left untouched
     con = sqlite3.connect(other)
-    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"   # not switched to WAL
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # not switched to WAL
     con.close()
-    assert not (tmp_path / "missing.sqlite").exists()       # reading never creates a log
+    assert not (tmp_path / "missing.sqlite").exists()  # reading never creates a log
 
 
 OLD_LOGS = {
@@ -757,11 +831,12 @@ differently."""
 @pytest.mark.parametrize("version", sorted(OLD_LOGS))
 def test_older_logs_are_verified_shown_and_replayed(tmp_path, agreement, version):
     log = tmp_path / "old.sqlite"
-    shutil.copyfile(OLD_LOGS[version], log)      # reading a WAL-mode file writes beside it
+    shutil.copyfile(OLD_LOGS[version], log)  # reading a WAL-mode file writes beside it
     result = dl.verify(log)
     assert result.ok and result.records == 8
-    assert result.notes == [f"the log's 8 records predate seals (format {version}): whether each batch was "
-                            f"recorded to its end is not known"]
+    assert result.notes == [
+        f"the log's 8 records predate seals (format {version}): whether each batch was recorded to its end is not known"
+    ]
     assert main(["log", "verify", str(log)]) == 0
     assert main(["log", "verify", str(log), "--expect-head", result.head]) == 0
     frame = compliance.read_log(log)
@@ -828,35 +903,40 @@ def test_a_check_is_recorded_sealed_in_one_transaction(tmp_path, agreement, monk
 
 
 @pytest.mark.parametrize("interruption", [KeyboardInterrupt, RuntimeError])
-def test_an_interrupted_review_is_incomplete_and_left_out_of_replay(tmp_path, agreement, monkeypatch, capsys,
-                                                                    interruption):
-    review_module = sys.modules["compliance.running.review"]    # the package's review() hides the module
+def test_an_interrupted_review_is_incomplete_and_left_out_of_replay(
+    tmp_path, agreement, monkeypatch, capsys, interruption
+):
+    review_module = sys.modules["compliance.running.review"]  # the package's review() hides the module
     from compliance.contract.synthetic import synthetic_notices
+
     monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)
     review_frame = review_module.review_frame
 
     def interrupted(notices, agreement, rules_dir, progress, on_output, *args):
         handed = []
 
-        def hand(start, output):                        # the third run of output never comes
+        def hand(start, output):  # the third run of output never comes
             if len(handed) == 2:
                 raise interruption("stopped")
             handed.append(start)
             on_output(start, output)
+
         return review_frame(notices, agreement, rules_dir, progress, hand, *args)
 
     log = tmp_path / "log.sqlite"
-    compliance.check(event("C1"), agreement, record=log)                 # batch 1, sealed
+    compliance.check(event("C1"), agreement, record=log)  # batch 1, sealed
     monkeypatch.setattr(review_module, "review_frame", interrupted)
     with pytest.raises(interruption, match="stopped"):
-        compliance.review(synthetic_notices(2500, seed=4), agreement, record=log)   # batch 2
+        compliance.review(synthetic_notices(2500, seed=4), agreement, record=log)  # batch 2
     found = count(log) - 1
-    assert found in (700, 1400)          # the runs handed over that the writer took, whole
+    assert found in (700, 1400)  # the runs handed over that the writer took, whole
     result = dl.verify(log)
     assert result.intact and result.records == 1 + found and not result.ok
-    assert result.findings == [f"INCOMPLETE: batch 2 (review, recorded {compliance.read_log(log)['recorded_at'][1]}): "
-                               f"{found:,} of 2,500 records, not sealed (its recording stopped before its end); "
-                               f"replay leaves it out"]
+    assert result.findings == [
+        f"INCOMPLETE: batch 2 (review, recorded {compliance.read_log(log)['recorded_at'][1]}): "
+        f"{found:,} of 2,500 records, not sealed (its recording stopped before its end); "
+        f"replay leaves it out"
+    ]
     assert main(["log", "verify", str(log)]) == 1
     assert f"{found:,} of 2,500 records" in capsys.readouterr().out
     frame = compliance.read_log(log)
@@ -866,7 +946,7 @@ def test_an_interrupted_review_is_incomplete_and_left_out_of_replay(tmp_path, ag
     assert "batch_state" in shown[0] and shown[1].endswith("sealed") and shown[2].endswith("incomplete")
     back = replay(log)
     assert back.records == 1 and back.left_out == {2: found} and back.ok
-    assert main(["replay", str(log)]) == 0              # the replayed record is unchanged
+    assert main(["replay", str(log)]) == 0  # the replayed record is unchanged
     assert f"Left out {found:,} records of 1 incomplete batch (2)" in capsys.readouterr().out
 
 
@@ -876,7 +956,7 @@ def test_an_abandoned_recorder_leaves_its_batch_unsealed(tmp_path, agreement):
     log = tmp_path / "log.sqlite"
     recorder = dl.ReviewRecorder(log, notices, list(result.columns), agreement)
     recorder.add(0, result.iloc[:2])
-    while count(log) < 2:                 # the recorder's thread writes what it was handed
+    while count(log) < 2:  # the recorder's thread writes what it was handed
         time.sleep(0.01)
     recorder.abandon()
     assert "batch 1 (review, recorded" in str(dl.verify(log)) and "2 of 5 records, not sealed" in str(dl.verify(log))
@@ -893,6 +973,7 @@ def rewrite_chain(log: Path, key: dl.LogKey | None = None) -> None:
     """Recompute every batch's hash, every record's hash and every seal from what the log now
     holds, as whoever edits a log and covers the edit would: under ``key``, or plain sha256."""
     from compliance.decision_log.batches import stored_batch
+
     con = sqlite3.connect(log)
     batches = {}
     for batch_id, *fields, _ in con.execute(f"SELECT {', '.join(dl.BATCH_COLUMNS)} FROM batches").fetchall():
@@ -900,14 +981,18 @@ def rewrite_chain(log: Path, key: dl.LogKey | None = None) -> None:
         con.execute("UPDATE batches SET hash = ? WHERE batch = ?", (batches[batch_id].hash, batch_id))
     prev, last = bytes(32), {}
     for first_seq, batch_id, *columns in con.execute(
-            "SELECT first_seq, batch, notice_ids, events, outputs FROM chunks ORDER BY first_seq").fetchall():
-        hashes = dl.record_chain(prev, first_seq, batch_id, batches[batch_id].hash,
-                                 *(hash_chain._column_lines(c) for c in columns), key)
+        "SELECT first_seq, batch, notice_ids, events, outputs FROM chunks ORDER BY first_seq"
+    ).fetchall():
+        hashes = dl.record_chain(
+            prev, first_seq, batch_id, batches[batch_id].hash, *(hash_chain._column_lines(c) for c in columns), key
+        )
         con.execute("UPDATE chunks SET hashes = ? WHERE first_seq = ?", (hashes, first_seq))
         prev = last[batch_id] = hashes[-32:]
     for batch_id, n in con.execute("SELECT batch, count FROM seals").fetchall():
-        con.execute("UPDATE seals SET hash = ? WHERE batch = ?",
-                    (dl.seal_hash(last[batch_id], batch_id, batches[batch_id].hash, n, key), batch_id))
+        con.execute(
+            "UPDATE seals SET hash = ? WHERE batch = ?",
+            (dl.seal_hash(last[batch_id], batch_id, batches[batch_id].hash, n, key), batch_id),
+        )
     con.commit()
     con.close()
 
@@ -928,20 +1013,22 @@ def test_expect_head_catches_a_deleted_or_rewritten_end(tmp_path, capsys):
     assert main(["log", "verify", str(log), "--expect-head", head]) == 0
     assert main(["log", "verify", str(log), "--expect-head", head.upper()]) == 0
 
-    deleted = tmp_path / "deleted.sqlite"          # batch 3 removed, its chunks, row and seal
+    deleted = tmp_path / "deleted.sqlite"  # batch 3 removed, its chunks, row and seal
     shutil.copyfile(log, deleted)
     con = sqlite3.connect(deleted)
-    con.executescript("DELETE FROM chunks WHERE batch = 3; DELETE FROM batches WHERE batch = 3; "
-                      "DELETE FROM seals WHERE batch = 3;")
+    con.executescript(
+        "DELETE FROM chunks WHERE batch = 3; DELETE FROM batches WHERE batch = 3; DELETE FROM seals WHERE batch = 3;"
+    )
     con.close()
-    assert dl.verify(deleted).ok                   # a shorter log, whole: only the head tells
+    assert dl.verify(deleted).ok  # a shorter log, whole: only the head tells
     result = dl.verify(deleted, expect_head=head)
     assert not result.ok and result.findings == [
         f"HEAD: the expected head {head} is not in the chain, which ends at record 6 (hash {result.head}): "
-        f"records were deleted from its end, or its end was rewritten"]
+        f"records were deleted from its end, or its end was rewritten"
+    ]
     assert main(["log", "verify", str(deleted), "--expect-head", head]) == 1
 
-    last_chunk = tmp_path / "last_chunk.sqlite"    # the last chunk only: batch 3 is short of its seal
+    last_chunk = tmp_path / "last_chunk.sqlite"  # the last chunk only: batch 3 is short of its seal
     shutil.copyfile(log, last_chunk)
     con = sqlite3.connect(last_chunk)
     con.execute("DELETE FROM chunks WHERE first_seq = 9")
@@ -951,7 +1038,7 @@ def test_expect_head_catches_a_deleted_or_rewritten_end(tmp_path, capsys):
     assert any(f.startswith("SEAL: batch 3") and "2 of 3 records, sealed with 3" in f for f in result.findings)
     assert any(f.startswith("HEAD:") for f in result.findings)
 
-    rewritten = tmp_path / "rewritten.sqlite"      # record 8 edited, the hashes after it recomputed
+    rewritten = tmp_path / "rewritten.sqlite"  # record 8 edited, the hashes after it recomputed
     shutil.copyfile(log, rewritten)
     edit_lines(rewritten, 7, "outputs", lambda lines: lines.__setitem__(1, b'["C1","deny"]'))
     rewrite_chain(rewritten)
@@ -959,7 +1046,7 @@ def test_expect_head_catches_a_deleted_or_rewritten_end(tmp_path, capsys):
     assert compliance.read_log(rewritten)["output"][7] == {"notice_id": "C1", "outcome": "deny"}
     assert not dl.verify(rewritten, expect_head=head).ok
 
-    dl.append(log, cheap_batch(1), [cheap_decisions(1, "D")])     # appended after the head
+    dl.append(log, cheap_batch(1), [cheap_decisions(1, "D")])  # appended after the head
     result = dl.verify(log, expect_head=head)
     assert result.findings == ["HEAD: the chain goes on past the expected head (record 9): 1 record after it"]
     assert main(["log", "verify", str(log), "--expect-head", "abc"]) == 2
@@ -980,14 +1067,14 @@ def test_a_keyed_log_rewritten_without_the_key_fails_with_it(tmp_path, agreement
     con.close()
     assert KEY.secret not in log.read_bytes() and KEY.secret.hex().encode() not in log.read_bytes()
     assert dl.verify(log, key=KEY).ok
-    assert main(["log", "verify", str(log)]) == 0                   # the key from the environment
+    assert main(["log", "verify", str(log)]) == 0  # the key from the environment
     capsys.readouterr()
 
     # keyed records differ from the same records unkeyed: the key is in every hash
     plain = tmp_path / "plain.sqlite"
     shutil.copyfile(log, plain)
     rewrite_chain(plain, KEY)
-    assert plain.read_bytes() == log.read_bytes()                   # rewrite_chain is the writer's chain
+    assert plain.read_bytes() == log.read_bytes()  # rewrite_chain is the writer's chain
     rewrite_chain(plain)
     assert plain.read_bytes() != log.read_bytes()
 
@@ -1006,30 +1093,34 @@ def test_a_keyed_log_rewritten_without_the_key_fails_with_it(tmp_path, agreement
     rewrite_chain(log)
     result = dl.verify(log, key=KEY)
     assert result.intact and result.findings == [
-        "NOT KEYED: 3 records, in batches 1-2: not keyed, and COMPLIANCE_LOG_KEY is set"]
-    assert dl.verify(log).ok                       # without the key, an unkeyed log as any other
+        "NOT KEYED: 3 records, in batches 1-2: not keyed, and COMPLIANCE_LOG_KEY is set"
+    ]
+    assert dl.verify(log).ok  # without the key, an unkeyed log as any other
 
     # keyed with another key: named as such, with both key ids
     other = tmp_path / "other.sqlite"
     monkeypatch.setenv("COMPLIANCE_LOG_KEY", OTHER_KEY.secret.decode())
     compliance.check(event("C1"), agreement, record=other)
     result = dl.verify(other, key=KEY)
-    assert result.findings == [f"KEYED DIFFERENTLY: 1 record, in batch 1: keyed with key id {OTHER_KEY.id}, "
-                               f"not with the key COMPLIANCE_LOG_KEY holds (key id {KEY.id})"]
+    assert result.findings == [
+        f"KEYED DIFFERENTLY: 1 record, in batch 1: keyed with key id {OTHER_KEY.id}, "
+        f"not with the key COMPLIANCE_LOG_KEY holds (key id {KEY.id})"
+    ]
     assert dl.verify(other, key=OTHER_KEY).ok
 
 
 def test_keyed_records_without_the_key_are_reported_not_checked(tmp_path, agreement, monkeypatch, capsys):
     log = tmp_path / "log.sqlite"
     monkeypatch.setenv("COMPLIANCE_LOG_KEY", KEY.secret.decode())
-    compliance.check(event("C0"), agreement, record=log)                      # batches 1 and 2, keyed
+    compliance.check(event("C0"), agreement, record=log)  # batches 1 and 2, keyed
     compliance.check(event("C1"), agreement, record=log)
     monkeypatch.delenv("COMPLIANCE_LOG_KEY")
-    compliance.check(event("C2"), agreement, record=log)                      # batch 3, not keyed
+    compliance.check(event("C2"), agreement, record=log)  # batch 3, not keyed
     result = dl.verify(log)
     assert result.intact and result.records == 3 and not result.ok
-    assert result.findings == [f"NOT CHECKED: 2 records, in batches 1-2: keyed, not checked (key id {KEY.id}; "
-                               f"COMPLIANCE_LOG_KEY is not set)"]
+    assert result.findings == [
+        f"NOT CHECKED: 2 records, in batches 1-2: keyed, not checked (key id {KEY.id}; COMPLIANCE_LOG_KEY is not set)"
+    ]
     assert main(["log", "verify", str(log)]) == 1
     assert "NOT CHECKED" in capsys.readouterr().out
     # the unkeyed record after keyed ones is still checked, from the stored hash before it
@@ -1044,17 +1135,18 @@ def test_keyed_records_without_the_key_are_reported_not_checked(tmp_path, agreem
 
 
 @needs_c
-@pytest.mark.parametrize("secret", [b"k", b"x" * 64, b"y" * 65, bytes(range(256))])   # HMAC's block is 64 bytes
+@pytest.mark.parametrize("secret", [b"k", b"x" * 64, b"y" * 65, bytes(range(256))])  # HMAC's block is 64 bytes
 def test_c_keyed_chain_equals_the_python_hmac_chain(secret):
     import hashlib
     import hmac
     import random
+
     rng = random.Random(len(secret))
     key = dl.LogKey(secret)
     columns = [pa.array(random_lines(rng, 50, 0.2), type=pa.string()) for _ in range(3)]
     texts = dl.record_texts(3, 2, "e" * 64, *columns)
     prev, expected = bytes(32), b""
-    for text in texts:                         # the reference: Python's hmac, record by record
+    for text in texts:  # the reference: Python's hmac, record by record
         prev = hmac.new(secret, prev + text, hashlib.sha256).digest()
         expected += prev
     assert dl.record_chain(bytes(32), 3, 2, "e" * 64, *columns, key) == expected
@@ -1083,8 +1175,11 @@ INTERRUPTED_REVIEW = textwrap.dedent("""
 
 def test_a_review_stopped_by_sigint_leaves_its_batch_unsealed(tmp_path):
     log = tmp_path / "log.sqlite"
-    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_REVIEW, str(log)], stderr=subprocess.DEVNULL,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_REVIEW, str(log)],
+        stderr=subprocess.DEVNULL,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     deadline = time.monotonic() + 60
     while count(log) < 1000 and time.monotonic() < deadline:
         assert proc.poll() is None
@@ -1111,15 +1206,24 @@ def _nested(depth: int) -> list:
     return value
 
 
-@pytest.mark.parametrize("cell", [_Unprintable(), _nested(5_000), {"a": _Unprintable()}],
-                         ids=["repr raises", "5,000 deep", "dict of it"])
+@pytest.mark.parametrize(
+    "cell", [_Unprintable(), _nested(5_000), {"a": _Unprintable()}], ids=["repr raises", "5,000 deep", "dict of it"]
+)
 def test_cells_that_cannot_be_encoded_are_recorded_as_their_error_quotes_them(tmp_path, agreement, cell):
-    event = {"notice_id": "N1", "investor": "Papell Holdings Limited", "security": "shares", "quantity": cell,
-             "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False}
+    event = {
+        "notice_id": "N1",
+        "investor": "Papell Holdings Limited",
+        "security": "shares",
+        "quantity": cell,
+        "sale_date": "2003-02-03",
+        "route": "rule_144",
+        "affiliate": False,
+    }
     log = tmp_path / "log.sqlite"
     decision = compliance.check(event, agreement, record=log)
-    result = compliance.review(pd.DataFrame([event, {**event, "notice_id": "N2", "quantity": 100}]), agreement,
-                               record=log)
+    result = compliance.review(
+        pd.DataFrame([event, {**event, "notice_id": "N2", "quantity": 100}]), agreement, record=log
+    )
     assert decision.outcome == "error" and "quantity" in decision.error
     assert list(result["outcome"].iloc[:1]) == ["error"] and len(result) == 2
     assert dl.verify(log).ok

@@ -5,6 +5,7 @@ the timeline of Papell Holdings Limited has the spans and dates worked out by ha
 fixtures/focus_enhancements/agreement.yaml; the sweep's first allowed day is the
 ``earliest_allowed_date`` that ``check`` gives on the range's first day.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,8 +25,8 @@ import pytest  # noqa: E402
 import compliance  # noqa: E402
 from compliance.deal.agreement import Clause  # noqa: E402
 from compliance.decision.display import card, clauses_for, decision_html, style_review  # noqa: E402
-from compliance.views.plots import plot_sweep, plot_timeline, rule_144_dates, timeline_segments  # noqa: E402
 from compliance.running.sweep import first_allowed_day, sweep, sweep_bands, trading_days  # noqa: E402
+from compliance.views.plots import plot_sweep, plot_timeline, rule_144_dates, timeline_segments  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FOCUS = ROOT / "fixtures" / "focus_enhancements"
@@ -39,18 +40,35 @@ def agreement():
 
 
 def registered(**changes):
-    event = {"notice_id": "R1", "investor": PAPELL, "security": "shares", "quantity": 100000,
-             "sale_date": "2002-10-11", "route": "registration_statement", "affiliate": False,
-             "notice_received_at": "2002-10-11", "certificate_received_at": "2002-10-11"}
+    event = {
+        "notice_id": "R1",
+        "investor": PAPELL,
+        "security": "shares",
+        "quantity": 100000,
+        "sale_date": "2002-10-11",
+        "route": "registration_statement",
+        "affiliate": False,
+        "notice_received_at": "2002-10-11",
+        "certificate_received_at": "2002-10-11",
+    }
     return {**event, **changes}
 
 
 def rule_144(**changes):
-    event = {"notice_id": "P1", "investor": PAPELL, "security": "shares", "quantity": 100000,
-             "sale_date": "2002-10-01", "route": "rule_144", "affiliate": False,
-             "opinion_of_counsel": True, "company_advised": True,
-             "manner_of_sale": "brokers_transaction", "form_144_filed_on": "2002-10-01",
-             "sale_price": 1.05}
+    event = {
+        "notice_id": "P1",
+        "investor": PAPELL,
+        "security": "shares",
+        "quantity": 100000,
+        "sale_date": "2002-10-01",
+        "route": "rule_144",
+        "affiliate": False,
+        "opinion_of_counsel": True,
+        "company_advised": True,
+        "manner_of_sale": "brokers_transaction",
+        "form_144_filed_on": "2002-10-01",
+        "sale_price": 1.05,
+    }
     return {**event, **changes}
 
 
@@ -61,6 +79,7 @@ def text(markup: str) -> str:
 
 # --- the decision card ---------------------------------------------------------------------------
 
+
 def test_card_of_a_registered_sale_quotes_section_1b_ii(agreement):
     d = compliance.check(registered(delivered_at="2002-10-21"), agreement)
     assert d.outcome == "allow" and d.delivery_date == D("2002-10-17")
@@ -70,13 +89,13 @@ def test_card_of_a_registered_sale_quotes_section_1b_ii(agreement):
         assert citation in shown
     # the Delivery Date covenant, in the agreement's own words, under its section number
     assert "Section 1(b)(ii)" in shown
-    assert "Within three (3) business days (such third business day, the \"Delivery Date\")" in shown
+    assert 'Within three (3) business days (such third business day, the "Delivery Date")' in shown
     # the summary: outcome, Delivery Date, lateness (a finding against the Company)
     assert "ALLOW" in shown and "2002-10-17" in shown
     assert "delivery.on_time" in shown and "against the Company" in shown
     assert re.search(r"delivered late \(business days\) 2\b", shown)
     # the failing finding against the Company is open; passing ones are one click away
-    on_time = page[page.index("<code>delivery.on_time</code>") - 400:page.index("<code>delivery.on_time</code>")]
+    on_time = page[page.index("<code>delivery.on_time</code>") - 400 : page.index("<code>delivery.on_time</code>")]
     assert "<details open" in on_time
 
 
@@ -116,8 +135,9 @@ def test_clauses_for_quotes_the_clause_keys_of_the_rule_not_every_clause_of_the_
 
 def test_card_does_not_quote_another_agreements_words(agreement):
     d = compliance.check(registered(), agreement)
-    renumbered = dataclasses.replace(agreement, clauses={
-        k: Clause("Section 99", "Words of some other deal.") for k in agreement.clauses})
+    renumbered = dataclasses.replace(
+        agreement, clauses={k: Clause("Section 99", "Words of some other deal.") for k in agreement.clauses}
+    )
     shown = text(decision_html(d, renumbered))
     assert "Words of some other deal." not in shown
     assert "Within three (3) business days" not in shown
@@ -139,13 +159,16 @@ def test_card_defaults_to_the_bundled_agreement():
 
 # --- the review table ------------------------------------------------------------------------------
 
+
 def test_review_table_highlights_denials_and_quotes_clauses_under_why(agreement):
-    notices = pd.DataFrame([
-        registered(notice_id="A1", sale_date="2002-10-11"),                # allowed
-        registered(notice_id="D1", sale_date="2002-08-05"),                # suspended: denied
-        registered(notice_id="E1", sale_date="2002-02-30"),                # no such date: error
-        rule_144(notice_id="D2", sale_date="2002-10-01"),                  # holding period: denied
-    ])
+    notices = pd.DataFrame(
+        [
+            registered(notice_id="A1", sale_date="2002-10-11"),  # allowed
+            registered(notice_id="D1", sale_date="2002-08-05"),  # suspended: denied
+            registered(notice_id="E1", sale_date="2002-02-30"),  # no such date: error
+            rule_144(notice_id="D2", sale_date="2002-10-01"),  # holding period: denied
+        ]
+    )
     result = compliance.review(notices, agreement)
     assert list(result["outcome"]) == ["allow", "deny", "error", "deny"]
     page = style_review(result, agreement).to_html()
@@ -156,17 +179,18 @@ def test_review_table_highlights_denials_and_quotes_clauses_under_why(agreement)
         if colour:
             rows = {int(r) for r in re.findall(r"_row(\d+)_col\d+", selectors)}
             highlighted.setdefault(colour.group(1), set()).update(rows)
-    assert highlighted.get("#ffebe9") == {1, 3}      # the denials
-    assert highlighted.get("#fff8c5") == {2}         # the error
+    assert highlighted.get("#ffebe9") == {1, 3}  # the denials
+    assert highlighted.get("#fff8c5") == {2}  # the error
     shown = text(page)
     assert "registration.not_suspended" in shown and "rule144.holding_period" in shown
     assert "why" in shown
     # Section 3(i), cited by the Rule 144 denial, quoted in its "why"
     assert "will not become available for at least one year" in shown
-    assert "sale_date" in shown and "2002-02-30" in shown     # the error, under "why"
+    assert "sale_date" in shown and "2002-02-30" in shown  # the error, under "why"
 
 
 # --- the timeline ---------------------------------------------------------------------------------
+
 
 def spans(segments: pd.DataFrame, security: str, kind: str) -> list[tuple]:
     rows = segments[(segments["security"] == security) & (segments["kind"] == kind)]
@@ -181,7 +205,7 @@ def test_timeline_of_papell_holdings_by_hand(agreement):
     assert spans(seg, "shares", "rule_144_conditions") == [(D("2003-01-17"), D("2004-01-16"))]
     assert spans(seg, "shares", "rule_144k") == [(D("2004-01-17"), D("2004-01-17"))]
     assert spans(seg, "shares", "rule_144_free") == [(D("2004-01-17"), None)]
-    labels = dict(zip(seg["kind"], seg["label"]))
+    labels = dict(zip(seg["kind"], seg["label"], strict=True))
     assert labels["rule_144_conditions"] == "Rule 144 with (c), (e), (f), (h) for a non-affiliate"
     assert labels["rule_144k"] == "144(k) 2004-01-17"
     # the SB-2: effective 2002-03-15 to the last day of the registration period, one suspension
@@ -213,7 +237,7 @@ def test_timeline_under_the_2008_rule_on_the_harbor_fixture():
     assert spans(seg, "shares", "holding_period_met") == [(D("2013-03-26"), D("2013-03-26"))]
     assert spans(seg, "shares", "rule_144_conditions") == [(D("2013-03-26"), D("2013-09-25"))]
     assert spans(seg, "shares", "rule_144k") == [(D("2013-09-26"), D("2013-09-26"))]
-    labels = dict(zip(seg["kind"], seg["label"]))
+    labels = dict(zip(seg["kind"], seg["label"], strict=True))
     assert labels["rule_144_conditions"] == "Rule 144 with (c)(1) for a non-affiliate"
     assert labels["rule_144k"] == "144(b)(1)(i) 2013-09-26"
     assert spans(seg, "issuer", "not_current") == [(D("2013-05-16"), D("2013-05-23"))]
@@ -225,14 +249,18 @@ def test_timeline_dates_are_the_engines_dates(agreement):
     d = compliance.check(rule_144(), agreement)
     facts = d.finding("rule144.current_public_information").facts
     seg = timeline_segments(agreement, PAPELL)
-    assert spans(seg, "shares", "holding_period_met")[0][0].isoformat() == \
-        d.finding("rule144.holding_period").facts["holding_period_satisfied_on"]
+    assert (
+        spans(seg, "shares", "holding_period_met")[0][0].isoformat()
+        == d.finding("rule144.holding_period").facts["holding_period_satisfied_on"]
+    )
     assert spans(seg, "shares", "rule_144k")[0][0].isoformat() == facts["nonaffiliate_free_resale_on"]
     # the sale is allowed from the day the timeline says, and not the trading day before
-    assert compliance.check(rule_144(sale_date="2003-01-17", form_144_filed_on="2003-01-17"),
-                            agreement).outcome == "allow"
-    assert compliance.check(rule_144(sale_date="2003-01-16", form_144_filed_on="2003-01-16"),
-                            agreement).failed_rules == ["rule144.holding_period"]
+    assert (
+        compliance.check(rule_144(sale_date="2003-01-17", form_144_filed_on="2003-01-17"), agreement).outcome == "allow"
+    )
+    assert compliance.check(
+        rule_144(sale_date="2003-01-16", form_144_filed_on="2003-01-16"), agreement
+    ).failed_rules == ["rule144.holding_period"]
 
 
 def test_holding_period_shortened_by_the_2008_amendments_mid_period(agreement):
@@ -246,16 +274,20 @@ def test_holding_period_shortened_by_the_2008_amendments_mid_period(agreement):
 
 
 def test_timeline_places_notices_coloured_by_their_review_outcome(agreement):
-    notices = pd.DataFrame([
-        registered(notice_id="A1", sale_date="2002-10-11"),
-        registered(notice_id="D1", sale_date="2002-08-05"),
-        registered(notice_id="X1", investor="Folkinburg Investments", sale_date="2002-10-11"),
-        registered(notice_id="E1", sale_date="2002-02-30"),       # cannot be placed
-    ])
+    notices = pd.DataFrame(
+        [
+            registered(notice_id="A1", sale_date="2002-10-11"),
+            registered(notice_id="D1", sale_date="2002-08-05"),
+            registered(notice_id="X1", investor="Folkinburg Investments", sale_date="2002-10-11"),
+            registered(notice_id="E1", sale_date="2002-02-30"),  # cannot be placed
+        ]
+    )
     seg = timeline_segments(agreement, PAPELL, notices)
     marks = seg[seg["shape"] == "notice"]
-    assert list(zip(marks["notice_id"], marks["start"], marks["outcome"])) == [
-        ("A1", D("2002-10-11"), "allow"), ("D1", D("2002-08-05"), "deny")]
+    assert list(zip(marks["notice_id"], marks["start"], marks["outcome"], strict=True)) == [
+        ("A1", D("2002-10-11"), "allow"),
+        ("D1", D("2002-08-05"), "deny"),
+    ]
 
 
 def test_plot_timeline_draws_every_lane_and_milestone(agreement):
@@ -279,15 +311,20 @@ def test_render_timeline_script_writes_a_png(tmp_path):
 
 # --- the sweep ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("event, start, end, earliest", [
-    (rule_144(), "2002-12-02", "2003-02-07", "2003-01-17"),                     # holding period
-    (registered(), "2002-07-22", "2002-09-06", "2002-07-22"),                   # allowed at once
-    (registered(), "2002-08-03", "2002-09-06", "2002-08-21"),                   # a Saturday, suspended
-    (rule_144(form_144_filed_on="2003-11-03"), "2003-11-03", "2003-12-05", "2003-11-03"),
-    (rule_144(form_144_filed_on="2003-11-03"), "2003-11-17", "2003-12-05", "2003-11-26"),  # not current
-    (registered(), "2003-04-21", "2003-05-30", "2003-04-21"),
-    (registered(), "2003-05-01", "2003-05-30", "2003-05-12"),                   # stale prospectus
-], ids=["holding", "registered", "suspended", "current", "late-10Q", "prospectus", "stale"])
+
+@pytest.mark.parametrize(
+    "event, start, end, earliest",
+    [
+        (rule_144(), "2002-12-02", "2003-02-07", "2003-01-17"),  # holding period
+        (registered(), "2002-07-22", "2002-09-06", "2002-07-22"),  # allowed at once
+        (registered(), "2002-08-03", "2002-09-06", "2002-08-21"),  # a Saturday, suspended
+        (rule_144(form_144_filed_on="2003-11-03"), "2003-11-03", "2003-12-05", "2003-11-03"),
+        (rule_144(form_144_filed_on="2003-11-03"), "2003-11-17", "2003-12-05", "2003-11-26"),  # not current
+        (registered(), "2003-04-21", "2003-05-30", "2003-04-21"),
+        (registered(), "2003-05-01", "2003-05-30", "2003-05-12"),  # stale prospectus
+    ],
+    ids=["holding", "registered", "suspended", "current", "late-10Q", "prospectus", "stale"],
+)
 def test_sweep_first_allowed_day_is_the_earliest_allowed_date(agreement, event, start, end, earliest):
     frame = sweep(event, agreement, start, end)
     assert list(frame.columns) == ["date", "outcome", "failed_rules"]

@@ -1,5 +1,6 @@
 """The earliest allowed date is exact: on seeded random events it equals the first allowed trading
 day found by brute force, judging every trading day from the sale date on."""
+
 from __future__ import annotations
 
 import random
@@ -8,25 +9,31 @@ from datetime import date, timedelta
 import pytest
 
 import compliance
-from compliance.running.check import decision_on, evaluate_event
-from compliance.rulebook.durable import engine_for
 from compliance.contract.event import validate_event
+from compliance.rulebook.durable import engine_for
+from compliance.running.check import decision_on, evaluate_event
 
 HORIZON = timedelta(days=800)
-INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments",
-             "Boat Basin Investments LLC", "Papell Holdings Limited"]
+INVESTORS = [
+    "Stone Street Limited Partnership",
+    "Folkinburg Investments",
+    "Boat Basin Investments LLC",
+    "Papell Holdings Limited",
+]
 
 
 def random_event(rng: random.Random, i: int) -> dict:
     sale = date(2002, 1, 2) + timedelta(days=rng.randrange(0, 6 * 365))
     event = {
-        "notice_id": f"R{i}", "investor": rng.choice(INVESTORS),
+        "notice_id": f"R{i}",
+        "investor": rng.choice(INVESTORS),
         "security": rng.choice(["shares", "shares", "warrant_shares"]),
         "quantity": rng.choice([400, 4000, 60000, 200000, 390000]),
         "sale_date": sale.isoformat(),
         "route": rng.choice(["registration_statement", "rule_144", "rule_144", "other_exemption"]),
         "affiliate": rng.random() < 0.3,
-        "opinion_of_counsel": rng.random() < 0.9, "company_advised": rng.random() < 0.9,
+        "opinion_of_counsel": rng.random() < 0.9,
+        "company_advised": rng.random() < 0.9,
         "manner_of_sale": rng.choice(["brokers_transaction", "market_maker", "riskless_principal", "other"]),
         "sale_price": rng.choice([0.5, 1.0, 3.0]),
         "delivery": rng.choice(["certificate", "dwac"]),

@@ -2,6 +2,7 @@
 shared/stack-notes.md: not thread-safe, at most 1,024 live sessions per ruleset, a missing fact
 makes a rule match nothing, comparisons are loosely typed.
 """
+
 from __future__ import annotations
 
 import operator
@@ -15,21 +16,32 @@ from datetime import date, timedelta
 import pytest
 
 import compliance
-from compliance.rulebook.durable import engine_for
 from compliance.decision.findings import compose
-from compliance.rulebook.durable import DurableRulesEngine
+from compliance.rulebook.durable import DurableRulesEngine, engine_for
 from compliance.rulebook.loader import load_rulebook
 
-INVESTORS = ["Stone Street Limited Partnership", "Folkinburg Investments", "Boat Basin Investments LLC",
-             "Papell Holdings Limited"]
+INVESTORS = [
+    "Stone Street Limited Partnership",
+    "Folkinburg Investments",
+    "Boat Basin Investments LLC",
+    "Papell Holdings Limited",
+]
 ROUTES = ["registration_statement", "rule_144", "other_exemption"]
 MANNERS = ["brokers_transaction", "market_maker", "riskless_principal", "other", None]
 
 # Worked by hand in tests/test_input.py (VALID): allowed.
 VALID = {
-    "notice_id": "N1", "investor": "Papell Holdings Limited", "security": "shares", "quantity": 100000,
-    "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False, "opinion_of_counsel": True,
-    "company_advised": True, "manner_of_sale": "brokers_transaction", "form_144_filed_on": "2003-02-03",
+    "notice_id": "N1",
+    "investor": "Papell Holdings Limited",
+    "security": "shares",
+    "quantity": 100000,
+    "sale_date": "2003-02-03",
+    "route": "rule_144",
+    "affiliate": False,
+    "opinion_of_counsel": True,
+    "company_advised": True,
+    "manner_of_sale": "brokers_transaction",
+    "form_144_filed_on": "2003-02-03",
     "sale_price": 1.0,
 }
 
@@ -42,11 +54,15 @@ def varied_events(seed: int, n: int) -> list[dict]:
     for i in range(n):
         day = first + timedelta(days=rng.randrange(span))
         event = {
-            "notice_id": f"S{seed}-{i}", "investor": rng.choice(INVESTORS),
+            "notice_id": f"S{seed}-{i}",
+            "investor": rng.choice(INVESTORS),
             "security": rng.choice(["shares", "shares", "warrant_shares"]),
             "quantity": rng.choice([1, 500, 4999, 5001, 100000, 380001, 2000000]),
-            "sale_date": day.isoformat(), "route": rng.choice(ROUTES), "affiliate": rng.random() < 0.4,
-            "opinion_of_counsel": rng.random() < 0.8, "company_advised": rng.random() < 0.8,
+            "sale_date": day.isoformat(),
+            "route": rng.choice(ROUTES),
+            "affiliate": rng.random() < 0.4,
+            "opinion_of_counsel": rng.random() < 0.8,
+            "company_advised": rng.random() < 0.8,
             "delivery": rng.choice(["certificate", "dwac"]),
         }
         manner = rng.choice(MANNERS)
@@ -98,8 +114,8 @@ def test_threads_give_the_same_answers_as_one_thread(agreement):
     for _ in range(ROUNDS):
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             concurrent = list(pool.map(run, batches))
-        for i, (got, expected) in enumerate(zip(concurrent, sequential)):
-            for row, want in zip(got, expected):
+        for i, (got, expected) in enumerate(zip(concurrent, sequential, strict=True)):
+            for row, want in zip(got, expected, strict=True):
                 assert row == want, (i, row["notice_id"])
 
 
@@ -107,41 +123,70 @@ def test_threads_give_the_same_answers_as_one_thread(agreement):
 # Written out (not derived by compliance/facts.py) so that these adapter tests need only the
 # vocabulary of rules/facts.yaml. Dates: Closing/full payment 2002-01-16; sale Mon 2003-02-03.
 VALID_FACTS = {
-    "sale_date": date(2003, 2, 3), "route": "rule_144", "security": "shares", "quantity": 100000,
-    "affiliate": False, "delivery": "certificate", "opinion_of_counsel": True, "company_advised": True,
+    "sale_date": date(2003, 2, 3),
+    "route": "rule_144",
+    "security": "shares",
+    "quantity": 100000,
+    "affiliate": False,
+    "delivery": "certificate",
+    "opinion_of_counsel": True,
+    "company_advised": True,
     "manner_of_sale": "brokers_transaction",
-    "regime": "1997-04-29",                                  # latest version on or before 2003-02-03
-    "sale_date_is_trading_day": True, "closing_date": date(2002, 1, 16),
-    "position_held": 1128718, "position_available": 1128718,  # Schedule A, nothing sold before
-    "warrant_exercise_recorded": False, "warrant_issued_on": date(2002, 1, 16),
-    "warrant_expires_on": date(2006, 1, 16), "warrant_cashless_permitted": True,
-    "acquisition_date": date(2002, 1, 16), "holding_period_months": 12,
-    "holding_period_satisfied_on": date(2003, 1, 17),        # day after the 1-year anniversary
-    "nonaffiliate_free_resale_on": date(2004, 1, 17),        # day after the 2-year anniversary
-    "issuer_reporting_qualifies_on": date(1993, 4, 1),       # 1993-01-01 + 90 days
-    "late_periodic_reports": 0, "late_periodic_report_list": "none",
-    "shares_outstanding": 38000000, "one_percent_of_outstanding": 380000,
-    "volume_reference_date": date(2003, 2, 3), "average_weekly_volume": 300000,
-    "volume_limit": 380000,                                   # max(380,000; 300,000)
-    "volume_aggregate_3m": 100000, "amount_aggregate_3m_dollars": 100000.0,  # x $1.00
-    "form_144_filed": True, "form_144_filed_on": date(2003, 2, 3),
-    "registration_covers_security": True, "registration_effective_on": date(2002, 3, 15),
-    "registration_suspended": False, "registration_stop_order": False,
+    "regime": "1997-04-29",  # latest version on or before 2003-02-03
+    "sale_date_is_trading_day": True,
+    "closing_date": date(2002, 1, 16),
+    "position_held": 1128718,
+    "position_available": 1128718,  # Schedule A, nothing sold before
+    "warrant_exercise_recorded": False,
+    "warrant_issued_on": date(2002, 1, 16),
+    "warrant_expires_on": date(2006, 1, 16),
+    "warrant_cashless_permitted": True,
+    "acquisition_date": date(2002, 1, 16),
+    "holding_period_months": 12,
+    "holding_period_satisfied_on": date(2003, 1, 17),  # day after the 1-year anniversary
+    "nonaffiliate_free_resale_on": date(2004, 1, 17),  # day after the 2-year anniversary
+    "issuer_reporting_qualifies_on": date(1993, 4, 1),  # 1993-01-01 + 90 days
+    "late_periodic_reports": 0,
+    "late_periodic_report_list": "none",
+    "shares_outstanding": 38000000,
+    "one_percent_of_outstanding": 380000,
+    "volume_reference_date": date(2003, 2, 3),
+    "average_weekly_volume": 300000,
+    "volume_limit": 380000,  # max(380,000; 300,000)
+    "volume_aggregate_3m": 100000,
+    "amount_aggregate_3m_dollars": 100000.0,  # x $1.00
+    "form_144_filed": True,
+    "form_144_filed_on": date(2003, 2, 3),
+    "registration_covers_security": True,
+    "registration_effective_on": date(2002, 3, 15),
+    "registration_suspended": False,
+    "registration_stop_order": False,
     "registration_period_ends_on": date(2004, 1, 16),
     "prospectus_update_required_after": date(2002, 12, 15),  # effective + 9 months
-    "prospectus_information_as_of": date(2001, 12, 31),      # the amendment of 2003-05-12 is later
+    "prospectus_information_as_of": date(2001, 12, 31),  # the amendment of 2003-05-12 is later
     "prospectus_oldest_permitted_information": date(2001, 10, 3),  # sale date - 16 months
-    "delivery_business_days": 3, "business_day_convention": "settlement", "delivered": False,
-    "delivery_date_known": False, "transfer_agent_in_fast": True,
+    "delivery_business_days": 3,
+    "business_day_convention": "settlement",
+    "delivered": False,
+    "delivery_date_known": False,
+    "transfer_agent_in_fast": True,
 }
 # By hand from the rule files: a rule_144 sale of Shares, certificate delivery, nothing delivered.
 VALID_STATUSES = {
-    "rule144.holding_period": "pass", "rule144.current_public_information": "pass",
-    "rule144.volume": "pass", "rule144.manner_of_sale": "pass", "rule144.form_144": "pass",
-    "transfer.opinion_of_counsel": "pass", "transfer.company_advised": "pass",
-    "event.trading_day": "pass", "event.acquired": "pass", "event.position": "pass",
-    "dtc.fast_participation": "pass", "dtc.dwac_request": "not_applicable",
-    "delivery.on_time": "not_applicable", "warrant.exercised": "not_applicable",
+    "rule144.holding_period": "pass",
+    "rule144.current_public_information": "pass",
+    "rule144.volume": "pass",
+    "rule144.manner_of_sale": "pass",
+    "rule144.form_144": "pass",
+    "transfer.opinion_of_counsel": "pass",
+    "transfer.company_advised": "pass",
+    "event.trading_day": "pass",
+    "event.acquired": "pass",
+    "event.position": "pass",
+    "dtc.fast_participation": "pass",
+    "dtc.dwac_request": "not_applicable",
+    "delivery.on_time": "not_applicable",
+    "warrant.exercised": "not_applicable",
     "warrant.exercise_window": "not_applicable",
 }
 
@@ -179,8 +224,7 @@ def test_the_session_cap_is_real():
     # Control: without delete_state, the 1,025th live session of a ruleset raises MemoryError.
     # Run in a child process: a host left with 1,024 live sessions has crashed (SIGSEGV in a
     # durable_rules timer thread) later tests of the same process.
-    done = subprocess.run([sys.executable, "-c", _SESSION_CAP_CONTROL], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", _SESSION_CAP_CONTROL], capture_output=True, text=True, timeout=120)
     assert "MemoryError at session 1025" in done.stdout, (done.returncode, done.stdout, done.stderr)
 
 
@@ -194,20 +238,23 @@ def test_3000_sequential_evaluations_do_not_hit_the_session_cap():
 
 
 # -- (c) a missing fact: the rule is undetermined and the outcome deny ------------------------
-@pytest.mark.parametrize("missing, rules", [
-    # fails_if: sale_date < holding_period_satisfied_on -> unknown.
-    ("holding_period_satisfied_on", ["rule144.holding_period"]),
-    # fails_if: sale_date < issuer_reporting_qualifies_on (false) or late_periodic_reports > 0
-    # (unknown) -> unknown.
-    ("late_periodic_reports", ["rule144.current_public_information"]),
-    # fails_if: volume_aggregate_3m > volume_limit -> unknown.
-    # (durable_rules matched `volume_aggregate_3m <= $m.volume_limit` without volume_limit until
-    # engine.py guarded field-to-field comparisons)
-    ("volume_limit", ["rule144.volume"]),
-    ("volume_aggregate_3m", ["rule144.volume"]),
-    # fails_if: sale_date_is_trading_day == false -> unknown.
-    ("sale_date_is_trading_day", ["event.trading_day"]),
-])
+@pytest.mark.parametrize(
+    "missing, rules",
+    [
+        # fails_if: sale_date < holding_period_satisfied_on -> unknown.
+        ("holding_period_satisfied_on", ["rule144.holding_period"]),
+        # fails_if: sale_date < issuer_reporting_qualifies_on (false) or late_periodic_reports > 0
+        # (unknown) -> unknown.
+        ("late_periodic_reports", ["rule144.current_public_information"]),
+        # fails_if: volume_aggregate_3m > volume_limit -> unknown.
+        # (durable_rules matched `volume_aggregate_3m <= $m.volume_limit` without volume_limit until
+        # engine.py guarded field-to-field comparisons)
+        ("volume_limit", ["rule144.volume"]),
+        ("volume_aggregate_3m", ["rule144.volume"]),
+        # fails_if: sale_date_is_trading_day == false -> unknown.
+        ("sale_date_is_trading_day", ["event.trading_day"]),
+    ],
+)
 def test_missing_fact_makes_rule_undetermined_and_denies(agreement, missing, rules):
     engine = engine_for()
     facts = {k: v for k, v in VALID_FACTS.items() if k != missing}
@@ -228,8 +275,7 @@ def test_unknown_or_true_is_true():
     # the 144(k) free-resale day 2004-01-17): unknown OR true = true, so the rules are decided (pass).
     engine = engine_for()
     statuses = engine.evaluate({k: v for k, v in VALID_FACTS.items() if k != "affiliate"})
-    for rule in ("rule144.current_public_information", "rule144.volume", "rule144.manner_of_sale",
-                 "rule144.form_144"):
+    for rule in ("rule144.current_public_information", "rule144.volume", "rule144.manner_of_sale", "rule144.form_144"):
         assert statuses[rule] == "pass", rule
 
 
@@ -240,8 +286,14 @@ def test_none_is_absent_not_a_value():
 
 
 # -- the adapter against a plain-Python three-valued evaluation of the same conditions --------
-_COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
-            "gt": operator.gt, "ge": operator.ge}
+_COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
 
 
 def kleene(cond: tuple, facts: dict):
@@ -315,8 +367,7 @@ def _mismatches(p_missing: float, seed: int, n: int) -> list:
         for rule in engine.rulebook.rules:
             want = reference_status(rule, facts)
             if statuses[rule.id] != want:
-                found.append((rule.id, want, statuses[rule.id],
-                              {f: facts.get(f) for f in rule.condition_facts}))
+                found.append((rule.id, want, statuses[rule.id], {f: facts.get(f) for f in rule.condition_facts}))
     return found
 
 
@@ -332,8 +383,7 @@ def test_adapter_matches_reference_with_missing_facts():
 
 def test_missing_compared_fact_never_passes():
     engine = engine_for()
-    statuses = engine.evaluate({"sale_date": date(2004, 1, 17),
-                                "prospectus_update_required_after": date(2008, 2, 15)})
+    statuses = engine.evaluate({"sale_date": date(2004, 1, 17), "prospectus_update_required_after": date(2008, 2, 15)})
     # Neither route nor holding_period_satisfied_on is known: the holding period cannot be decided.
     assert statuses["rule144.holding_period"] == "undetermined"
 
@@ -363,16 +413,19 @@ def test_string_numbers_reach_the_engine_as_text_when_not_normalised():
     assert engine.evaluate({**VALID_FACTS, "quantity": 200000})["event.position"] == "pass"
 
 
-@pytest.mark.parametrize("changes, as_given", [
-    # 200,000 Shares: within the 1,128,718 held and the 380,000 volume limit -> allow either way.
-    ({"quantity": 200000}, {"quantity": "200000"}),
-    ({"quantity": 200000}, {"quantity": " 200000 "}),
-    # 2,000,000 exceeds the position (and the volume limit) -> deny either way.
-    ({"quantity": 2000000}, {"quantity": "2000000"}),
-    ({"affiliate": False}, {"affiliate": "false"}),
-    ({"prior_144_sales_3m": 90000}, {"prior_144_sales_3m": "90000"}),
-    ({"sale_price": 1.0}, {"sale_price": "1.00"}),
-])
+@pytest.mark.parametrize(
+    "changes, as_given",
+    [
+        # 200,000 Shares: within the 1,128,718 held and the 380,000 volume limit -> allow either way.
+        ({"quantity": 200000}, {"quantity": "200000"}),
+        ({"quantity": 200000}, {"quantity": " 200000 "}),
+        # 2,000,000 exceeds the position (and the volume limit) -> deny either way.
+        ({"quantity": 2000000}, {"quantity": "2000000"}),
+        ({"affiliate": False}, {"affiliate": "false"}),
+        ({"prior_144_sales_3m": 90000}, {"prior_144_sales_3m": "90000"}),
+        ({"sale_price": 1.0}, {"sale_price": "1.00"}),
+    ],
+)
 def test_loose_input_types_decide_like_typed_input(agreement, changes, as_given):
     typed = compliance.check({**VALID, **changes}, agreement).to_row()
     loose = compliance.check({**VALID, **as_given}, agreement).to_row()

@@ -3,6 +3,7 @@
 expects only those facts to change with a new version of Rule 144. A declaration left out is
 caught here: every parameter the facts read is changed in a copy of the rules, and every fact
 that moves must have declared it."""
+
 from __future__ import annotations
 
 import shutil
@@ -12,10 +13,10 @@ import pytest
 import yaml
 
 import compliance
+from compliance.contract.synthetic import synthetic_notices
 from compliance.facts.derive import derive_facts, parameter_dependent, parameters_in_force
 from compliance.rulebook.loader import RULES_DIR, RulebookError, load_rulebook
 from compliance.running.review import _parse
-from compliance.contract.synthetic import synthetic_notices
 
 
 def _same(a, b) -> np.ndarray:
@@ -30,10 +31,15 @@ def _same(a, b) -> np.ndarray:
 def test_the_parameters_the_facts_read_are_derived_from_the_declarations():
     params = load_rulebook().parameters
     assert set(parameters_in_force(params)) >= {
-        "current_information_min_reporting_days", "holding_period_months_reporting_issuer",
-        "holding_period_months_non_reporting_issuer", "nonaffiliate_free_resale_months",
-        "current_information_lookback_months", "volume_percent_of_outstanding", "volume_average_weeks",
-        "aggregation_months"}
+        "current_information_min_reporting_days",
+        "holding_period_months_reporting_issuer",
+        "holding_period_months_non_reporting_issuer",
+        "nonaffiliate_free_resale_months",
+        "current_information_lookback_months",
+        "volume_percent_of_outstanding",
+        "volume_average_weeks",
+        "aggregation_months",
+    }
     assert {"holding_period_satisfied_on", "volume_limit", "volume_aggregate_3m"} <= set(parameter_dependent(params))
     assert "quantity" not in parameter_dependent(params)
 

@@ -1,5 +1,6 @@
 """The bundled fixture end to end: review fixtures/focus_enhancements/sale_notices.csv and compare
 every column of expected_decisions.csv (each value worked out by hand; see its `worked` column)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,17 @@ import compliance
 from compliance.cli import main
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements"
-COMPARED = ["outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
-            "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "citations"]
+COMPARED = [
+    "outcome",
+    "failed_rules",
+    "earliest_allowed_date",
+    "delivery_date",
+    "delivery_late_business_days",
+    "legend_removal",
+    "dwac_eligible",
+    "regime",
+    "citations",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +43,9 @@ def test_rows_out_equal_rows_in_in_order(reviewed):
 def test_every_column_matches_the_hand_worked_expectation(reviewed, column):
     _, expected, result = reviewed
     got = result[column].astype(str).where(result[column].astype(str) != "nan", "")
-    mismatches = [(nid, exp, g) for nid, exp, g in zip(expected["notice_id"], expected[column], got)
-                  if exp != g]
+    mismatches = [
+        (nid, exp, g) for nid, exp, g in zip(expected["notice_id"], expected[column], got, strict=True) if exp != g
+    ]
     assert not mismatches, f"{column}: (notice, expected, got) {mismatches}"
 
 

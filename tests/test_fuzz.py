@@ -10,6 +10,7 @@ field of the contract.
 
 Deterministic (``derandomize``) and bounded in examples, so that the suite's time stays modest.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,13 +35,30 @@ from compliance.contract.event import FIELDS, InputError
 # - REGISTERED: Folkinburg, 50,000 Shares under the registration statement on Tue 2002-10-01,
 #   effective 2002-03-15, outside the 2002-08-01..20 suspension, prospectus fresh -> allow
 #   (worked by hand in tests/test_input.py, G2).
-ALLOWED = {"notice_id": "N1", "investor": "Papell Holdings Limited", "security": "shares", "quantity": "100000",
-           "sale_date": "2003-02-03", "route": "rule_144", "affiliate": "false", "opinion_of_counsel": "true",
-           "company_advised": "true", "manner_of_sale": "brokers_transaction", "form_144_filed_on": "2003-02-03",
-           "sale_price": "1.0"}
+ALLOWED = {
+    "notice_id": "N1",
+    "investor": "Papell Holdings Limited",
+    "security": "shares",
+    "quantity": "100000",
+    "sale_date": "2003-02-03",
+    "route": "rule_144",
+    "affiliate": "false",
+    "opinion_of_counsel": "true",
+    "company_advised": "true",
+    "manner_of_sale": "brokers_transaction",
+    "form_144_filed_on": "2003-02-03",
+    "sale_price": "1.0",
+}
 VOLUME = {**ALLOWED, "prior_144_sales_3m": "300000"}
-REGISTERED = {"notice_id": "G2", "investor": "Folkinburg Investments", "security": "shares", "quantity": "50,000",
-              "sale_date": "2002-10-01", "route": "registration_statement", "affiliate": "False"}
+REGISTERED = {
+    "notice_id": "G2",
+    "investor": "Folkinburg Investments",
+    "security": "shares",
+    "quantity": "50,000",
+    "sale_date": "2002-10-01",
+    "route": "registration_statement",
+    "affiliate": "False",
+}
 BASES = [(ALLOWED, "allow"), (VOLUME, "deny"), (REGISTERED, "allow")]
 
 WHOLE = ("quantity", "prior_144_sales_3m")
@@ -55,24 +73,52 @@ class _Unshowable:
         raise RuntimeError("repr refused")
 
 
-WRONG_TYPES = st.sampled_from([
-    lambda v: [v], lambda v: {"value": v}, lambda v: {v}, lambda v: (v,), lambda v: v.encode(),
-    lambda v: np.array([v]), lambda v: np.array([v, v]), lambda v: _Unshowable(), lambda v: object(),
-    lambda v: float("inf"), lambda v: complex(1, 1),
-])
+WRONG_TYPES = st.sampled_from(
+    [
+        lambda v: [v],
+        lambda v: {"value": v},
+        lambda v: {v},
+        lambda v: (v,),
+        lambda v: v.encode(),
+        lambda v: np.array([v]),
+        lambda v: np.array([v, v]),
+        lambda v: _Unshowable(),
+        lambda v: object(),
+        lambda v: float("inf"),
+        lambda v: complex(1, 1),
+    ]
+)
 
 
 # Ways of writing a number n of at least 1,000 that some reader takes for a number, none of them a
 # whole number of the contract (European grouping, spaces, an exponent, signs, a point, commas out
 # of place, underscores, hexadecimal).
-WHOLE_MUTATIONS = [lambda n: f"{n:,}".replace(",", "."), lambda n: f"{n:,}".replace(",", " "), lambda n: f"{n}e0",
-                   lambda n: f"+{n}", lambda n: f"{n}.0", lambda n: f"-{n}", lambda n: f"{str(n)[:-2]},{str(n)[-2:]}",
-                   lambda n: f"{n:_}", hex]
+WHOLE_MUTATIONS = [
+    lambda n: f"{n:,}".replace(",", "."),
+    lambda n: f"{n:,}".replace(",", " "),
+    lambda n: f"{n}e0",
+    lambda n: f"+{n}",
+    lambda n: f"{n}.0",
+    lambda n: f"-{n}",
+    lambda n: f"{str(n)[:-2]},{str(n)[-2:]}",
+    lambda n: f"{n:_}",
+    hex,
+]
 # Control characters that Python's str.strip() and str.isspace() take for white space.
 WHITE_CONTROLS = ["\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85"]
 # The mutations, those the contract must reject weighted above arbitrary values.
-KINDS = ["wrong_type", "ambiguous", "ambiguous", "digits", "digits", "huge", "control", "control", "unknown_key",
-         "arbitrary"]
+KINDS = [
+    "wrong_type",
+    "ambiguous",
+    "ambiguous",
+    "digits",
+    "digits",
+    "huge",
+    "control",
+    "control",
+    "unknown_key",
+    "arbitrary",
+]
 
 
 def _unknown(key: str) -> bool:
@@ -91,8 +137,9 @@ def mutated(draw):
     untouched = sorted(base)  # each mutation changes a field of its own
     for _ in range(draw(st.integers(1, 2))):
         kind = draw(st.sampled_from(KINDS))
-        fields = {"ambiguous": WHOLE + ("sale_price",), "huge": WHOLE + ("sale_price",),
-                  "digits": DIGIT_FIELDS}.get(kind, FIELDS)
+        fields = {"ambiguous": WHOLE + ("sale_price",), "huge": WHOLE + ("sale_price",), "digits": DIGIT_FIELDS}.get(
+            kind, FIELDS
+        )
         fields = [f for f in untouched if f in fields]
         if not fields:
             continue
@@ -129,16 +176,24 @@ def mutated(draw):
             event[key] = draw(st.sampled_from(["", "x", value]))
             rejected = unknown = True
         elif kind == "arbitrary":
-            event[field] = draw(st.one_of(st.text(max_size=40), st.integers(), st.floats(), st.booleans(),
-                                          st.none(), st.dates().map(str)))
+            event[field] = draw(
+                st.one_of(
+                    st.text(max_size=40), st.integers(), st.floats(), st.booleans(), st.none(), st.dates().map(str)
+                )
+            )
             rejected = None if rejected is False else rejected
     return event, rejected, unknown
 
 
 # A check takes milliseconds, a review of one row several times as long: many events for check()
 # alone, fewer for the comparison of the three paths.
-MANY = settings(max_examples=400, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+MANY = settings(
+    max_examples=400,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 FEWER = settings(MANY, max_examples=100)
 
 
@@ -149,8 +204,10 @@ def agreement():
 
 def _same(decision: compliance.Decision, row: pd.Series) -> tuple:
     ours = decision.to_row()
-    return ((ours["outcome"], ours["failed_rules"], ours["earliest_allowed_date"]),
-            (row["outcome"], row["failed_rules"], row["earliest_allowed_date"]))
+    return (
+        (ours["outcome"], ours["failed_rules"], ours["earliest_allowed_date"]),
+        (row["outcome"], row["failed_rules"], row["earliest_allowed_date"]),
+    )
 
 
 def _as_csv(event: dict, path: Path) -> Path:
@@ -226,8 +283,9 @@ def test_blanks_and_controls_around_values_read_alike_in_check_and_review(agreem
     # Python's str.strip() drops) makes the value bad, in both paths.
     base, _ = data.draw(st.sampled_from(BASES))
     field = data.draw(st.sampled_from(sorted(base)))
-    around = data.draw(st.lists(st.sampled_from([" ", "\t", *WHITE_CONTROLS, "\x00", "\x1b", "\x7f", "\x9b"]),
-                                min_size=1, max_size=3))
+    around = data.draw(
+        st.lists(st.sampled_from([" ", "\t", *WHITE_CONTROLS, "\x00", "\x1b", "\x7f", "\x9b"]), min_size=1, max_size=3)
+    )
     event = {**base, field: data.draw(st.sampled_from(["".join(around) + base[field], base[field] + "".join(around)]))}
     decision = compliance.check(event, agreement)
     if set(around) <= {" ", "\t"}:

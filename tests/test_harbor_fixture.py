@@ -2,6 +2,7 @@
 sale_notices.csv and compare every column of expected_decisions.csv, row by row (each value worked
 out by hand; see the `worked` column). The twin of tests/test_fixture.py, per row so that the rows
 waiting for a facts change can be marked one by one."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,17 @@ import compliance
 from compliance.cli import main
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "harbor_2012"
-COMPARED = ["outcome", "failed_rules", "earliest_allowed_date", "delivery_date",
-            "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "citations"]
+COMPARED = [
+    "outcome",
+    "failed_rules",
+    "earliest_allowed_date",
+    "delivery_date",
+    "delivery_late_business_days",
+    "legend_removal",
+    "dwac_eligible",
+    "regime",
+    "citations",
+]
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -61,8 +71,13 @@ def test_the_fixture_covers_what_the_issue_asks(reviewed):
     r144 = rows[rows["route"] == "rule_144"]
     assert set(r144["affiliate"]) == {"true", "false"}
     assert "riskless_principal" in set(r144.loc[r144["outcome"] == "allow", "manner_of_sale"])
-    for rule in ("rule144.holding_period", "rule144.current_public_information", "rule144.volume",
-                 "rule144.manner_of_sale", "rule144.form_144"):
+    for rule in (
+        "rule144.holding_period",
+        "rule144.current_public_information",
+        "rule144.volume",
+        "rule144.manner_of_sale",
+        "rule144.form_144",
+    ):
         assert rows["failed_rules"].str.contains(rule, regex=False).any(), rule
 
 

@@ -4,6 +4,7 @@ the value. ``compliance.review`` keeps one output row per input row, in order, i
 
 Start: a fully valid event that is allowed (worked by hand below); each case changes one field.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -28,9 +29,17 @@ from compliance.running.review import ReviewError
 # - Opinion of counsel delivered and the Company advised (Sections 1(b)(i), 3(h)).
 # => allow.
 VALID = {
-    "notice_id": "N1", "investor": "Papell Holdings Limited", "security": "shares", "quantity": 100000,
-    "sale_date": "2003-02-03", "route": "rule_144", "affiliate": False, "opinion_of_counsel": True,
-    "company_advised": True, "manner_of_sale": "brokers_transaction", "form_144_filed_on": "2003-02-03",
+    "notice_id": "N1",
+    "investor": "Papell Holdings Limited",
+    "security": "shares",
+    "quantity": 100000,
+    "sale_date": "2003-02-03",
+    "route": "rule_144",
+    "affiliate": False,
+    "opinion_of_counsel": True,
+    "company_advised": True,
+    "manner_of_sale": "brokers_transaction",
+    "form_144_filed_on": "2003-02-03",
     "sale_price": 1.0,
 }
 REMOVE = object()  # the field is left out of the event
@@ -77,14 +86,30 @@ def test_valid_event_is_allowed(agreement):
 def test_contract_field_lists_match_the_issue():
     assert REQUIRED == ("notice_id", "investor", "security", "quantity", "sale_date", "route", "affiliate")
     assert set(OPTIONAL) == {
-        "notice_received_at", "certificate_received_at", "delivered_at", "delivery", "opinion_of_counsel",
-        "company_advised", "warrant_exercised_on", "warrant_exercise", "manner_of_sale",
-        "form_144_filed_on", "sale_price", "prior_144_sales_3m"}
+        "notice_received_at",
+        "certificate_received_at",
+        "delivered_at",
+        "delivery",
+        "opinion_of_counsel",
+        "company_advised",
+        "warrant_exercised_on",
+        "warrant_exercise",
+        "manner_of_sale",
+        "form_144_filed_on",
+        "sale_price",
+        "prior_144_sales_3m",
+    }
 
 
 # -- required fields missing, in every way "missing" can be spelt -----------------------------
-MISSING = [("absent", REMOVE), ("none", None), ("nan", float("nan")), ("numpy_nan", np.nan),
-           ("empty", ""), ("blank", "   ")]
+MISSING = [
+    ("absent", REMOVE),
+    ("none", None),
+    ("nan", float("nan")),
+    ("numpy_nan", np.nan),
+    ("empty", ""),
+    ("blank", "   "),
+]
 
 
 @pytest.mark.parametrize("field", REQUIRED)
@@ -103,51 +128,105 @@ def test_required_field_pandas_missing(agreement, field, value):
 # -- one bad value at a time ------------------------------------------------------------------
 BAD = [
     # notice_id: text
-    ("notice_id", ["N1"]), ("notice_id", 1.5), ("notice_id", True), ("notice_id", {"id": 1}),
+    ("notice_id", ["N1"]),
+    ("notice_id", 1.5),
+    ("notice_id", True),
+    ("notice_id", {"id": 1}),
     # investor: a name on Schedule A
-    ("investor", "Nobody Holdings"), ("investor", "papell holdings limited"), ("investor", 42),
+    ("investor", "Nobody Holdings"),
+    ("investor", "papell holdings limited"),
+    ("investor", 42),
     ("investor", ["Papell Holdings Limited"]),
     # security
-    ("security", "Shares"), ("security", "stock"), ("security", "warrants"), ("security", 1),
+    ("security", "Shares"),
+    ("security", "stock"),
+    ("security", "warrants"),
+    ("security", 1),
     ("security", True),
     # quantity: whole number > 0
-    ("quantity", 0), ("quantity", -5), ("quantity", 1.5), ("quantity", "abc"), ("quantity", True),
-    ("quantity", False), ("quantity", "-100"), ("quantity", "1.5"), ("quantity", [100000]),
-    ("quantity", "0x10"), ("quantity", "inf"), ("quantity", "nan"),
+    ("quantity", 0),
+    ("quantity", -5),
+    ("quantity", 1.5),
+    ("quantity", "abc"),
+    ("quantity", True),
+    ("quantity", False),
+    ("quantity", "-100"),
+    ("quantity", "1.5"),
+    ("quantity", [100000]),
+    ("quantity", "0x10"),
+    ("quantity", "inf"),
+    ("quantity", "nan"),
     # sale_date: YYYY-MM-DD, unparseable and out of range (1999-01-01 .. 2035-12-31)
-    ("sale_date", "2003-02-30"), ("sale_date", "2003-13-01"), ("sale_date", "03-02-2003"),
-    ("sale_date", "2003/02/03"), ("sale_date", "20030203"), ("sale_date", "tomorrow"),
-    ("sale_date", 20030203), ("sale_date", "2003-02-03T10:00:00"), ("sale_date", datetime(2003, 2, 3, 10, 0)),
-    ("sale_date", "1998-06-01"), ("sale_date", "2040-01-01"), ("sale_date", "1800-01-02"),
+    ("sale_date", "2003-02-30"),
+    ("sale_date", "2003-13-01"),
+    ("sale_date", "03-02-2003"),
+    ("sale_date", "2003/02/03"),
+    ("sale_date", "20030203"),
+    ("sale_date", "tomorrow"),
+    ("sale_date", 20030203),
+    ("sale_date", "2003-02-03T10:00:00"),
+    ("sale_date", datetime(2003, 2, 3, 10, 0)),
+    ("sale_date", "1998-06-01"),
+    ("sale_date", "2040-01-01"),
+    ("sale_date", "1800-01-02"),
     ("sale_date", True),
     # route
-    ("route", "rule144"), ("route", "Rule 144"), ("route", "registered"), ("route", 144),
+    ("route", "rule144"),
+    ("route", "Rule 144"),
+    ("route", "registered"),
+    ("route", 144),
     # affiliate: true/false
-    ("affiliate", "yes"), ("affiliate", 1), ("affiliate", 0), ("affiliate", "no"), ("affiliate", "T"),
-    ("affiliate", 1.0), ("affiliate", [False]),
+    ("affiliate", "yes"),
+    ("affiliate", 1),
+    ("affiliate", 0),
+    ("affiliate", "no"),
+    ("affiliate", "T"),
+    ("affiliate", 1.0),
+    ("affiliate", [False]),
     # notice_received_at / certificate_received_at / delivered_at: ISO date or date-time
-    ("notice_received_at", "2003-02-03T25:00"), ("notice_received_at", "yesterday"),
-    ("notice_received_at", 20030203), ("notice_received_at", "2040-01-01T10:00:00"),
+    ("notice_received_at", "2003-02-03T25:00"),
+    ("notice_received_at", "yesterday"),
+    ("notice_received_at", 20030203),
+    ("notice_received_at", "2040-01-01T10:00:00"),
     ("notice_received_at", "1998-06-01"),
-    ("certificate_received_at", "2003-02-31"), ("certificate_received_at", 5),
+    ("certificate_received_at", "2003-02-31"),
+    ("certificate_received_at", 5),
     ("certificate_received_at", "2040-01-01"),
-    ("delivered_at", "2003-02-40"), ("delivered_at", "soon"),
+    ("delivered_at", "2003-02-40"),
+    ("delivered_at", "soon"),
     # delivery
-    ("delivery", "fax"), ("delivery", "DWAC"), ("delivery", True), ("delivery", "dtc"),
+    ("delivery", "fax"),
+    ("delivery", "DWAC"),
+    ("delivery", True),
+    ("delivery", "dtc"),
     # opinion_of_counsel / company_advised: true/false
-    ("opinion_of_counsel", "yes"), ("opinion_of_counsel", 1), ("company_advised", "advised"),
+    ("opinion_of_counsel", "yes"),
+    ("opinion_of_counsel", 1),
+    ("company_advised", "advised"),
     ("company_advised", 1),
     # manner_of_sale ("none" is the engine's internal "not stated", not an input value)
-    ("manner_of_sale", "auction"), ("manner_of_sale", "none"), ("manner_of_sale", "Brokers_Transaction"),
+    ("manner_of_sale", "auction"),
+    ("manner_of_sale", "none"),
+    ("manner_of_sale", "Brokers_Transaction"),
     ("manner_of_sale", 3),
     # form_144_filed_on: a date
-    ("form_144_filed_on", "2003-02-31"), ("form_144_filed_on", "1998-06-01"),
-    ("form_144_filed_on", "2040-01-01"), ("form_144_filed_on", "filed"), ("form_144_filed_on", True),
+    ("form_144_filed_on", "2003-02-31"),
+    ("form_144_filed_on", "1998-06-01"),
+    ("form_144_filed_on", "2040-01-01"),
+    ("form_144_filed_on", "filed"),
+    ("form_144_filed_on", True),
     # sale_price: US$ per share > 0
-    ("sale_price", 0), ("sale_price", -1), ("sale_price", "x"), ("sale_price", True),
-    ("sale_price", float("inf")), ("sale_price", "-0.5"), ("sale_price", [1.0]),
+    ("sale_price", 0),
+    ("sale_price", -1),
+    ("sale_price", "x"),
+    ("sale_price", True),
+    ("sale_price", float("inf")),
+    ("sale_price", "-0.5"),
+    ("sale_price", [1.0]),
     # prior_144_sales_3m: whole number >= 0
-    ("prior_144_sales_3m", -1), ("prior_144_sales_3m", 1.5), ("prior_144_sales_3m", "many"),
+    ("prior_144_sales_3m", -1),
+    ("prior_144_sales_3m", 1.5),
+    ("prior_144_sales_3m", "many"),
     ("prior_144_sales_3m", True),
 ]
 
@@ -162,8 +241,12 @@ def test_bad_value(agreement, field, value):
 
 
 # Warrant fields: bad values on a Warrant Shares event (so that no contradiction is involved).
-WARRANT_BASE = {"security": "warrant_shares", "quantity": 10000, "warrant_exercised_on": "2002-06-03",
-                "warrant_exercise": "cashless"}
+WARRANT_BASE = {
+    "security": "warrant_shares",
+    "quantity": 10000,
+    "warrant_exercised_on": "2002-06-03",
+    "warrant_exercise": "cashless",
+}
 
 
 def test_valid_warrant_event_is_allowed(agreement):
@@ -175,34 +258,61 @@ def test_valid_warrant_event_is_allowed(agreement):
     assert decision.outcome == "allow", decision.reasons
 
 
-@pytest.mark.parametrize("field, value", [
-    ("warrant_exercised_on", "2002-06-31"), ("warrant_exercised_on", "June 3"),
-    ("warrant_exercised_on", "1998-06-01"), ("warrant_exercised_on", 20020603),
-    ("warrant_exercise", "free"), ("warrant_exercise", "Cash"), ("warrant_exercise", True),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("warrant_exercised_on", "2002-06-31"),
+        ("warrant_exercised_on", "June 3"),
+        ("warrant_exercised_on", "1998-06-01"),
+        ("warrant_exercised_on", 20020603),
+        ("warrant_exercise", "free"),
+        ("warrant_exercise", "Cash"),
+        ("warrant_exercise", True),
+    ],
+)
 def test_bad_warrant_value(agreement, field, value):
     assert_error(compliance.check(event_with(**{**WARRANT_BASE, field: value}), agreement), field, value)
 
 
 # -- contradictory input ----------------------------------------------------------------------
-@pytest.mark.parametrize("changes, field, value", [
-    # Shares do not come from an exercise.
-    ({"warrant_exercised_on": "2003-01-10"}, "warrant_exercised_on", "2003-01-10"),
-    ({"warrant_exercise": "cash"}, "warrant_exercise", "cash"),
-    # Delivered before the Company had both items (the later receipt is the certificate, 2003-02-05).
-    ({"notice_received_at": "2003-02-03", "certificate_received_at": "2003-02-05",
-      "delivered_at": "2003-02-04"}, "delivered_at", "2003-02-04"),
-    # Delivered with only one of the two items received, or none.
-    ({"notice_received_at": "2003-02-03", "delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
-    ({"certificate_received_at": "2003-02-03", "delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
-    ({"delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
-    # 2003-02-06 09:00 in New York is 06:00 in California: the Company received it on the 6th,
-    # after a delivery on the 5th.
-    ({"notice_received_at": "2003-02-06T09:00:00-05:00", "certificate_received_at": "2003-02-03",
-      "delivered_at": "2003-02-05"}, "delivered_at", "2003-02-05"),
-], ids=["shares_with_exercise_date", "shares_with_exercise_method", "delivered_before_later_receipt",
-        "delivered_with_notice_only", "delivered_with_certificate_only", "delivered_with_no_receipt",
-        "delivered_before_receipt_after_tz_conversion"])
+@pytest.mark.parametrize(
+    "changes, field, value",
+    [
+        # Shares do not come from an exercise.
+        ({"warrant_exercised_on": "2003-01-10"}, "warrant_exercised_on", "2003-01-10"),
+        ({"warrant_exercise": "cash"}, "warrant_exercise", "cash"),
+        # Delivered before the Company had both items (the later receipt is the certificate, 2003-02-05).
+        (
+            {"notice_received_at": "2003-02-03", "certificate_received_at": "2003-02-05", "delivered_at": "2003-02-04"},
+            "delivered_at",
+            "2003-02-04",
+        ),
+        # Delivered with only one of the two items received, or none.
+        ({"notice_received_at": "2003-02-03", "delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
+        ({"certificate_received_at": "2003-02-03", "delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
+        ({"delivered_at": "2003-02-10"}, "delivered_at", "2003-02-10"),
+        # 2003-02-06 09:00 in New York is 06:00 in California: the Company received it on the 6th,
+        # after a delivery on the 5th.
+        (
+            {
+                "notice_received_at": "2003-02-06T09:00:00-05:00",
+                "certificate_received_at": "2003-02-03",
+                "delivered_at": "2003-02-05",
+            },
+            "delivered_at",
+            "2003-02-05",
+        ),
+    ],
+    ids=[
+        "shares_with_exercise_date",
+        "shares_with_exercise_method",
+        "delivered_before_later_receipt",
+        "delivered_with_notice_only",
+        "delivered_with_certificate_only",
+        "delivered_with_no_receipt",
+        "delivered_before_receipt_after_tz_conversion",
+    ],
+)
 def test_contradictory_input(agreement, changes, field, value):
     assert_error(compliance.check(event_with(**changes), agreement), field, value)
 
@@ -211,22 +321,31 @@ def test_receipt_time_zone_is_not_a_false_contradiction(agreement):
     # Control for the case above: 2003-02-06 01:00 in New York (-05:00) is 2003-02-05 22:00 in
     # California (Company local time), so both items were received by 2003-02-05 and a delivery on
     # 2003-02-05 is not before the receipt: the event is judged (allowed, as VALID).
-    decision = compliance.check(event_with(notice_received_at="2003-02-06T01:00:00-05:00",
-                                           certificate_received_at="2003-02-03",
-                                           delivered_at="2003-02-05"), agreement)
+    decision = compliance.check(
+        event_with(
+            notice_received_at="2003-02-06T01:00:00-05:00",
+            certificate_received_at="2003-02-03",
+            delivered_at="2003-02-05",
+        ),
+        agreement,
+    )
     assert decision.outcome == "allow", decision.reasons
 
 
 # -- unknown fields and non-mapping events ----------------------------------------------------
-@pytest.mark.parametrize("name, value", [("quantiy", 100000), ("opinion_of_council", True),
-                                         ("Sale_Date", "2003-02-03"), ("notes", "fine")])
+@pytest.mark.parametrize(
+    "name, value", [("quantiy", 100000), ("opinion_of_council", True), ("Sale_Date", "2003-02-03"), ("notes", "fine")]
+)
 def test_unknown_field_is_rejected(agreement, name, value):
     event = event_with(**{name: value})
     assert_error(compliance.check(event, agreement), name, value)
 
 
-@pytest.mark.parametrize("event", [None, ["notice_id", "N1"], "N1", 42, list(VALID.items()),
-                                   pd.Series(VALID)], ids=["none", "list", "str", "int", "pairs", "series"])
+@pytest.mark.parametrize(
+    "event",
+    [None, ["notice_id", "N1"], "N1", 42, list(VALID.items()), pd.Series(VALID)],
+    ids=["none", "list", "str", "int", "pairs", "series"],
+)
 def test_non_mapping_event(agreement, event):
     decision = compliance.check(event, agreement)
     assert_error(decision, "event")
@@ -241,12 +360,24 @@ def test_every_problem_is_reported_together(agreement):
 
 
 # -- accepted spellings (fail closed must not mean fail on good input) ------------------------
-@pytest.mark.parametrize("changes", [
-    {"quantity": "100000"}, {"quantity": 100000.0}, {"quantity": np.int64(100000)}, {"quantity": "100,000"},
-    {"affiliate": "false"}, {"affiliate": "FALSE"}, {"affiliate": np.bool_(False)},
-    {"sale_date": date(2003, 2, 3)}, {"sale_date": datetime(2003, 2, 3)}, {"sale_date": pd.Timestamp("2003-02-03")},
-    {"sale_price": "1.0"}, {"notice_id": 1},
-], ids=lambda c: _case_id(*next(iter(c.items()))))
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"quantity": "100000"},
+        {"quantity": 100000.0},
+        {"quantity": np.int64(100000)},
+        {"quantity": "100,000"},
+        {"affiliate": "false"},
+        {"affiliate": "FALSE"},
+        {"affiliate": np.bool_(False)},
+        {"sale_date": date(2003, 2, 3)},
+        {"sale_date": datetime(2003, 2, 3)},
+        {"sale_date": pd.Timestamp("2003-02-03")},
+        {"sale_price": "1.0"},
+        {"notice_id": 1},
+    ],
+    ids=lambda c: _case_id(*next(iter(c.items()))),
+)
 def test_equivalent_spellings_are_judged_like_the_valid_event(agreement, changes):
     # Each is the same event as VALID (worked above: allow), given in another accepted form.
     expected = compliance.check(VALID, agreement).to_row()
@@ -256,10 +387,16 @@ def test_equivalent_spellings_are_judged_like_the_valid_event(agreement, changes
 
 
 # -- extreme values and malformed types, refused -------------------------------------------------
-@pytest.mark.parametrize("field, value", [("quantity", float("inf")), ("quantity", 10**400),
-                                          ("prior_144_sales_3m", float("inf")),
-                                          ("prior_144_sales_3m", 10**400)],
-                         ids=["quantity_inf", "quantity_10e400", "prior_inf", "prior_10e400"])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("quantity", float("inf")),
+        ("quantity", 10**400),
+        ("prior_144_sales_3m", float("inf")),
+        ("prior_144_sales_3m", 10**400),
+    ],
+    ids=["quantity_inf", "quantity_10e400", "prior_inf", "prior_10e400"],
+)
 def test_non_finite_whole_number(agreement, field, value):
     assert_error(compliance.check(event_with(**{field: value}), agreement), field)
 
@@ -291,19 +428,33 @@ def test_tiny_price_is_judged(agreement):
 # -- review: batches mixing good and bad rows -------------------------------------------------
 def _notices() -> pd.DataFrame:
     rows = [
-        {**VALID, "notice_id": "G1"},                                      # allow (VALID)
-        {**VALID, "notice_id": "B1", "quantity": -5},                        # error: quantity
+        {**VALID, "notice_id": "G1"},  # allow (VALID)
+        {**VALID, "notice_id": "B1", "quantity": -5},  # error: quantity
         # Registration route, Folkinburg, 50,000 Shares on Tue 2002-10-01: effective 2002-03-15,
         # outside the 2002-08-01..20 suspension, before the 2004-01-16 end, prospectus fresh (not used
         # more than nine months after effectiveness: 2002-12-15), 50,000 <= 995,928 -> allow.
-        {"notice_id": "G2", "investor": "Folkinburg Investments", "security": "shares", "quantity": 50000,
-         "sale_date": "2002-10-01", "route": "registration_statement", "affiliate": False},
-        {**VALID, "notice_id": "B2", "sale_date": "2003-02-30"},             # error: sale_date
-        {**VALID, "notice_id": "B3", "investor": "Nobody Holdings"},         # error: investor
+        {
+            "notice_id": "G2",
+            "investor": "Folkinburg Investments",
+            "security": "shares",
+            "quantity": 50000,
+            "sale_date": "2002-10-01",
+            "route": "registration_statement",
+            "affiliate": False,
+        },
+        {**VALID, "notice_id": "B2", "sale_date": "2003-02-30"},  # error: sale_date
+        {**VALID, "notice_id": "B3", "investor": "Nobody Holdings"},  # error: investor
         # Rule 144 on 2002-10-01 is before the holding period ends (2003-01-17).
-        {"notice_id": "G3", "investor": "Stone Street Limited Partnership", "security": "shares",
-         "quantity": 1000, "sale_date": "2002-10-01", "route": "rule_144", "affiliate": False},
-        {**VALID, "notice_id": "B4", "affiliate": "yes"},                    # error: affiliate
+        {
+            "notice_id": "G3",
+            "investor": "Stone Street Limited Partnership",
+            "security": "shares",
+            "quantity": 1000,
+            "sale_date": "2002-10-01",
+            "route": "rule_144",
+            "affiliate": False,
+        },
+        {**VALID, "notice_id": "B4", "affiliate": "yes"},  # error: affiliate
     ]
     return pd.DataFrame(rows, index=[70, 10, 60, 20, 50, 30, 40])
 
@@ -320,8 +471,12 @@ def test_review_mixed_batch(agreement):
     assert by_id.loc["G2", "outcome"] == "allow"
     assert by_id.loc["G3", "outcome"] == "deny"
     assert "rule144.holding_period" in by_id.loc["G3", "failed_rules"].split(";")
-    for notice_id, field, value in [("B1", "quantity", "-5"), ("B2", "sale_date", "2003-02-30"),
-                                    ("B3", "investor", "Nobody Holdings"), ("B4", "affiliate", "yes")]:
+    for notice_id, field, value in [
+        ("B1", "quantity", "-5"),
+        ("B2", "sale_date", "2003-02-30"),
+        ("B3", "investor", "Nobody Holdings"),
+        ("B4", "affiliate", "yes"),
+    ]:
         assert by_id.loc[notice_id, "outcome"] == "error"
         assert field in by_id.loc[notice_id, "error"] and value in by_id.loc[notice_id, "error"]
     assert (out["outcome"] != "allow").sum() == 5  # exactly G1 and G2 are allowed
@@ -336,9 +491,15 @@ def test_review_good_rows_judged_as_alone(agreement):
 
 
 def test_review_duplicate_notice_ids_are_all_errors(agreement):
-    notices = pd.DataFrame([{**VALID, "notice_id": "D1"}, {**VALID, "notice_id": "U1"},
-                            {**VALID, "notice_id": "D1", "quantity": 5},
-                            {**VALID, "notice_id": 7}, {**VALID, "notice_id": 7}])
+    notices = pd.DataFrame(
+        [
+            {**VALID, "notice_id": "D1"},
+            {**VALID, "notice_id": "U1"},
+            {**VALID, "notice_id": "D1", "quantity": 5},
+            {**VALID, "notice_id": 7},
+            {**VALID, "notice_id": 7},
+        ]
+    )
     out = compliance.review(notices, agreement)
     assert list(out["outcome"]) == ["error", "allow", "error", "error", "error"]
     for i in (0, 2, 3, 4):
@@ -347,23 +508,25 @@ def test_review_duplicate_notice_ids_are_all_errors(agreement):
 
 def test_review_duplicate_notice_ids_after_whitespace(agreement):
     # The parser strips text, so ' D1' is notice D1 again: both rows are errors.
-    notices = pd.DataFrame([{**VALID, "notice_id": "D1"}, {**VALID, "notice_id": " D1"},
-                            {**VALID, "notice_id": "X"}])
+    notices = pd.DataFrame([{**VALID, "notice_id": "D1"}, {**VALID, "notice_id": " D1"}, {**VALID, "notice_id": "X"}])
     out = compliance.review(notices, agreement)
     assert list(out["outcome"]) == ["error", "error", "allow"]
 
 
 def test_review_duplicate_notice_ids_across_types(agreement):
-    notices = pd.DataFrame([{**VALID, "notice_id": 7}, {**VALID, "notice_id": "7"},
-                            {**VALID, "notice_id": "X"}])
+    notices = pd.DataFrame([{**VALID, "notice_id": 7}, {**VALID, "notice_id": "7"}, {**VALID, "notice_id": "X"}])
     out = compliance.review(notices, agreement)
     assert list(out["outcome"]) == ["error", "error", "allow"]
 
 
-@pytest.mark.parametrize("rows", [
-    [{**VALID, "quantity": -5}],
-    [{**VALID, "notice_id": "D1"}, {**VALID, "notice_id": "D1"}],
-], ids=["one_bad_row", "only_duplicates"])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{**VALID, "quantity": -5}],
+        [{**VALID, "notice_id": "D1"}, {**VALID, "notice_id": "D1"}],
+    ],
+    ids=["one_bad_row", "only_duplicates"],
+)
 def test_review_batch_without_a_valid_row(agreement, rows):
     out = compliance.review(pd.DataFrame(rows), agreement)
     assert len(out) == len(rows)
@@ -481,16 +644,38 @@ def test_repeated_json_key_is_refused(capsys):
     assert "'quantity'" in err and "more than once" in err
 
 
-@pytest.mark.parametrize("text, kind", [("[1,2]", "an array"), ('"N1"', "a string"), ("42", "a number"),
-                                        ("null", "null")])
+@pytest.mark.parametrize(
+    "text, kind", [("[1,2]", "an array"), ('"N1"', "a string"), ("42", "a number"), ("null", "null")]
+)
 def test_check_of_json_that_is_not_an_object_exits_2(capsys, text, kind):
     assert main(["check", text]) == 2
     err = capsys.readouterr().err
     assert "must be a JSON object" in err and kind in err and "No such file" not in err
 
 
-@pytest.mark.parametrize("value", ["1.000", "10,00", "1e3", "１０", "１００００", "1 000", "+5", "-5", "1_000",
-                                   "1,0000", "1,00,000", ",100", "100,", "٣", "1.", "1.0", "5\x00", "5\n"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1.000",
+        "10,00",
+        "1e3",
+        "１０",
+        "１００００",
+        "1 000",
+        "+5",
+        "-5",
+        "1_000",
+        "1,0000",
+        "1,00,000",
+        ",100",
+        "100,",
+        "٣",
+        "1.",
+        "1.0",
+        "5\x00",
+        "5\n",
+    ],
+)
 def test_whole_numbers_are_ascii_digits_grouped_by_commas_in_threes(agreement, value):
     # Each would be some number in some convention (1.000: one thousand in Europe, one here): an
     # error naming the value, in check() and in review() alike.
@@ -512,16 +697,31 @@ def test_prices_are_ascii_digits_with_one_point(agreement, value):
     assert_error(compliance.check(event_with(sale_price=value), agreement), "sale_price", value)
 
 
-@pytest.mark.parametrize("field, value", [("sale_date", "２００３-02-03"), ("form_144_filed_on", "2003-02-０3"),
-                                          ("notice_received_at", "2003-02-03T1０:00:00"),
-                                          ("notice_received_at", "20030203"), ("notice_received_at", "2003-W06-1")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("sale_date", "２００３-02-03"),
+        ("form_144_filed_on", "2003-02-０3"),
+        ("notice_received_at", "2003-02-03T1０:00:00"),
+        ("notice_received_at", "20030203"),
+        ("notice_received_at", "2003-W06-1"),
+    ],
+)
 def test_dates_take_ascii_digits_only(agreement, field, value):
     assert_error(compliance.check(event_with(**{field: value}), agreement), field, value)
 
 
-@pytest.mark.parametrize("value", [date(2003, 2, 3), datetime(2003, 2, 3), pd.Timestamp("2003-02-03"),
-                                   np.datetime64("2003-02-03"), np.datetime64("2003-02-03T00:00:00.000000000")],
-                         ids=["date", "datetime", "Timestamp", "datetime64[D]", "datetime64[ns]"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        date(2003, 2, 3),
+        datetime(2003, 2, 3),
+        pd.Timestamp("2003-02-03"),
+        np.datetime64("2003-02-03"),
+        np.datetime64("2003-02-03T00:00:00.000000000"),
+    ],
+    ids=["date", "datetime", "Timestamp", "datetime64[D]", "datetime64[ns]"],
+)
 def test_date_objects_mean_the_same_in_check_and_review(agreement, value):
     expected = compliance.check(VALID, agreement).to_row()  # VALID: 2003-02-03 -> allow
     assert compliance.check(event_with(sale_date=value, form_144_filed_on=value), agreement).to_row() == expected
@@ -529,10 +729,16 @@ def test_date_objects_mean_the_same_in_check_and_review(agreement, value):
     assert compliance.review(frame, agreement).loc[0].to_dict() == expected
 
 
-@pytest.mark.parametrize("value", [pd.Timestamp("2003-02-03 09:30"), np.datetime64("2003-02-03T09:30"),
-                                   pd.Timestamp("2003-02-03 00:00:00.000000001"),
-                                   pd.Timestamp("2003-02-03", tz="America/New_York")],
-                         ids=["Timestamp_0930", "datetime64_0930", "Timestamp_1ns", "Timestamp_tz"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        pd.Timestamp("2003-02-03 09:30"),
+        np.datetime64("2003-02-03T09:30"),
+        pd.Timestamp("2003-02-03 00:00:00.000000001"),
+        pd.Timestamp("2003-02-03", tz="America/New_York"),
+    ],
+    ids=["Timestamp_0930", "datetime64_0930", "Timestamp_1ns", "Timestamp_tz"],
+)
 def test_a_time_of_day_where_a_date_is_expected_is_an_error_in_both_paths(agreement, value):
     assert_error(compliance.check(event_with(sale_date=value), agreement), "sale_date")
     out = compliance.review(pd.DataFrame([event_with(sale_date=value)]), agreement)
@@ -553,8 +759,21 @@ def _nested(depth: int) -> list:
     return value
 
 
-ODD_VALUES = [[100000], {"quantity": 100000}, np.array([100000]), np.array([1, 2]), {100000}, b"100000",
-              _Unshowable(), _nested(5000), object(), 10**5000, float("nan"), float("inf"), "1\x1b[2J00"]
+ODD_VALUES = [
+    [100000],
+    {"quantity": 100000},
+    np.array([100000]),
+    np.array([1, 2]),
+    {100000},
+    b"100000",
+    _Unshowable(),
+    _nested(5000),
+    object(),
+    10**5000,
+    float("nan"),
+    float("inf"),
+    "1\x1b[2J00",
+]
 
 
 @pytest.mark.parametrize("value", ODD_VALUES, ids=lambda v: type(v).__name__)
@@ -568,8 +787,9 @@ def test_any_object_in_any_field_is_an_error_never_an_exception(agreement, field
     assert len(decision.error) < 600
 
 
-@pytest.mark.parametrize("field", ["notice_id", "quantity", "sale_date", "affiliate", "notice_received_at",
-                                   "sale_price", "route"])
+@pytest.mark.parametrize(
+    "field", ["notice_id", "quantity", "sale_date", "affiliate", "notice_received_at", "sale_price", "route"]
+)
 def test_list_and_dict_cells_make_error_rows_and_keep_every_row(agreement, field):
     cells = [[1], {"a": 1}, np.array([1, 2]), _Unshowable(), _nested(5000), VALID.get(field)]
     notices = pd.DataFrame([{**VALID, "notice_id": f"R{i}"} for i in range(len(cells))], index=range(10, 16))
@@ -586,6 +806,7 @@ def test_a_parquet_list_column_makes_error_rows(agreement, tmp_path, capsys):
     import pyarrow.parquet as pq
 
     from compliance.cli import read_notices
+
     rows = [{**VALID, "notice_id": f"P{i}"} for i in range(3)]
     table = pa.table({k: [str(r[k]) for r in rows] for k in VALID if k != "quantity"})
     table = table.append_column("quantity", pa.array([[100000], [1, 2], [100000]], pa.list_(pa.int64())))
@@ -604,9 +825,16 @@ def test_error_texts_quote_at_most_200_characters_of_a_value(agreement):
     assert quoted == "'" + "9" * 199  # 200 characters of the value's repr, its length beside them
 
 
-@pytest.mark.parametrize("event", [
-    {1: 2, **VALID}, {("a",): 1, **VALID}, {None: 1, **VALID}, {"\x1b[2J": 1, **VALID},
-], ids=["int_key", "tuple_key", "none_key", "control_key"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {1: 2, **VALID},
+        {("a",): 1, **VALID},
+        {None: 1, **VALID},
+        {"\x1b[2J": 1, **VALID},
+    ],
+    ids=["int_key", "tuple_key", "none_key", "control_key"],
+)
 def test_mappings_with_keys_of_any_kind_are_errors(agreement, event):
     decision = compliance.check(event, agreement)
     assert decision.outcome == "error" and "is not a field of the input contract" in decision.error
@@ -646,8 +874,11 @@ def test_control_characters_in_a_notice_id_are_an_error_in_both_paths(agreement)
     assert out.loc[0, "notice_id"] == ""  # not a usable id: not shown
 
 
-@pytest.mark.parametrize("event", [_nested(5000), _Unshowable(), {"nested": _nested(5000)}],
-                         ids=["deep_list", "unshowable", "deep_value_of_unknown_key"])
+@pytest.mark.parametrize(
+    "event",
+    [_nested(5000), _Unshowable(), {"nested": _nested(5000)}],
+    ids=["deep_list", "unshowable", "deep_value_of_unknown_key"],
+)
 def test_events_that_cannot_be_shown_are_errors(agreement, event):
     decision = compliance.check(event, agreement)
     assert decision.outcome == "error" and "cannot be shown" in decision.error

@@ -5,6 +5,7 @@ process's environment: PYTHONPATH gets the repository, MPLBACKEND is Agg). A fai
 test with the cell's traceback; every cell has a timeout and each notebook a time budget (they take
 about 10 s each). Deselect with ``pytest -m "not notebook"`` for a fast loop.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,8 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-CELL_TIMEOUT = 120      # seconds, per cell
-BUDGET = 60             # seconds, per notebook
+CELL_TIMEOUT = 120  # seconds, per cell
+BUDGET = 60  # seconds, per notebook
 
 
 def test_the_notebooks_are_there():
@@ -41,8 +42,9 @@ def run(path: Path, monkeypatch) -> tuple[nbformat.NotebookNode, float]:
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.monotonic()
     try:
         client.execute()
@@ -80,6 +82,6 @@ def test_batch_review_notebook_runs_and_summarises(monkeypatch):
     nb, elapsed = run(NOTEBOOK_DIR / "02_batch_review.ipynb", monkeypatch)
     assert elapsed < BUDGET, f"took {elapsed:.1f} s"
     text = outputs_text(nb)
-    assert "rule144.holding_period" in text and "examples" in text          # denials by rule
-    assert "Papell Holdings Limited" in text and "deny" in text             # denials by investor
+    assert "rule144.holding_period" in text and "examples" in text  # denials by rule
+    assert "Papell Holdings Limited" in text and "deny" in text  # denials by investor
     assert sum("image/png" in out.get("data", {}) for c in nb.cells for out in c.get("outputs", [])) >= 2

@@ -120,7 +120,9 @@ def test_the_wheel_carries_the_data_inside_the_package(installed):
             n.removeprefix("compliance/_bundled/") for n in names if n.startswith(f"compliance/_bundled/{folder}/")
         } == expected
     if find_spec("compliance.decision_log._loops") is not None:  # this machine builds the C extension ...
-        assert any(n.startswith("compliance/decision_log/_loops.") and n.endswith(".so") for n in names)  # so must the wheel
+        assert any(
+            n.startswith("compliance/decision_log/_loops.") and n.endswith(".so") for n in names
+        )  # so must the wheel
 
 
 @pytest.mark.slow

@@ -1,26 +1,29 @@
 """Calendar-month periods (compliance/periods.py). Expected dates worked out by hand."""
+
 from datetime import date, timedelta
 
 import pytest
 
-from compliance.deal.periods import (add_months, first_day_window_start_reaches, period_satisfied_on,
-                                window_start)
+from compliance.deal.periods import add_months, first_day_window_start_reaches, period_satisfied_on, window_start
 
 
-@pytest.mark.parametrize("start, months, anniversary, day_after", [
-    # Wed 2002-01-16 + 12 months = Thu 2003-01-16; satisfied Fri 2003-01-17 (domain.md §3)
-    (date(2002, 1, 16), 12, date(2003, 1, 16), date(2003, 1, 17)),
-    # 144(k): + 24 months = Fri 2004-01-16; satisfied Sat 2004-01-17
-    (date(2002, 1, 16), 24, date(2004, 1, 16), date(2004, 1, 17)),
-    # Fri 2007-08-31 + 6 months: February 2008 has 29 days -> 2008-02-29; satisfied Sat 2008-03-01
-    (date(2007, 8, 31), 6, date(2008, 2, 29), date(2008, 3, 1)),
-    # Sun 2008-08-31 + 6 months: February 2009 has 28 days -> clamped 2009-02-28; satisfied 03-01
-    (date(2008, 8, 31), 6, date(2009, 2, 28), date(2009, 3, 1)),
-    # Fri 2008-02-29 + 12 months: no 2009-02-29 -> clamped 2009-02-28; satisfied Sun 2009-03-01
-    (date(2008, 2, 29), 12, date(2009, 2, 28), date(2009, 3, 1)),
-    # Tue 2009-03-31 + 6 months: no 09-31 -> 2009-09-30; satisfied Thu 2009-10-01
-    (date(2009, 3, 31), 6, date(2009, 9, 30), date(2009, 10, 1)),
-])
+@pytest.mark.parametrize(
+    "start, months, anniversary, day_after",
+    [
+        # Wed 2002-01-16 + 12 months = Thu 2003-01-16; satisfied Fri 2003-01-17 (domain.md §3)
+        (date(2002, 1, 16), 12, date(2003, 1, 16), date(2003, 1, 17)),
+        # 144(k): + 24 months = Fri 2004-01-16; satisfied Sat 2004-01-17
+        (date(2002, 1, 16), 24, date(2004, 1, 16), date(2004, 1, 17)),
+        # Fri 2007-08-31 + 6 months: February 2008 has 29 days -> 2008-02-29; satisfied Sat 2008-03-01
+        (date(2007, 8, 31), 6, date(2008, 2, 29), date(2008, 3, 1)),
+        # Sun 2008-08-31 + 6 months: February 2009 has 28 days -> clamped 2009-02-28; satisfied 03-01
+        (date(2008, 8, 31), 6, date(2009, 2, 28), date(2009, 3, 1)),
+        # Fri 2008-02-29 + 12 months: no 2009-02-29 -> clamped 2009-02-28; satisfied Sun 2009-03-01
+        (date(2008, 2, 29), 12, date(2009, 2, 28), date(2009, 3, 1)),
+        # Tue 2009-03-31 + 6 months: no 09-31 -> 2009-09-30; satisfied Thu 2009-10-01
+        (date(2009, 3, 31), 6, date(2009, 9, 30), date(2009, 10, 1)),
+    ],
+)
 def test_period_satisfied_on_both_conventions(start, months, anniversary, day_after):
     assert add_months(start, months) == anniversary
     assert period_satisfied_on(start, months, "anniversary") == anniversary
@@ -39,18 +42,21 @@ def test_window_start_clamps_like_add_months():
     assert window_start(date(2003, 4, 30), 16) == date(2001, 12, 30)
 
 
-@pytest.mark.parametrize("anchor, months, strictly_after, expected", [
-    # A sale on 2003-01-31 stops counting in a 3-month window on the first t whose window start
-    # (t less 3 months) is on or after 01-31: t=04-30 -> 01-30 (still counts); t=05-01 -> 02-01.
-    (date(2003, 1, 31), 3, False, date(2003, 5, 1)),
-    # A sale on 2003-02-10: t=05-10 -> window start 02-10 = anchor, it no longer counts on 05-10.
-    (date(2003, 2, 10), 3, False, date(2003, 5, 10)),
-    # Prospectus information as of 2001-12-31 becomes older than 16 months on the first t whose
-    # t less 16 months is after 12-31: t=2003-04-30 -> 2001-12-30; t=2003-05-01 -> 2002-01-01.
-    (date(2001, 12, 31), 16, True, date(2003, 5, 1)),
-    # A report due 2003-11-14 leaves a 12-month look-back when t less 12 months > 11-14: 2004-11-15.
-    (date(2003, 11, 14), 12, True, date(2004, 11, 15)),
-])
+@pytest.mark.parametrize(
+    "anchor, months, strictly_after, expected",
+    [
+        # A sale on 2003-01-31 stops counting in a 3-month window on the first t whose window start
+        # (t less 3 months) is on or after 01-31: t=04-30 -> 01-30 (still counts); t=05-01 -> 02-01.
+        (date(2003, 1, 31), 3, False, date(2003, 5, 1)),
+        # A sale on 2003-02-10: t=05-10 -> window start 02-10 = anchor, it no longer counts on 05-10.
+        (date(2003, 2, 10), 3, False, date(2003, 5, 10)),
+        # Prospectus information as of 2001-12-31 becomes older than 16 months on the first t whose
+        # t less 16 months is after 12-31: t=2003-04-30 -> 2001-12-30; t=2003-05-01 -> 2002-01-01.
+        (date(2001, 12, 31), 16, True, date(2003, 5, 1)),
+        # A report due 2003-11-14 leaves a 12-month look-back when t less 12 months > 11-14: 2004-11-15.
+        (date(2003, 11, 14), 12, True, date(2004, 11, 15)),
+    ],
+)
 def test_first_day_window_start_reaches(anchor, months, strictly_after, expected):
     got = first_day_window_start_reaches(anchor, months, strictly_after=strictly_after)
     assert got == expected
@@ -62,16 +68,18 @@ def test_first_day_window_start_reaches(anchor, months, strictly_after, expected
 def test_month_arithmetic_matches_pendulum_on_every_day_2000_2010():
     pendulum = pytest.importorskip("pendulum")
     import numpy as np
+
     days = np.arange(np.datetime64("2000-01-01"), np.datetime64("2011-01-01"))
     for months in (3, 6, 9, 12, 16, 24, -3, -12, -16):
         got = add_months(days, months)
-        for day, result in zip(days.astype(object), got.astype(object)):
+        for day, result in zip(days.astype(object), got.astype(object), strict=True):
             expected = pendulum.date(day.year, day.month, day.day).add(months=months)
             assert result == date(expected.year, expected.month, expected.day), (day, months)
 
 
 def test_not_a_time_passes_through():
     import numpy as np
+
     days = np.array(["2002-01-16", "NaT"], dtype="M8[D]")
     out = period_satisfied_on(days, 12)
     assert out[0] == np.datetime64("2003-01-17") and np.isnat(out[1])

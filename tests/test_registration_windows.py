@@ -1,12 +1,19 @@
 """Registration-statement rules the bundled fixture cannot make fail (it has no stop order and its
 statement covers both securities), on copies of its agreement file that say otherwise. Expected
 dates worked out by hand beside each case."""
+
 from __future__ import annotations
 
 import compliance
 
-REGISTERED = {"notice_id": "R", "investor": "Papell Holdings Limited", "security": "shares",
-              "quantity": 1000, "route": "registration_statement", "affiliate": False}
+REGISTERED = {
+    "notice_id": "R",
+    "investor": "Papell Holdings Limited",
+    "security": "shares",
+    "quantity": 1000,
+    "route": "registration_statement",
+    "affiliate": False,
+}
 
 
 def test_stop_order_window(edited_agreement):
@@ -26,8 +33,13 @@ def test_statement_that_does_not_cover_warrant_shares(edited_agreement):
     # Covering Shares only: a registered sale of cashless-exercised Warrant Shares on Tue 2002-10-01
     # is denied and time never cures it; the same sale of Shares is allowed.
     agreement = edited_agreement("  covers: [shares, warrant_shares]", "  covers: [shares]")
-    warrant = {**REGISTERED, "security": "warrant_shares", "sale_date": "2002-10-01",
-               "warrant_exercised_on": "2002-06-03", "warrant_exercise": "cashless"}
+    warrant = {
+        **REGISTERED,
+        "security": "warrant_shares",
+        "sale_date": "2002-10-01",
+        "warrant_exercised_on": "2002-06-03",
+        "warrant_exercise": "cashless",
+    }
     denied = compliance.check(warrant, agreement)
     assert denied.failed_rules == ["registration.covers_security"]
     assert denied.earliest_allowed_date is None

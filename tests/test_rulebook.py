@@ -6,6 +6,7 @@ exactly one defect in one named rule. Defects are made on the parsed YAML (find 
 change one thing, dump the file back), so the tests do not depend on the files' exact text;
 ``test_round_trip_without_defect_loads`` proves the dump alone introduces no error.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,8 @@ import pytest
 import yaml
 
 import compliance
-from compliance.rulebook.parameters import ParameterError
 from compliance.rulebook.loader import RULES_DIR, RulebookError, load_rulebook
+from compliance.rulebook.parameters import ParameterError
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -147,18 +148,21 @@ def _drop(key):
     def mutate(rule, doc):
         assert key in rule, f"fixture changed: {rule['id']} has no {key!r}"
         del rule[key]
+
     return mutate
 
 
 def _set(key, value):
     def mutate(rule, doc):
         rule[key] = value
+
     return mutate
 
 
 def _set_cites(agreement=None, regulation=None):
     def mutate(rule, doc):
         rule["cites"] = {"agreement": agreement, "regulation": regulation}
+
     return mutate
 
 
@@ -166,12 +170,14 @@ def _template(which, old, new):
     def mutate(rule, doc):
         assert old in rule["message"][which], "fixture changed"
         rule["message"][which] = rule["message"][which].replace(old, new)
+
     return mutate
 
 
 def _operator(old, new):
     def mutate(rule, doc):
         assert rename_operator(rule, old, new) >= 1, f"fixture changed: no {old!r} in {rule['id']}"
+
     return mutate
 
 
@@ -189,93 +195,220 @@ def _duplicate_id_of(other):
 
 MALFORMED = [
     # unknown fact, as the subject and as the operand of a comparison
-    ("unknown_fact", "event.yaml", "event.position",
-     _rename("fact", "quantity", "quantitty"), "quantitty"),
-    ("unknown_fact_operand", "event.yaml", "event.position",
-     _rename("fact", "position_available", "position_availabel"), "position_availabel"),
-    ("unknown_fact_nested", "rule_144.yaml", "rule144.current_public_information",
-     _rename("fact", "late_periodic_reports", "late_reports"), "late_reports"),
+    ("unknown_fact", "event.yaml", "event.position", _rename("fact", "quantity", "quantitty"), "quantitty"),
+    (
+        "unknown_fact_operand",
+        "event.yaml",
+        "event.position",
+        _rename("fact", "position_available", "position_availabel"),
+        "position_availabel",
+    ),
+    (
+        "unknown_fact_nested",
+        "rule_144.yaml",
+        "rule144.current_public_information",
+        _rename("fact", "late_periodic_reports", "late_reports"),
+        "late_reports",
+    ),
     # unknown fact in a message template (fail and pass)
-    ("unknown_fact_in_fail_message", "event.yaml", "event.position",
-     _template("fail", "{quantity}", "{quantty}"), "quantty"),
-    ("unknown_fact_in_pass_message", "rule_144.yaml", "rule144.holding_period",
-     _template("pass", "{acquisition_date}", "{acquired_on}"), "acquired_on"),
+    (
+        "unknown_fact_in_fail_message",
+        "event.yaml",
+        "event.position",
+        _template("fail", "{quantity}", "{quantty}"),
+        "quantty",
+    ),
+    (
+        "unknown_fact_in_pass_message",
+        "rule_144.yaml",
+        "rule144.holding_period",
+        _template("pass", "{acquisition_date}", "{acquired_on}"),
+        "acquired_on",
+    ),
     # message placeholders are plain {fact}: the batch renders a template as joined columns
-    ("format_spec_in_message", "event.yaml", "event.position",
-     _template("fail", "{quantity}", "{quantity:,}"), "{quantity:,}"),
-    ("conversion_in_message", "rule_144.yaml", "rule144.holding_period",
-     _template("fail", "{acquisition_date}", "{acquisition_date!r}"), "{acquisition_date!r}"),
-    ("unclosed_brace_in_message", "rule_144.yaml", "rule144.holding_period",
-     _template("pass", "{acquisition_date}", "{acquisition_date"), "acquisition_date"),
+    (
+        "format_spec_in_message",
+        "event.yaml",
+        "event.position",
+        _template("fail", "{quantity}", "{quantity:,}"),
+        "{quantity:,}",
+    ),
+    (
+        "conversion_in_message",
+        "rule_144.yaml",
+        "rule144.holding_period",
+        _template("fail", "{acquisition_date}", "{acquisition_date!r}"),
+        "{acquisition_date!r}",
+    ),
+    (
+        "unclosed_brace_in_message",
+        "rule_144.yaml",
+        "rule144.holding_period",
+        _template("pass", "{acquisition_date}", "{acquisition_date"),
+        "acquisition_date",
+    ),
     # bad operator
     ("bad_operator", "event.yaml", "event.position", _operator("gt", "greater"), "greater"),
     ("bad_operator_lte", "rule_144.yaml", "rule144.holding_period", _operator("lt", "lte"), "lte"),
     ("bad_operator_nested", "warrant.yaml", "warrant.exercise_window", _operator("gt", "after"), "after"),
-    ("two_operators", "event.yaml", "event.acquired",
-     _replace_fails_if({"fact": "sale_date", "lt": {"fact": "closing_date"}, "gt": {"fact": "closing_date"}}),
-     "comparison"),
+    (
+        "two_operators",
+        "event.yaml",
+        "event.acquired",
+        _replace_fails_if({"fact": "sale_date", "lt": {"fact": "closing_date"}, "gt": {"fact": "closing_date"}}),
+        "comparison",
+    ),
     # missing citation
     ("no_cites_key", "event.yaml", "event.trading_day", _drop("cites"), "cites"),
-    ("empty_citation_lists", "registration.yaml", "registration.effective",
-     _set_cites(agreement=[], regulation=[]), "no citation"),
+    (
+        "empty_citation_lists",
+        "registration.yaml",
+        "registration.effective",
+        _set_cites(agreement=[], regulation=[]),
+        "no citation",
+    ),
     ("null_citations", "dtc.yaml", "dtc.dwac_request", _set_cites(), "no citation"),
     # bad regulation citation format
-    ("regulation_rule_144_shorthand", "rule_144.yaml", "rule144.holding_period",
-     _set_cites(agreement=["rule_144_acknowledgement"], regulation=["Rule 144(d)(1)"]), "Rule 144(d)(1)"),
-    ("regulation_dotted_cfr", "rule_144.yaml", "rule144.volume",
-     _set_cites(agreement=["rule_144_acknowledgement"], regulation=["17 C.F.R. 230.144(e)(1)"]),
-     "17 C.F.R. 230.144(e)(1)"),
-    ("regulation_space_before_paragraph", "rule_144.yaml", "rule144.form_144",
-     _set_cites(agreement=["rule_144_acknowledgement"], regulation=["17 CFR 230.144 (h)(1)"]),
-     "17 CFR 230.144 (h)(1)"),
-    ("regulation_upper_case_paragraph", "registration.yaml", "registration.prospectus_current",
-     _set_cites(agreement=["delivery_date"], regulation=["Securities Act Section 10(A)(3)"]),
-     "Securities Act Section 10(A)(3)"),
+    (
+        "regulation_rule_144_shorthand",
+        "rule_144.yaml",
+        "rule144.holding_period",
+        _set_cites(agreement=["rule_144_acknowledgement"], regulation=["Rule 144(d)(1)"]),
+        "Rule 144(d)(1)",
+    ),
+    (
+        "regulation_dotted_cfr",
+        "rule_144.yaml",
+        "rule144.volume",
+        _set_cites(agreement=["rule_144_acknowledgement"], regulation=["17 C.F.R. 230.144(e)(1)"]),
+        "17 C.F.R. 230.144(e)(1)",
+    ),
+    (
+        "regulation_space_before_paragraph",
+        "rule_144.yaml",
+        "rule144.form_144",
+        _set_cites(agreement=["rule_144_acknowledgement"], regulation=["17 CFR 230.144 (h)(1)"]),
+        "17 CFR 230.144 (h)(1)",
+    ),
+    (
+        "regulation_upper_case_paragraph",
+        "registration.yaml",
+        "registration.prospectus_current",
+        _set_cites(agreement=["delivery_date"], regulation=["Securities Act Section 10(A)(3)"]),
+        "Securities Act Section 10(A)(3)",
+    ),
     # type mismatches
-    ("date_fact_vs_integer_constant", "rule_144.yaml", "rule144.holding_period",
-     _replace_fails_if({"fact": "sale_date", "lt": 20030117}), "20030117"),
-    ("date_fact_vs_date_literal", "event.yaml", "event.acquired",
-     _replace_fails_if({"fact": "sale_date", "lt": date(2002, 1, 16)}), "sale_date"),
-    ("date_fact_vs_integer_fact", "event.yaml", "event.acquired",
-     _replace_fails_if({"fact": "sale_date", "lt": {"fact": "quantity"}}), "sale_date"),
-    ("enum_value_not_in_list", "dtc.yaml", "dtc.dwac_request",
-     _rename("eq", "dwac", "dtc"), "dtc"),
-    ("enum_in_list_value_not_in_list", "transfer.yaml", "transfer.opinion_of_counsel",
-     _set("applies_when", {"fact": "route", "in": ["rule_144", "rule_145"]}), "rule_145"),
-    ("boolean_vs_text", "event.yaml", "event.trading_day",
-     _replace_fails_if({"fact": "sale_date_is_trading_day", "eq": "no"}), "no"),
-    ("integer_vs_boolean", "event.yaml", "event.position",
-     _replace_fails_if({"fact": "quantity", "gt": True}), "quantity"),
-    ("ordered_operator_on_enum", "event.yaml", "event.acquired",
-     _set("applies_when", {"fact": "security", "lt": "warrant_shares"}), "security"),
-    ("regime_not_a_version", "rule_144.yaml", "rule144.manner_of_sale",
-     _set("applies_when", {"fact": "regime", "eq": "2009-01-01"}), "2009-01-01"),
+    (
+        "date_fact_vs_integer_constant",
+        "rule_144.yaml",
+        "rule144.holding_period",
+        _replace_fails_if({"fact": "sale_date", "lt": 20030117}),
+        "20030117",
+    ),
+    (
+        "date_fact_vs_date_literal",
+        "event.yaml",
+        "event.acquired",
+        _replace_fails_if({"fact": "sale_date", "lt": date(2002, 1, 16)}),
+        "sale_date",
+    ),
+    (
+        "date_fact_vs_integer_fact",
+        "event.yaml",
+        "event.acquired",
+        _replace_fails_if({"fact": "sale_date", "lt": {"fact": "quantity"}}),
+        "sale_date",
+    ),
+    ("enum_value_not_in_list", "dtc.yaml", "dtc.dwac_request", _rename("eq", "dwac", "dtc"), "dtc"),
+    (
+        "enum_in_list_value_not_in_list",
+        "transfer.yaml",
+        "transfer.opinion_of_counsel",
+        _set("applies_when", {"fact": "route", "in": ["rule_144", "rule_145"]}),
+        "rule_145",
+    ),
+    (
+        "boolean_vs_text",
+        "event.yaml",
+        "event.trading_day",
+        _replace_fails_if({"fact": "sale_date_is_trading_day", "eq": "no"}),
+        "no",
+    ),
+    (
+        "integer_vs_boolean",
+        "event.yaml",
+        "event.position",
+        _replace_fails_if({"fact": "quantity", "gt": True}),
+        "quantity",
+    ),
+    (
+        "ordered_operator_on_enum",
+        "event.yaml",
+        "event.acquired",
+        _set("applies_when", {"fact": "security", "lt": "warrant_shares"}),
+        "security",
+    ),
+    (
+        "regime_not_a_version",
+        "rule_144.yaml",
+        "rule144.manner_of_sale",
+        _set("applies_when", {"fact": "regime", "eq": "2009-01-01"}),
+        "2009-01-01",
+    ),
     # unknown parameter, as operand and as subject
-    ("unknown_parameter_operand", "rule_144.yaml", "rule144.manner_of_sale",
-     _rename("param", "permitted_manners_of_sale", "permitted_manner_of_sale"), "permitted_manner_of_sale"),
-    ("unknown_parameter_subject", "rule_144.yaml", "rule144.current_public_information",
-     _rename("param", "nonaffiliate_subject_to_current_information", "nonaffiliates_current_info"),
-     "nonaffiliates_current_info"),
-    ("parameter_compared_with_fact", "rule_144.yaml", "rule144.form_144",
-     _set("applies_when", {"param": "form_144_threshold_shares", "lt": {"fact": "volume_aggregate_3m"}}),
-     "parameter"),
+    (
+        "unknown_parameter_operand",
+        "rule_144.yaml",
+        "rule144.manner_of_sale",
+        _rename("param", "permitted_manners_of_sale", "permitted_manner_of_sale"),
+        "permitted_manner_of_sale",
+    ),
+    (
+        "unknown_parameter_subject",
+        "rule_144.yaml",
+        "rule144.current_public_information",
+        _rename("param", "nonaffiliate_subject_to_current_information", "nonaffiliates_current_info"),
+        "nonaffiliates_current_info",
+    ),
+    (
+        "parameter_compared_with_fact",
+        "rule_144.yaml",
+        "rule144.form_144",
+        _set("applies_when", {"param": "form_144_threshold_shares", "lt": {"fact": "volume_aggregate_3m"}}),
+        "parameter",
+    ),
     # unknown definition ref
-    ("unknown_definition", "rule_144.yaml", "rule144.volume",
-     _rename("ref", "subject_to_resale_limits", "subject_to_resale_limit"), "subject_to_resale_limit"),
+    (
+        "unknown_definition",
+        "rule_144.yaml",
+        "rule144.volume",
+        _rename("ref", "subject_to_resale_limits", "subject_to_resale_limit"),
+        "subject_to_resale_limit",
+    ),
     # duplicate id (within the file: the second holder of the id is named)
     ("duplicate_id", "event.yaml", "event.acquired", _duplicate_id_of("event.trading_day"), "duplicate"),
     # id outside its family
     ("id_outside_family", "event.yaml", "event.acquired", _set("id", "rule144.acquired"), "'event.'"),
     ("id_family_prefix_without_dot", "warrant.yaml", "warrant.exercised", _set("id", "warrantexercised"), "warrant"),
     # unknown key (a misspelt one, and an invented one)
-    ("unknown_key_misspelt_fails_if", "event.yaml", "event.acquired",
-     lambda rule, doc: rule.__setitem__("fail_if", rule.pop("fails_if")), "fail_if"),
+    (
+        "unknown_key_misspelt_fails_if",
+        "event.yaml",
+        "event.acquired",
+        lambda rule, doc: rule.__setitem__("fail_if", rule.pop("fails_if")),
+        "fail_if",
+    ),
     ("unknown_key_priority", "dtc.yaml", "dtc.fast_participation", _set("priority", 3), "priority"),
     # other structural defects the loader promises to catch
     ("missing_fails_if", "registration.yaml", "registration.within_period", _drop("fails_if"), "fails_if"),
     ("missing_title", "registration.yaml", "registration.no_stop_order", _drop("title"), "title"),
-    ("missing_pass_message", "transfer.yaml", "transfer.company_advised",
-     lambda rule, doc: rule["message"].pop("pass"), "message"),
+    (
+        "missing_pass_message",
+        "transfer.yaml",
+        "transfer.company_advised",
+        lambda rule, doc: rule["message"].pop("pass"),
+        "message",
+    ),
     ("bad_blocks", "dtc.yaml", "dtc.fast_participation", _set("blocks", ["dwac", "sael"]), "sael"),
     ("bad_against", "delivery.yaml", "delivery.on_time", _set("against", "issuer"), "issuer"),
     ("applies_when_misspelt_always", "event.yaml", "event.position", _set("applies_when", "Always"), "Always"),
@@ -283,12 +416,16 @@ MALFORMED = [
 
 
 # Where the defect is the id itself, the message names the id as written in the file.
-NAMED_AS_WRITTEN = {"duplicate_id": "event.trading_day", "id_outside_family": "rule144.acquired",
-                    "id_family_prefix_without_dot": "warrantexercised"}
+NAMED_AS_WRITTEN = {
+    "duplicate_id": "event.trading_day",
+    "id_outside_family": "rule144.acquired",
+    "id_family_prefix_without_dot": "warrantexercised",
+}
 
 
-@pytest.mark.parametrize("case, filename, rule_id, mutate, text",
-                         [pytest.param(*case, id=case[0]) for case in MALFORMED])
+@pytest.mark.parametrize(
+    "case, filename, rule_id, mutate, text", [pytest.param(*case, id=case[0]) for case in MALFORMED]
+)
 def test_malformed_rule_file_names_file_and_rule(tmp_path, case, filename, rule_id, mutate, text):
     rules = with_defect(tmp_path, filename, rule_id, mutate)
     with pytest.raises(RulebookError) as exc:
@@ -333,16 +470,16 @@ def test_duplicate_id_across_files_of_one_family(tmp_path):
 
 
 def test_citation_given_as_a_string_not_a_list(tmp_path):
-    rules = with_defect(tmp_path, "event.yaml", "event.trading_day",
-                        _set_cites(agreement="principal_trading_market"))
+    rules = with_defect(tmp_path, "event.yaml", "event.trading_day", _set_cites(agreement="principal_trading_market"))
     with pytest.raises(RulebookError) as exc:
         load_rulebook(rules)
     assert_names(exc, "event.yaml", "event.trading_day")
 
 
 def test_null_message_template(tmp_path):
-    rules = with_defect(tmp_path, "event.yaml", "event.trading_day",
-                        lambda rule, doc: rule["message"].__setitem__("pass", None))
+    rules = with_defect(
+        tmp_path, "event.yaml", "event.trading_day", lambda rule, doc: rule["message"].__setitem__("pass", None)
+    )
     with pytest.raises(RulebookError) as exc:
         load_rulebook(rules)
     assert_names(exc, "event.yaml", "event.trading_day", "message")
@@ -388,14 +525,27 @@ def test_parameter_versions_are_the_two_regimes(rulebook):
     # makers; 2008 adds riskless principal transactions.
     assert params.value("permitted_manners_of_sale", date(2008, 2, 14)) == ["brokers_transaction", "market_maker"]
     assert params.value("permitted_manners_of_sale", date(2008, 2, 15)) == [
-        "brokers_transaction", "market_maker", "riskless_principal"]
+        "brokers_transaction",
+        "market_maker",
+        "riskless_principal",
+    ]
 
 
 def _affiliate_riskless(sale_date: str) -> dict:
-    return {"notice_id": f"R-{sale_date}", "investor": "Papell Holdings Limited", "security": "shares",
-            "quantity": 100000, "sale_date": sale_date, "route": "rule_144", "affiliate": True,
-            "opinion_of_counsel": True, "company_advised": True, "manner_of_sale": "riskless_principal",
-            "form_144_filed_on": sale_date, "sale_price": 1.0}
+    return {
+        "notice_id": f"R-{sale_date}",
+        "investor": "Papell Holdings Limited",
+        "security": "shares",
+        "quantity": 100000,
+        "sale_date": sale_date,
+        "route": "rule_144",
+        "affiliate": True,
+        "opinion_of_counsel": True,
+        "company_advised": True,
+        "manner_of_sale": "riskless_principal",
+        "form_144_filed_on": sale_date,
+        "sale_price": 1.0,
+    }
 
 
 def test_param_expansion_gives_different_outcomes_in_the_two_regimes(agreement):
@@ -439,8 +589,13 @@ def test_stray_top_level_key_and_non_text_title_fail(tmp_path):
     rules = copy_rules(tmp_path / "again")
     path = rules / "event.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("    title: The sale date is a trading day of the Principal Trading Market",
-                                 "    title: [The sale date, is a trading day]"), encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "    title: The sale date is a trading day of the Principal Trading Market",
+            "    title: [The sale date, is a trading day]",
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(RulebookError) as exc:
         load_rulebook(rules)
     assert_names(exc, "event.yaml", "event.trading_day")

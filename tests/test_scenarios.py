@@ -11,6 +11,7 @@ row of that review, which must also equal ``check()``'s path run row by row in t
 A scenario file names its agreement (a folder of fixtures/) with ``agreement:``; without it the
 default agreement is used. Every rule of the rulebook must fail in at least one scenario and pass in
 at least one (``test_every_rule_fails_and_passes_in_some_scenario``)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -32,7 +33,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 UNREACHABLE = {
     ("registration.no_stop_order", "fail"): (
         "no fixture records a stop order, so no sale date falls in one",
-        lambda agreement: agreement.registration_statement is None or not agreement.registration_statement.stop_orders),
+        lambda agreement: agreement.registration_statement is None or not agreement.registration_statement.stop_orders,
+    ),
 }
 
 
@@ -59,16 +61,24 @@ def _cases():
         for group in doc["groups"]:
             if not group.get("batch"):
                 for scenario in group["scenarios"]:
-                    yield pytest.param(doc.get("agreement"), _event(group, scenario), scenario["expected"],
-                                       id=f"{path.stem}: {scenario['name']}")
+                    yield pytest.param(
+                        doc.get("agreement"),
+                        _event(group, scenario),
+                        scenario["expected"],
+                        id=f"{path.stem}: {scenario['name']}",
+                    )
 
 
 def _batches():
     for path, doc in _files():
         for group in doc["groups"]:
             if group.get("batch"):
-                yield pytest.param(doc.get("agreement"), [_event(group, s) for s in group["scenarios"]],
-                                   [s["expected"] for s in group["scenarios"]], id=f"{path.stem}: {group['name']}")
+                yield pytest.param(
+                    doc.get("agreement"),
+                    [_event(group, s) for s in group["scenarios"]],
+                    [s["expected"] for s in group["scenarios"]],
+                    id=f"{path.stem}: {group['name']}",
+                )
 
 
 CASES = list(_cases())
@@ -84,8 +94,14 @@ def _expect(got: dict, expected: dict, reasons: str) -> None:
     for name in ("failed_rules", "citations"):
         if name in expected:
             assert got[name] == expected[name], (name, reasons)
-    for name in ("earliest_allowed_date", "delivery_date", "delivery_late_business_days", "legend_removal",
-                 "dwac_eligible", "regime"):
+    for name in (
+        "earliest_allowed_date",
+        "delivery_date",
+        "delivery_late_business_days",
+        "legend_removal",
+        "dwac_eligible",
+        "regime",
+    ):
         if name in expected:
             assert _iso(got[name]) == _iso(expected[name]), name
 
@@ -106,11 +122,15 @@ def test_scenario(agreement_name, event, expected):
 
 def _as_values(row: dict) -> dict:
     """An output row with its lists as lists and '' as None, as ``_expect`` compares."""
-    return {**row, "failed_rules": [r for r in row["failed_rules"].split(";") if r],
-            "citations": [c for c in row["citations"].split(";") if c],
-            **{name: row[name] or None for name in ("earliest_allowed_date", "delivery_date", "regime")},
-            "delivery_late_business_days": int(row["delivery_late_business_days"])
-            if row["delivery_late_business_days"] else None}
+    return {
+        **row,
+        "failed_rules": [r for r in row["failed_rules"].split(";") if r],
+        "citations": [c for c in row["citations"].split(";") if c],
+        **{name: row[name] or None for name in ("earliest_allowed_date", "delivery_date", "regime")},
+        "delivery_late_business_days": int(row["delivery_late_business_days"])
+        if row["delivery_late_business_days"]
+        else None,
+    }
 
 
 @pytest.mark.parametrize("agreement_name, event, expected", CASES)
@@ -127,7 +147,7 @@ def test_batch_scenario(agreement_name, events, expected):
     agreement = _agreement(agreement_name)
     notices = pd.DataFrame(events)
     rows = compliance.review(notices, agreement, workers=1)
-    for (_, row), wanted in zip(rows.iterrows(), expected):
+    for (_, row), wanted in zip(rows.iterrows(), expected, strict=True):
         _expect(_as_values(row.to_dict()), wanted, row["reasons"])
     assert rows.astype(str).equals(reference_review(notices, agreement).astype(str))
 

@@ -1,5 +1,6 @@
 """Parts of a batch run in threads: results in the order of the parts, errors raised, and the
 review's answers independent of the number of threads."""
+
 from __future__ import annotations
 
 import importlib
@@ -22,6 +23,7 @@ def test_results_come_in_the_order_of_the_parts():
         if k == 0:
             threading.Event().wait(0.05)  # the later parts finish first
         return k * k
+
     assert list(in_parallel(slow_first, range(6), workers=2)) == [0, 1, 4, 9, 16, 25]
 
 
@@ -30,6 +32,7 @@ def test_an_error_in_a_part_is_raised():
         if k == 3:
             raise ValueError("part 3")
         return k
+
     with pytest.raises(ValueError, match="part 3"):
         list(in_parallel(fail_on_three, range(6), workers=2))
 
@@ -43,6 +46,7 @@ def test_after_an_error_the_parts_not_started_are_dropped():
             raise ValueError("part 0")
         threading.Event().wait(0.05)
         return k
+
     with pytest.raises(ValueError, match="part 0"):
         list(in_parallel(part, range(20), workers=2))
     assert len(started) < 20  # each worker finishes the part it has, and no other starts
@@ -63,8 +67,7 @@ def test_seller_groups_are_even_in_rows_and_keep_each_seller_whole():
     assert group_0.tolist() == [0, 2, 4, 6, 7, 10]
     assert group_1.tolist() == [1, 3, 5, 8, 9]
     # More groups than sellers: one group per seller, no empty group.
-    assert [g.tolist() for g in review_module.seller_groups(investor, 8)] == [
-        [0, 2, 4, 7, 10], [1, 5, 9], [3, 8], [6]]
+    assert [g.tolist() for g in review_module.seller_groups(investor, 8)] == [[0, 2, 4, 7, 10], [1, 5, 9], [3, 8], [6]]
     assert [g.tolist() for g in review_module.seller_groups(investor, 1)] == [list(range(11))]
 
 
@@ -75,7 +78,9 @@ def test_review_in_threads_equals_review_in_one_thread(monkeypatch):
     monkeypatch.setattr(review_module, "PARALLEL_MIN_ROWS", 0)
     judged = []
     judge = review_module._judge
-    monkeypatch.setattr(review_module, "_judge", lambda events, *rest: judged.append(len(events)) or judge(events, *rest))
+    monkeypatch.setattr(
+        review_module, "_judge", lambda events, *rest: judged.append(len(events)) or judge(events, *rest)
+    )
     agreement = compliance.load_agreement()
     notices = synthetic_notices(2000, seed=21, bad_fraction=0.01)
     notices["quantity"] = (pd.to_numeric(notices["quantity"], errors="coerce").fillna(-5) * 8).astype(int).astype(str)

@@ -20,15 +20,17 @@ parser once per distinct value):
   ``np.datetime64`` at midnight without a time zone (any other time of day is an error);
 - flags: ``True``/``False`` (numpy's too) or the text ``true``/``false`` in any case.
 """
+
 from __future__ import annotations
 
 import difflib
 import functools
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -47,9 +49,20 @@ WARRANT_EXERCISES = ("cash", "cashless")
 MANNERS_OF_SALE = ("brokers_transaction", "market_maker", "riskless_principal", "other")
 
 REQUIRED = ("notice_id", "investor", "security", "quantity", "sale_date", "route", "affiliate")
-OPTIONAL = ("notice_received_at", "certificate_received_at", "delivered_at", "delivery",
-            "opinion_of_counsel", "company_advised", "warrant_exercised_on", "warrant_exercise",
-            "manner_of_sale", "form_144_filed_on", "sale_price", "prior_144_sales_3m")
+OPTIONAL = (
+    "notice_received_at",
+    "certificate_received_at",
+    "delivered_at",
+    "delivery",
+    "opinion_of_counsel",
+    "company_advised",
+    "warrant_exercised_on",
+    "warrant_exercise",
+    "manner_of_sale",
+    "form_144_filed_on",
+    "sale_price",
+    "prior_144_sales_3m",
+)
 FIELDS = REQUIRED + OPTIONAL
 # Bounds that keep every count and amount exact in 64-bit arithmetic and in durable_rules' JSON
 # numbers; no real position or price comes near them.
@@ -108,7 +121,7 @@ class SaleEvent:
     sale_date: date
     route: str
     affiliate: bool
-    notice_received_on: date | None      # Company local dates (the agreement's time zone)
+    notice_received_on: date | None  # Company local dates (the agreement's time zone)
     certificate_received_on: date | None
     delivered_on: date | None
     delivery: str
@@ -121,7 +134,7 @@ class SaleEvent:
     sale_price: float | None
     prior_144_sales_3m: int
 
-    def on(self, sale_date: date) -> "SaleEvent":
+    def on(self, sale_date: date) -> SaleEvent:
         """The same event on another sale date."""
         return SaleEvent(**{**self.__dict__, "sale_date": sale_date})
 
@@ -147,13 +160,15 @@ def is_missing(value: Any) -> bool:
 def _guarded(method):
     """A parser method that reports what reading a value raises as a problem with the field: any
     object can sit in a cell, and a bad value must never stop a batch."""
+
     @functools.wraps(method)
-    def read(self: "_Parser", field: str, *args, **kwargs):
+    def read(self: _Parser, field: str, *args, **kwargs):
         try:
             return method(self, field, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001
             self.fail(field, f"cannot be read ({type(exc).__name__})")
             return None
+
     return read
 
 
@@ -242,8 +257,11 @@ class _Parser:
             return None
         number = _decimal_number(v)
         if number is None or not MIN_PRICE <= number <= MAX_PRICE:
-            self.fail(field, f"must be a price in US$ per share, from {MIN_PRICE} to {MAX_PRICE:,} "
-                             "(digits 0-9 and one '.', commas only between groups of three)")
+            self.fail(
+                field,
+                f"must be a price in US$ per share, from {MIN_PRICE} to {MAX_PRICE:,} "
+                "(digits 0-9 and one '.', commas only between groups of three)",
+            )
             return None
         return number
 
@@ -305,8 +323,10 @@ class _Parser:
 
 # ASCII only: ``\d`` would also match other scripts' digits (``１``, ``٣``).
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-                         r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?")
+_ISO_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?"
+)
 _WHOLE_TEXT = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+")
 _DECIMAL_TEXT = re.compile(r"(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 # Whole-number text longer than this is only ever compared with the bounds (and Python refuses to
@@ -380,8 +400,11 @@ def unknown_field(name: Any, listing: bool = True) -> str:
     like = resembling(name)
     if like is not None:
         return f"is not a field of the input contract; did you mean '{like}'?"
-    return f"is not a field of the input contract ({', '.join(FIELDS)})" if listing else \
-        "is not a field of the input contract"
+    return (
+        f"is not a field of the input contract ({', '.join(FIELDS)})"
+        if listing
+        else "is not a field of the input contract"
+    )
 
 
 def notice_id_text(value: Any) -> str | None:
@@ -444,14 +467,15 @@ def parse_event(raw: Mapping[str, Any], timezone: ZoneInfo, *, allow_extra: bool
     return SaleEvent(**event)
 
 
-
-def validate_event(raw: Mapping[str, Any], agreement: Agreement, rulebook: Rulebook,
-                   *, allow_extra: bool = False) -> SaleEvent:
+def validate_event(
+    raw: Mapping[str, Any], agreement: Agreement, rulebook: Rulebook, *, allow_extra: bool = False
+) -> SaleEvent:
     """Parse and check an event against the agreement (investor on Schedule A, covered dates)."""
     event = parse_event(raw, agreement.company_timezone, allow_extra=allow_extra)
     if event.investor not in agreement.investors:
-        raise InputError([("investor", event.investor,
-                           f"is not an investor of the agreement ({', '.join(agreement.investors)})")])
+        raise InputError(
+            [("investor", event.investor, f"is not an investor of the agreement ({', '.join(agreement.investors)})")]
+        )
     uncovered = rulebook.parameters.uncovered(event.sale_date)
     if uncovered:
         raise InputError([("sale_date", event.sale_date.isoformat(), uncovered)])
@@ -474,14 +498,15 @@ class Coded:
         self.codes, self.distinct = codes, distinct
 
     @classmethod
-    def of(cls, values) -> "Coded":
+    def of(cls, values) -> Coded:
         """``values`` (None, NaN: absent) coded by distinct value."""
         import pandas as pd
+
         codes, uniques = pd.factorize(np.asarray(values, dtype=object))
         return cls(codes, list(uniques))
 
     @classmethod
-    def concatenate(cls, columns: list["Coded"]) -> "Coded":
+    def concatenate(cls, columns: list[Coded]) -> Coded:
         return cls.of(np.concatenate([np.asarray(c) for c in columns]))
 
     def __len__(self) -> int:
@@ -522,7 +547,7 @@ class Coded:
         values = set(values)
         return np.array([v in values for v in self.distinct] + [None in values], dtype=bool)[self.codes]
 
-    def filled(self, value) -> "Coded":
+    def filled(self, value) -> Coded:
         """The same column with ``value`` where absent."""
         if value in self.distinct:
             return Coded(np.where(self.codes < 0, self.distinct.index(value), self.codes), self.distinct)
@@ -531,14 +556,20 @@ class Coded:
     def present_values(self) -> list:
         """The distinct values present, in order of first appearance."""
         import pandas as pd
+
         return [self.distinct[c] for c in pd.unique(self.codes).tolist() if c >= 0]
 
 
-_DATE_FIELDS = ("sale_date", "notice_received_on", "certificate_received_on", "delivered_on",
-                "warrant_exercised_on", "form_144_filed_on")
+_DATE_FIELDS = (
+    "sale_date",
+    "notice_received_on",
+    "certificate_received_on",
+    "delivered_on",
+    "warrant_exercised_on",
+    "form_144_filed_on",
+)
 _BOOL_FIELDS = ("affiliate", "opinion_of_counsel", "company_advised")
-_TEXT_FIELDS = ("notice_id", "investor", "security", "route", "delivery", "warrant_exercise",
-                "manner_of_sale")
+_TEXT_FIELDS = ("notice_id", "investor", "security", "route", "delivery", "warrant_exercise", "manner_of_sale")
 
 
 @dataclass(frozen=True)
@@ -547,6 +578,7 @@ class EventColumns:
     ``bool``, quantities ``int64``, ``sale_price`` ``float64`` (NaN = not given), ``notice_id``
     ``object``, the other text ``Coded`` (None = not given). The columnar twin of ``SaleEvent``
     for vectorized facts."""
+
     notice_id: Any
     investor: Any
     security: Any
@@ -568,8 +600,9 @@ class EventColumns:
     prior_144_sales_3m: Any
 
     @classmethod
-    def from_events(cls, events: list[SaleEvent]) -> "EventColumns":
+    def from_events(cls, events: list[SaleEvent]) -> EventColumns:
         import numpy as np
+
         columns = {}
         for name in cls.__dataclass_fields__:
             values = [getattr(e, name) for e in events]
@@ -590,15 +623,15 @@ class EventColumns:
     def __len__(self) -> int:
         return len(self.quantity)
 
-    def take(self, rows) -> "EventColumns":
+    def take(self, rows) -> EventColumns:
         """The events at positions ``rows`` (an index array or boolean mask)."""
         return EventColumns(**{k: None if v is None else v[rows] for k, v in self.__dict__.items()})
 
-    def without_ids(self) -> "EventColumns":
+    def without_ids(self) -> EventColumns:
         """The same events with ``notice_id`` None: judging never reads the ids, and taking rows of
         an array of a million Python strings is slow and holds the GIL."""
         return EventColumns(**{**self.__dict__, "notice_id": None})
 
-    def on(self, days) -> "EventColumns":
+    def on(self, days) -> EventColumns:
         """The same events moved to other sale dates (an array, one per event)."""
         return EventColumns(**{**self.__dict__, "sale_date": days})

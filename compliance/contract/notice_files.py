@@ -9,6 +9,7 @@ for another encoding, never from a Python file object. Arrow reads ahead on thre
 reading a Python object, such a thread needs the interpreter, and one still waiting when the
 process exits after a parse error aborted it ("terminate called without an active exception").
 """
+
 from __future__ import annotations
 
 import codecs
@@ -78,11 +79,12 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> pd.DataFrame:
         source: str | pa.BufferReader = str(path)
     else:
         data = _as_utf8(path, codec)
-        names = header(path, data[:(data.find(b"\n") + 1) or len(data)], delimiter)
+        names = header(path, data[: (data.find(b"\n") + 1) or len(data)], delimiter)
         source = pa.BufferReader(pa.py_buffer(data))
     parse = pacsv.ParseOptions(delimiter=delimiter)
-    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
-                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+    )
     for block_size in (BLOCK_SIZE, LONG_ROW_BLOCK):
         read = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=block_size)
         try:
@@ -129,8 +131,10 @@ def header(path: Path, first: bytes, delimiter: str) -> list[str]:
     if not first.strip():
         raise NoticeFileError(f"{path}: line 1: empty; expected a header naming the columns")
     if b"\0" in first:
-        raise NoticeFileError(f"{path}: line 1: holds NUL bytes, so it is not UTF-8 text; if the file is "
-                              f"text in another encoding, give it with --encoding (e.g. --encoding utf-16)")
+        raise NoticeFileError(
+            f"{path}: line 1: holds NUL bytes, so it is not UTF-8 text; if the file is "
+            f"text in another encoding, give it with --encoding (e.g. --encoding utf-16)"
+        )
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -140,17 +144,21 @@ def header(path: Path, first: bytes, delimiter: str) -> list[str]:
     except csv.Error as exc:
         raise NoticeFileError(f"{path}: line 1: not a CSV header ({exc})") from None
     if len(names) > MAX_COLUMNS:
-        raise NoticeFileError(f"{path}: line 1: {len(names):,} columns; a notices file may have at most "
-                              f"{MAX_COLUMNS:,}")
+        raise NoticeFileError(
+            f"{path}: line 1: {len(names):,} columns; a notices file may have at most {MAX_COLUMNS:,}"
+        )
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise NoticeFileError(f"{path}: line 1: column {name[:200]!r} is named twice (columns "
-                                  f"{names.index(name) + 1} and {i + 1})")
+            raise NoticeFileError(
+                f"{path}: line 1: column {name[:200]!r} is named twice (columns {names.index(name) + 1} and {i + 1})"
+            )
     if len(names) == 1:
         others = [d for d in LIKELY_DELIMITERS if d != delimiter and d in names[0]]
         if others:
-            raise NoticeFileError(f"{path}: line 1: one column named {names[0][:200]!r}; if the fields are "
-                                  f"separated by {others[0]!r}, give --delimiter {others[0]!r}")
+            raise NoticeFileError(
+                f"{path}: line 1: one column named {names[0][:200]!r}; if the fields are "
+                f"separated by {others[0]!r}, give --delimiter {others[0]!r}"
+            )
     return names
 
 
@@ -166,8 +174,10 @@ def _as_utf8(path: Path, encoding: str) -> bytes:
 def _encoding_message(path: Path, encoding: str, data: bytes, exc: UnicodeDecodeError) -> str:
     line = data.count(b"\n", 0, exc.start) + 1
     hint = " (e.g. --encoding latin-1 or --encoding cp1252)" if encoding == "utf-8" else ""
-    return (f"{path}: line {line}: not {encoding} text (byte 0x{data[exc.start]:02x}); if the file is in "
-            f"another encoding, give it with --encoding{hint}")
+    return (
+        f"{path}: line {line}: not {encoding} text (byte 0x{data[exc.start]:02x}); if the file is in "
+        f"another encoding, give it with --encoding{hint}"
+    )
 
 
 def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Exception) -> str:
@@ -186,8 +196,10 @@ def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Excep
     try:
         for row in reader:
             if reader.line_num > 1 and row and len(row) != columns:
-                return (f"{path}: line {line}: {len(row)} fields where the header names {columns}; "
-                        f"if the fields are separated by another character, give it with --delimiter")
+                return (
+                    f"{path}: line {line}: {len(row)} fields where the header names {columns}; "
+                    f"if the fields are separated by another character, give it with --delimiter"
+                )
             line = reader.line_num + 1
     except csv.Error as error:
         return f"{path}: line {line}: not CSV ({error})"
@@ -209,8 +221,10 @@ def _unclosed_quote(path: Path, text: str, delimiter: str) -> str | None:
             line = reader.line_num + 1
     except csv.Error as error:
         if "unexpected end of data" in str(error):
-            return (f"{path}: line {line}: a quoted field that is never closed (it would run to the end "
-                    f"of the file, taking the rows after it)")
+            return (
+                f"{path}: line {line}: a quoted field that is never closed (it would run to the end "
+                f"of the file, taking the rows after it)"
+            )
     finally:
         csv.field_size_limit(limit)
     return None

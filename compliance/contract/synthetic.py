@@ -4,6 +4,7 @@ security, sale dates 2002-2007, a realistic mix of allowed and denied, and a few
 The investors and their positions are read from an agreement (default: the default bundled one);
 the notices are generated data, not records of any real sale.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,32 +44,43 @@ def synthetic_notices(n: int, seed: int = 0, bad_fraction: float = 0.001, agreem
     registered = route == "registration_statement"
     delivered = receipt + rng.integers(1, 9, n).astype("m8[D]")
     filed = sale + rng.integers(-15, 4, n).astype("m8[D]")
-    frame = pd.DataFrame({
-        "notice_id": [f"S{seed}-{i}" for i in range(n)],
-        "investor": rng.choice(np.array(investors, dtype=object), n),
-        "security": security.astype(object),
-        "quantity": np.maximum(1, np.round(rng.choice(sizes, n, p=weights) * scale)).astype(np.int64)
-                      .astype(str).astype(object),
-        "sale_date": _dates(sale),
-        "route": route.astype(object),
-        "affiliate": yes_no(0.2),
-        "notice_received_at": np.where(registered, _dates(receipt) + times, ""),
-        "certificate_received_at": np.where(registered, _dates(receipt), ""),
-        "delivered_at": np.where(registered & (rng.random(n) < 0.5), _dates(delivered), ""),
-        "delivery": rng.choice(["certificate", "dwac"], n, p=[0.7, 0.3]).astype(object),
-        "opinion_of_counsel": yes_no(0.85),
-        "company_advised": yes_no(0.9),
-        "warrant_exercised_on": np.where(warrant & (rng.random(n) < 0.95), _dates(exercised), ""),
-        "warrant_exercise": np.where(warrant, rng.choice(["cash", "cashless"], n), ""),
-        "manner_of_sale": rng.choice(["brokers_transaction", "market_maker", "riskless_principal", "other", ""],
-                                     n, p=[0.6, 0.15, 0.1, 0.05, 0.1]).astype(object),
-        "form_144_filed_on": np.where(rng.random(n) < 0.8, _dates(filed), ""),
-        "sale_price": np.round(rng.uniform(0.4, 3.0, n), 2).astype(str).astype(object),
-        "prior_144_sales_3m": np.where(rng.random(n) < 0.1, "5000", ""),
-    })
+    frame = pd.DataFrame(
+        {
+            "notice_id": [f"S{seed}-{i}" for i in range(n)],
+            "investor": rng.choice(np.array(investors, dtype=object), n),
+            "security": security.astype(object),
+            "quantity": np.maximum(1, np.round(rng.choice(sizes, n, p=weights) * scale))
+            .astype(np.int64)
+            .astype(str)
+            .astype(object),
+            "sale_date": _dates(sale),
+            "route": route.astype(object),
+            "affiliate": yes_no(0.2),
+            "notice_received_at": np.where(registered, _dates(receipt) + times, ""),
+            "certificate_received_at": np.where(registered, _dates(receipt), ""),
+            "delivered_at": np.where(registered & (rng.random(n) < 0.5), _dates(delivered), ""),
+            "delivery": rng.choice(["certificate", "dwac"], n, p=[0.7, 0.3]).astype(object),
+            "opinion_of_counsel": yes_no(0.85),
+            "company_advised": yes_no(0.9),
+            "warrant_exercised_on": np.where(warrant & (rng.random(n) < 0.95), _dates(exercised), ""),
+            "warrant_exercise": np.where(warrant, rng.choice(["cash", "cashless"], n), ""),
+            "manner_of_sale": rng.choice(
+                ["brokers_transaction", "market_maker", "riskless_principal", "other", ""],
+                n,
+                p=[0.6, 0.15, 0.1, 0.05, 0.1],
+            ).astype(object),
+            "form_144_filed_on": np.where(rng.random(n) < 0.8, _dates(filed), ""),
+            "sale_price": np.round(rng.uniform(0.4, 3.0, n), 2).astype(str).astype(object),
+            "prior_144_sales_3m": np.where(rng.random(n) < 0.1, "5000", ""),
+        }
+    )
     bad = np.flatnonzero(rng.random(n) < bad_fraction)
     for k, i in enumerate(bad):
-        field, value = [("sale_date", "2003-02-30"), ("quantity", "-5"), ("investor", "Nobody LLC"),
-                        ("affiliate", "maybe")][k % 4]
+        field, value = [
+            ("sale_date", "2003-02-30"),
+            ("quantity", "-5"),
+            ("investor", "Nobody LLC"),
+            ("affiliate", "maybe"),
+        ][k % 4]
         frame.at[i, field] = value
     return frame

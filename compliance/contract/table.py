@@ -8,20 +8,38 @@ column. Cross-field checks (contradictions, the Schedule of investors, the suppo
 unique ``notice_id``) are then vectorized; every row failing any of them is handed whole to the
 row parser, which names the field and value that are wrong.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from compliance.contract.event import (
+    BLANKS,
+    DELIVERIES,
+    FIELDS,
+    MANNERS_OF_SALE,
+    ROUTES,
+    SECURITIES,
+    WARRANT_EXERCISES,
+    Coded,
+    EventColumns,
+    InputError,
+    _Parser,
+    is_missing,
+    notice_id_text,
+    shown,
+    unknown_field,
+    validate_event,
+)
 from compliance.deal.agreement import Agreement
-from compliance.contract.event import (validate_event, BLANKS, DELIVERIES, FIELDS, MANNERS_OF_SALE, ROUTES, SECURITIES, WARRANT_EXERCISES, Coded,
-                    EventColumns, InputError, _Parser, is_missing, notice_id_text, shown, unknown_field)
 from compliance.workers import in_parallel
 
 Parsed = tuple[np.ndarray, np.ndarray]  # (values per row, row accepted)
@@ -31,8 +49,10 @@ Parsed = tuple[np.ndarray, np.ndarray]  # (values per row, row accepted)
 # (a list, a dict, an array, an instance of any other class, subclasses included) is keyed by its
 # identity, so that no hash or comparison of its own runs and each such cell gets the row
 # parser's answer on its own.
-_PLAIN = frozenset([str, int, float, bool, date, datetime, pd.Timestamp, np.datetime64, np.bool_]
-                   + [np.dtype(c).type for c in "bBhHiIlLqQefdg"])
+_PLAIN = frozenset(
+    [str, int, float, bool, date, datetime, pd.Timestamp, np.datetime64, np.bool_]
+    + [np.dtype(c).type for c in "bBhHiIlLqQefdg"]
+)
 
 
 def _key(value: Any):
@@ -57,8 +77,7 @@ def _distinct(cells: pd.Series) -> tuple[np.ndarray, list]:
     return codes, [values[i] for i in first[present >= 0].tolist()]
 
 
-def by_distinct_value(cells: pd.Series, parse_one: Callable[[Any], tuple[Any, bool]],
-                      dtype) -> Parsed:
+def by_distinct_value(cells: pd.Series, parse_one: Callable[[Any], tuple[Any, bool]], dtype) -> Parsed:
     """``parse_one(value) -> (parsed, accepted)`` applied once per distinct value (and once to
     None for the missing cells), spread back to every row as an array of ``dtype`` (text,
     ``dtype`` object: as ``Coded``)."""
@@ -82,10 +101,12 @@ def _as(value: Any, dtype) -> Any:
 
 def _field(method: str, field: str, timezone, *args) -> Callable[[Any], tuple[Any, bool]]:
     """The row parser's ``method`` for ``field`` as a function of one cell."""
+
     def parse_one(value):
         parser = _Parser({field: value}, timezone)
         parsed = getattr(parser, method)(field, *args)
         return parsed, not parser.problems
+
     return parse_one
 
 
@@ -99,7 +120,8 @@ def _notice_ids(cells: pd.Series, timezone) -> tuple[np.ndarray, np.ndarray, np.
     """Parsed ids, accepted, duplicated. Ids are nearly all distinct, so text columns are checked
     with vectorized string operations rather than one parser call per id."""
     text_column = isinstance(cells.dtype, pd.StringDtype) or (
-        cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=True) == "string")
+        cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=True) == "string"
+    )
     if text_column:
         present = cells.notna().to_numpy()
         stripped = cells.str.strip(BLANKS)
@@ -132,7 +154,7 @@ def _with_controls(text: pd.Series) -> np.ndarray:
     data = cells.buffers()[2]
     if data is not None and data.size:
         raw = np.frombuffer(data, dtype=np.uint8)
-        if (raw < 0x20).any() or (raw == 0x7f).any() or ((raw[:-1] == 0xc2) & (raw[1:] < 0xa0)).any():
+        if (raw < 0x20).any() or (raw == 0x7F).any() or ((raw[:-1] == 0xC2) & (raw[1:] < 0xA0)).any():
             found = pc.match_substring_regex(cells, _CONTROL).fill_null(False)
             return found.to_numpy(zero_copy_only=False)
     return np.zeros(len(text), dtype=bool)
@@ -172,13 +194,24 @@ def column_problems(columns: pd.Index, extra_columns: str, output_columns) -> tu
         twin = _TWIN.fullmatch(name) if isinstance(name, str) else None
         if twin and (twin[1] in FIELDS or twin[1] in present):
             base = shown(twin[1])
-            problems.append(("column", name, f"looks like a second {base} column (a reader renames a "
-                                             f"repeated header {base} to {shown(twin[1] + '.1')})"))
+            problems.append(
+                (
+                    "column",
+                    name,
+                    f"looks like a second {base} column (a reader renames a "
+                    f"repeated header {base} to {shown(twin[1] + '.1')})",
+                )
+            )
         elif extra_columns == "refuse":
             unknown.append(name)
         elif name in set(output_columns):
-            problems.append(("column", name, "is not a field of the input contract, and an output column "
-                                             "has its name: it cannot be kept"))
+            problems.append(
+                (
+                    "column",
+                    name,
+                    "is not a field of the input contract, and an output column has its name: it cannot be kept",
+                )
+            )
         else:
             kept.append(name)
     for name in unknown[:_NAMED]:
@@ -186,14 +219,18 @@ def column_problems(columns: pd.Index, extra_columns: str, output_columns) -> tu
     if len(unknown) > _NAMED:
         problems.append(("columns", f"{len(unknown) - _NAMED:,} more", "are not fields of the input contract"))
     if unknown:
-        problems[-1] = (*problems[-1][:2], problems[-1][2] + f" (the fields: {', '.join(FIELDS)}; to carry "
-                        "other columns through to the output unchanged, keep them: extra_columns='keep', "
-                        "--extra-columns keep)")
+        problems[-1] = (
+            *problems[-1][:2],
+            problems[-1][2] + f" (the fields: {', '.join(FIELDS)}; to carry "
+            "other columns through to the output unchanged, keep them: extra_columns='keep', "
+            "--extra-columns keep)",
+        )
     return problems, kept
 
 
-def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook,
-                workers: int | None = None) -> tuple[list, dict[int, tuple]]:
+def parse_table(
+    frame: pd.DataFrame, agreement: Agreement, rulebook, workers: int | None = None
+) -> tuple[list, dict[int, tuple]]:
     """Parse every row, ``workers`` columns at a time (default: ``workers.worker_count()``).
     Returns ``(valid, errors)``: ``valid`` a list of (row positions, EventColumns) blocks and
     ``errors`` {row position: (notice_id, message)}."""
@@ -227,7 +264,7 @@ def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook,
 
     (ids, ok, duplicated), *parsed = in_parallel(parse, ["notice_id", *fields], workers)
     columns: dict[str, np.ndarray] = {"notice_id": ids}
-    for (field, *_, name), (values, accepted) in zip(fields, parsed):
+    for (field, *_, name), (values, accepted) in zip(fields, parsed, strict=True):
         columns[name or field] = values
         ok &= accepted
 
@@ -242,7 +279,7 @@ def parse_table(frame: pd.DataFrame, agreement: Agreement, rulebook,
     errors: dict[int, tuple] = {}
     slow_positions, slow_events = [], []
     slow = np.flatnonzero(~ok | duplicated)
-    for i, raw in zip(slow.tolist(), frame.iloc[slow].to_dict(orient="records")):
+    for i, raw in zip(slow.tolist(), frame.iloc[slow].to_dict(orient="records"), strict=True):
         record = {k: (None if is_missing(v) else v) for k, v in raw.items()}
         try:
             if duplicated[i]:

@@ -9,6 +9,7 @@ AgreementError naming the file, the field and what was expected, with every prob
 No deal is named in code: the agreement loaded by default is the one ``fixtures/default.yaml``
 names, and a bundled agreement may also be named by its folder under ``fixtures/``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from compliance.deal.schema import AGREEMENT_FILE, AgreementError, document_problems, entry_problems, read_document
 from compliance.bundled import FIXTURES_DIR, bundled_agreements
 from compliance.deal.calendars import business_day_calendar, trading_calendar
+from compliance.deal.schema import AGREEMENT_FILE, AgreementError, document_problems, entry_problems, read_document
 
 DEFAULT_POINTER = FIXTURES_DIR / "default.yaml"
 SECURITIES = ("shares", "warrant_shares")
@@ -34,8 +35,10 @@ def default_agreement_dir() -> Path:
         pointer = yaml.safe_load(DEFAULT_POINTER.read_text(encoding="utf-8"))
         return FIXTURES_DIR / str(pointer["agreement"])
     except (OSError, yaml.YAMLError, TypeError, KeyError) as exc:
-        raise AgreementError(f"{DEFAULT_POINTER}: field 'agreement': expected the name of the default "
-                             f"agreement directory under {FIXTURES_DIR} ({exc})") from None
+        raise AgreementError(
+            f"{DEFAULT_POINTER}: field 'agreement': expected the name of the default "
+            f"agreement directory under {FIXTURES_DIR} ({exc})"
+        ) from None
 
 
 def agreement_directory(directory: Path | str | None) -> Path:
@@ -50,8 +53,10 @@ def agreement_directory(directory: Path | str | None) -> Path:
         return path
     if (FIXTURES_DIR / path / AGREEMENT_FILE).is_file():
         return FIXTURES_DIR / path
-    raise AgreementError(f"agreement {str(directory)!r}: not a directory, and not one of the bundled agreements "
-                         f"({', '.join(bundled_agreements())})")
+    raise AgreementError(
+        f"agreement {str(directory)!r}: not a directory, and not one of the bundled agreements "
+        f"({', '.join(bundled_agreements())})"
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -63,6 +68,7 @@ def __getattr__(name: str) -> Any:
 @dataclass(frozen=True)
 class Window:
     """Days ``start`` to ``end`` inclusive; ``end`` None = open-ended."""
+
     start: date
     end: date | None
 
@@ -98,7 +104,7 @@ class RegistrationStatement:
     effective_on: date
     information_as_of: date
     covers: tuple[str, ...]
-    post_effective_amendments: tuple[tuple[date, date], ...]   # (effective_on, information_as_of)
+    post_effective_amendments: tuple[tuple[date, date], ...]  # (effective_on, information_as_of)
     suspensions: tuple[Window, ...]
     stop_orders: tuple[Window, ...]
     registration_period_ends_on: date
@@ -129,8 +135,8 @@ class Agreement:
     warrant_cashless_permitted: bool
     reporting_since: date
     late_reports: tuple[Report, ...]
-    shares_outstanding: tuple[tuple[date, int], ...]        # (reported_on, shares), ascending
-    weekly_volume: tuple[tuple[date, int], ...]             # (weeks_from Monday, shares), ascending
+    shares_outstanding: tuple[tuple[date, int], ...]  # (reported_on, shares), ascending
+    weekly_volume: tuple[tuple[date, int], ...]  # (weeks_from Monday, shares), ascending
     registration_statement: RegistrationStatement | None
     fast_participation: tuple[Window, ...]
     clauses: dict[str, Clause]
@@ -173,9 +179,12 @@ def _registration(rs: dict[str, Any] | None) -> RegistrationStatement | None:
         effective_on=_day(rs["effective_on"]),
         information_as_of=_day(rs["information_as_of"]),
         covers=tuple(rs["covers"]),
-        post_effective_amendments=tuple(sorted(
-            (_day(a["effective_on"]), _day(a["information_as_of"]))
-            for a in rs.get("post_effective_amendments") or [])),
+        post_effective_amendments=tuple(
+            sorted(
+                (_day(a["effective_on"]), _day(a["information_as_of"]))
+                for a in rs.get("post_effective_amendments") or []
+            )
+        ),
         suspensions=_windows(rs.get("suspensions"), "start", "end"),
         stop_orders=_windows(rs.get("stop_orders"), "start", "end"),
         registration_period_ends_on=_day(rs["registration_period_ends_on"]),
@@ -217,23 +226,29 @@ def load_agreement(directory: Path | str | None = None) -> Agreement:
         delivery_routes=tuple(doc["delivery_term"]["routes"]),
         closing_date=_day(doc["closing_date"]),
         price_per_share=float(doc["price_per_share"]),
-        investors={i["name"]: Investor(i["name"], int(i["shares"]), int(i.get("warrant_shares", 0)))
-                   for i in doc["investors"]},
+        investors={
+            i["name"]: Investor(i["name"], int(i["shares"]), int(i.get("warrant_shares", 0))) for i in doc["investors"]
+        },
         warrant_issued_on=_day(warrants.get("issued_on")),
         warrant_expires_on=_day(warrants.get("expires_on")),
         warrant_cashless_permitted=bool(warrants.get("cashless_exercise_permitted", False)),
         reporting_since=_day(issuer["exchange_act_reporting_since"]),
-        late_reports=tuple(Report(r["form"], _day(r["period_end"]), _day(r["due_on"]), _day(r.get("filed_on")))
-                           for r in issuer.get("late_periodic_reports") or []),
-        shares_outstanding=tuple(sorted((_day(x["reported_on"]), int(x["shares"]))
-                                        for x in issuer["shares_outstanding"])),
-        weekly_volume=tuple(sorted((_day(x["weeks_from"]), int(x["shares"]))
-                                   for x in issuer.get("weekly_volume") or [])),
+        late_reports=tuple(
+            Report(r["form"], _day(r["period_end"]), _day(r["due_on"]), _day(r.get("filed_on")))
+            for r in issuer.get("late_periodic_reports") or []
+        ),
+        shares_outstanding=tuple(
+            sorted((_day(x["reported_on"]), int(x["shares"])) for x in issuer["shares_outstanding"])
+        ),
+        weekly_volume=tuple(
+            sorted((_day(x["weeks_from"]), int(x["shares"])) for x in issuer.get("weekly_volume") or [])
+        ),
         registration_statement=_registration(doc.get("registration_statement")),
         fast_participation=_windows((doc.get("transfer_agent") or {}).get("fast_participation"), "from", "to"),
-        clauses={key: Clause(item["section"], " ".join(item["text"].split()),
-                             bool(item.get("resale_relevant", True)))
-                 for key, item in doc["clauses"].items()},
+        clauses={
+            key: Clause(item["section"], " ".join(item["text"].split()), bool(item.get("resale_relevant", True)))
+            for key, item in doc["clauses"].items()
+        },
         text_path=directory / text if text else None,
         synthetic=bool(doc["agreement"].get("synthetic", False)),
     )

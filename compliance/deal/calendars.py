@@ -65,17 +65,16 @@ class DayCalendar:
     holidays_array: np.ndarray = field(repr=False)
     first_date: date
     last_date: date
-    _is_open: np.ndarray = field(init=False, repr=False)     # per day of the range
+    _is_open: np.ndarray = field(init=False, repr=False)  # per day of the range
     _open_up_to: np.ndarray = field(init=False, repr=False)  # per day: open days from first_date to it
-    _open_days: np.ndarray = field(init=False, repr=False)   # the open days, ascending
+    _open_days: np.ndarray = field(init=False, repr=False)  # the open days, ascending
 
     def __post_init__(self) -> None:
         self.holidays_array.flags.writeable = False
         cal = np.busdaycalendar(weekmask=_WEEKMASK, holidays=self.holidays_array)
         days = np.arange(np.datetime64(self.first_date, "D"), np.datetime64(self.last_date, "D") + 1)
         is_open = np.is_busday(days, busdaycal=cal)
-        for name, table in (("_is_open", is_open), ("_open_up_to", np.cumsum(is_open)),
-                            ("_open_days", days[is_open])):
+        for name, table in (("_is_open", is_open), ("_open_up_to", np.cumsum(is_open)), ("_open_days", days[is_open])):
             table.flags.writeable = False
             object.__setattr__(self, name, table)
 
@@ -143,12 +142,14 @@ class DayCalendar:
         """``days`` as ``datetime64[D]``; CalendarRangeError if any is outside the range."""
         days = np.asarray(days, dtype="datetime64[D]")
         inside = (days >= np.datetime64(self.first_date, "D")) & (
-            days <= np.datetime64(self.last_date, "D"))  # False for NaT too
+            days <= np.datetime64(self.last_date, "D")
+        )  # False for NaT too
         if not inside.all():
             bad = np.extract(~inside, days)[0]
             raise CalendarRangeError(
                 f"{what} {bad} is outside the {self.name} calendar's supported range "
-                f"{self.first_date}..{self.last_date}")
+                f"{self.first_date}..{self.last_date}"
+            )
         return days
 
     def _day_number(self, days) -> np.ndarray:
@@ -168,8 +169,7 @@ class DayCalendar:
         if np.any(outside):  # numpy's answer (past the range every weekday counts open) names it
             cal = np.busdaycalendar(weekmask=_WEEKMASK, holidays=self.holidays_array)
             days = np.broadcast_to(np.asarray(days, dtype="datetime64[D]"), k.shape)
-            result = np.busday_offset(days[outside],
-                                      np.broadcast_to(n, k.shape)[outside], roll=roll, busdaycal=cal)
+            result = np.busday_offset(days[outside], np.broadcast_to(n, k.shape)[outside], roll=roll, busdaycal=cal)
             self._check(result, "result")
             raise CalendarRangeError(f"a result is outside the {self.name} calendar's supported range")
         return self._open_days[k]

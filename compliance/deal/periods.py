@@ -5,24 +5,26 @@ returns the same kind. Month arithmetic clamps to the month's last day: 2007-08-
 2008-02-29, 2008-08-31 + 6 months = 2009-02-28 (as pendulum's ``add(months=...)``, which the tests
 use as the reference). Periods are never measured by counting months between two dates.
 """
+
 from __future__ import annotations
 
 from datetime import date
-from typing import Union
 
 import numpy as np
 
 ONE_DAY = np.timedelta64(1, "D")
 PERIOD_COUNTING = ("day_after", "anniversary")
-Days = Union[date, np.ndarray]
+Days = date | np.ndarray
 
 
 def _vectorized(func):
     """Accept a date or an array; return the same kind."""
+
     def wrapper(day, *args, **kwargs):
         if isinstance(day, date):
             return func(np.array([day], dtype="M8[D]"), *args, **kwargs)[0].astype(date)
         return func(np.asarray(day, dtype="M8[D]"), *args, **kwargs)
+
     wrapper.__doc__, wrapper.__name__ = func.__doc__, func.__name__
     return wrapper
 
@@ -82,7 +84,7 @@ def first_day_window_start_reaches(anchor: np.ndarray, months, *, strictly_after
     """
     months = np.broadcast_to(np.asarray(months, dtype=np.int64), anchor.shape)
     base = add_months(anchor, months) - 3 * ONE_DAY
-    days = base[:, None] + np.arange(8).astype("m8[D]")          # a week around the anniversary
+    days = base[:, None] + np.arange(8).astype("m8[D]")  # a week around the anniversary
     start = window_start(days.ravel(), np.repeat(months, 8)).reshape(days.shape)
     reached = start > anchor[:, None] if strictly_after else start >= anchor[:, None]
     first = np.argmax(reached, axis=1)

@@ -7,15 +7,17 @@ mapping key is refused (YAML would keep the last one silently).
 
 The reference for authors is ``docs/agreement-format.md``; a test keeps it in step with the schema.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import stat
+from collections.abc import Iterable
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -44,8 +46,7 @@ class _TextDatesLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"repeated key {key!r}", key_node.start_mark)
+                raise yaml.constructor.ConstructorError(None, None, f"repeated key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -129,15 +130,22 @@ def _problems_of(error: ValidationError, path: Path) -> list[str]:
     node = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "required":
         properties = node.get("properties", {})
-        return [say(where + [name], f"missing (expected {expected(properties.get(name, {}))})")
-                for name in error.validator_value if name not in error.instance]
+        return [
+            say(where + [name], f"missing (expected {expected(properties.get(name, {}))})")
+            for name in error.validator_value
+            if name not in error.instance
+        ]
     if error.validator == "additionalProperties" and error.validator_value is False:
         known = sorted(node.get("properties", {}))
-        return [say(where + [name], f"unknown field (expected one of: {', '.join(known)})")
-                for name in error.instance if name not in node.get("properties", {})]
+        return [
+            say(where + [name], f"unknown field (expected one of: {', '.join(known)})")
+            for name in error.instance
+            if name not in node.get("properties", {})
+        ]
     if "propertyNames" in error.relative_schema_path:
-        return [say(where + [error.instance],
-                    "a clause key is lower-case letters, digits and '_', starting with a letter")]
+        return [
+            say(where + [error.instance], "a clause key is lower-case letters, digits and '_', starting with a letter")
+        ]
     if error.validator == "minItems":
         return [say(where, f"expected at least {error.validator_value} item(s), got {len(error.instance)}")]
     if error.validator == "uniqueItems":
@@ -168,11 +176,16 @@ def semantic_problems(doc: dict, path: Path) -> list[str]:
     if text is not None and not (path.parent / text).is_file():
         say("agreement.text", f"expected a file in {path.parent}, got {text!r} (not found)")
     elif text is not None and not (path.parent / text).resolve().is_relative_to(path.parent.resolve()):
-        say("agreement.text", f"expected a file in {path.parent}, got {text!r} (outside it: the "
-                              f"directory's files are what a decision record fingerprints)")
+        say(
+            "agreement.text",
+            f"expected a file in {path.parent}, got {text!r} (outside it: the "
+            f"directory's files are what a decision record fingerprints)",
+        )
     if day(doc["closing_date"]) < day(doc["agreement"]["dated"]):
-        say("closing_date", f"expected on or after agreement.dated {doc['agreement']['dated']}, "
-                            f"got {doc['closing_date']}")
+        say(
+            "closing_date",
+            f"expected on or after agreement.dated {doc['agreement']['dated']}, got {doc['closing_date']}",
+        )
 
     names = [investor["name"] for investor in doc["investors"]]
     for i, name in enumerate(names):
@@ -186,51 +199,78 @@ def semantic_problems(doc: dict, path: Path) -> list[str]:
             if name not in warrants:
                 say(f"warrants.{name}", f"missing (expected a YYYY-MM-DD date: investors hold {held} warrant_shares)")
     if "total_shares" in warrants and warrants["total_shares"] != held:
-        say("warrants.total_shares", f"expected the sum of the investors' warrant_shares ({held}), "
-                                     f"got {warrants['total_shares']}")
+        say(
+            "warrants.total_shares",
+            f"expected the sum of the investors' warrant_shares ({held}), got {warrants['total_shares']}",
+        )
     if "issued_on" in warrants and "expires_on" in warrants and warrants["expires_on"] < warrants["issued_on"]:
-        say("warrants.expires_on", f"expected on or after issued_on {warrants['issued_on']}, got {warrants['expires_on']}")
+        say(
+            "warrants.expires_on",
+            f"expected on or after issued_on {warrants['issued_on']}, got {warrants['expires_on']}",
+        )
 
     issuer = doc["issuer"]
     for i, report in enumerate(issuer.get("late_periodic_reports") or []):
         if report["due_on"] < report["period_end"]:
-            say(f"issuer.late_periodic_reports[{i}].due_on",
-                f"expected on or after period_end {report['period_end']}, got {report['due_on']}")
+            say(
+                f"issuer.late_periodic_reports[{i}].due_on",
+                f"expected on or after period_end {report['period_end']}, got {report['due_on']}",
+            )
         if report.get("filed_on") is not None and report["filed_on"] <= report["due_on"]:
-            say(f"issuer.late_periodic_reports[{i}].filed_on",
+            say(
+                f"issuer.late_periodic_reports[{i}].filed_on",
                 f"expected after due_on {report['due_on']} (a report filed on time is not late), "
-                f"got {report['filed_on']}")
+                f"got {report['filed_on']}",
+            )
     _unique(issuer["shares_outstanding"], "reported_on", "issuer.shares_outstanding", say)
     _unique(issuer.get("weekly_volume") or [], "weeks_from", "issuer.weekly_volume", say)
     for i, week in enumerate(issuer.get("weekly_volume") or []):
         if day(week["weeks_from"]).weekday() != 0:
-            say(f"issuer.weekly_volume[{i}].weeks_from",
-                f"expected a Monday, got {week['weeks_from']} ({day(week['weeks_from']):%A})")
+            say(
+                f"issuer.weekly_volume[{i}].weeks_from",
+                f"expected a Monday, got {week['weeks_from']} ({day(week['weeks_from']):%A})",
+            )
 
     rs = doc.get("registration_statement")
     if rs:
         if rs.get("filed_on") and rs["effective_on"] < rs["filed_on"]:
-            say("registration_statement.effective_on",
-                f"expected on or after filed_on {rs['filed_on']}, got {rs['effective_on']}")
+            say(
+                "registration_statement.effective_on",
+                f"expected on or after filed_on {rs['filed_on']}, got {rs['effective_on']}",
+            )
         if rs["information_as_of"] > rs["effective_on"]:
-            say("registration_statement.information_as_of",
-                f"expected on or before effective_on {rs['effective_on']}, got {rs['information_as_of']}")
+            say(
+                "registration_statement.information_as_of",
+                f"expected on or before effective_on {rs['effective_on']}, got {rs['information_as_of']}",
+            )
         if rs["registration_period_ends_on"] < rs["effective_on"]:
-            say("registration_statement.registration_period_ends_on",
-                f"expected on or after effective_on {rs['effective_on']}, got {rs['registration_period_ends_on']}")
+            say(
+                "registration_statement.registration_period_ends_on",
+                f"expected on or after effective_on {rs['effective_on']}, got {rs['registration_period_ends_on']}",
+            )
         for i, amendment in enumerate(rs.get("post_effective_amendments") or []):
             where = f"registration_statement.post_effective_amendments[{i}]"
             if amendment["effective_on"] < rs["effective_on"]:
-                say(f"{where}.effective_on",
-                    f"expected on or after the statement's effective_on {rs['effective_on']}, got {amendment['effective_on']}")
+                say(
+                    f"{where}.effective_on",
+                    f"expected on or after the statement's effective_on {rs['effective_on']}, "
+                    f"got {amendment['effective_on']}",
+                )
             if amendment["information_as_of"] > amendment["effective_on"]:
-                say(f"{where}.information_as_of",
+                say(
+                    f"{where}.information_as_of",
                     f"expected on or before the amendment's effective_on {amendment['effective_on']}, "
-                    f"got {amendment['information_as_of']}")
+                    f"got {amendment['information_as_of']}",
+                )
         _windows(rs.get("suspensions") or [], "registration_statement.suspensions", "start", "end", say)
         _windows(rs.get("stop_orders") or [], "registration_statement.stop_orders", "start", "end", say)
-    _windows((doc.get("transfer_agent") or {}).get("fast_participation") or [],
-             "transfer_agent.fast_participation", "from", "to", say)
+    _windows(
+        (doc.get("transfer_agent") or {}).get("fast_participation") or [],
+        "transfer_agent.fast_participation",
+        "from",
+        "to",
+        say,
+    )
     return problems
 
 
@@ -245,8 +285,10 @@ def _windows(items: list, field: str, start: str, end: str, say) -> None:
     for i, item in enumerate(items):
         # ISO dates compare correctly as text
         if item.get(end) is not None and item[end] < item[start]:
-            say(f"{field}[{i}].{end}", f"expected on or after {start} {item[start]} "
-                                       f"(a window cannot end before it starts), got {item[end]}")
+            say(
+                f"{field}[{i}].{end}",
+                f"expected on or after {start} {item[start]} (a window cannot end before it starts), got {item[end]}",
+            )
 
 
 def document_problems(doc: Any, path: Path) -> list[str]:
@@ -257,8 +299,11 @@ def document_problems(doc: Any, path: Path) -> list[str]:
 def clause_problems(mapped: Iterable[str], cited: Iterable[str], path: Path) -> list[str]:
     """A problem for every clause key the rulebook cites that the agreement does not map."""
     missing = sorted(set(cited) - set(mapped))
-    return [f"{path}: field 'clauses.{key}': missing (expected the section and text of the clause "
-            f"the rulebook cites as {key!r})" for key in missing]
+    return [
+        f"{path}: field 'clauses.{key}': missing (expected the section and text of the clause "
+        f"the rulebook cites as {key!r})"
+        for key in missing
+    ]
 
 
 def entry_problems(directory: Path | str, most: int = 20) -> list[str]:
@@ -279,11 +324,15 @@ def entry_problems(directory: Path | str, most: int = 20) -> list[str]:
             if stat.S_ISDIR(mode):
                 walk(entry.path)
             elif stat.S_ISLNK(mode):
-                problems.append(f"{entry.path}: a symbolic link (to {os.readlink(entry.path)}); an agreement "
-                                f"directory must hold the files themselves")
+                problems.append(
+                    f"{entry.path}: a symbolic link (to {os.readlink(entry.path)}); an agreement "
+                    f"directory must hold the files themselves"
+                )
             elif not stat.S_ISREG(mode):
-                problems.append(f"{entry.path}: not a regular file; an agreement directory must hold "
-                                f"only files and folders")
+                problems.append(
+                    f"{entry.path}: not a regular file; an agreement directory must hold only files and folders"
+                )
+
     walk(str(directory))
     if len(problems) > most:
         problems[most:] = [f"{directory}: {len(problems) - most} more entries that are not regular files"]

@@ -18,13 +18,15 @@ not available rather than quote another deal's words.
 All HTML uses inline styles (no <style> block), so it renders the same in JupyterLab, VS Code and
 static notebook viewers.
 """
+
 from __future__ import annotations
 
 import functools
 import html
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -35,17 +37,19 @@ if TYPE_CHECKING:  # a Decision shows itself through this module
     from compliance.decision.findings import Decision, Finding
 
 OUTCOME_COLOURS = {"allow": "#1a7f37", "deny": "#cf222e", "error": "#9a6700"}
-STATUS_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "undetermined": "#9a6700",
-                  "not_applicable": "#6e7781"}
-STATUS_LABELS = {"pass": "pass", "fail": "fail", "undetermined": "undetermined",
-                 "not_applicable": "n/a"}
-ROW_BACKGROUNDS = {"deny": "#ffebe9", "error": "#fff8c5"}   # allow rows keep the default
+STATUS_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "undetermined": "#9a6700", "not_applicable": "#6e7781"}
+STATUS_LABELS = {"pass": "pass", "fail": "fail", "undetermined": "undetermined", "not_applicable": "n/a"}
+ROW_BACKGROUNDS = {"deny": "#ffebe9", "error": "#fff8c5"}  # allow rows keep the default
 
-_CARD = ("font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 13px; "
-         "line-height: 1.45; color: #1f2328; background: #ffffff; border: 1px solid #d0d7de; "
-         "border-radius: 6px; padding: 10px 14px; max-width: 1000px")
-_QUOTE = ("margin: 4px 0 6px 0; padding: 4px 10px; border-left: 3px solid #8c959f; color: #1f2328; "
-          "background: #f6f8fa; font-family: Georgia, 'Times New Roman', serif")
+_CARD = (
+    "font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 13px; "
+    "line-height: 1.45; color: #1f2328; background: #ffffff; border: 1px solid #d0d7de; "
+    "border-radius: 6px; padding: 10px 14px; max-width: 1000px"
+)
+_QUOTE = (
+    "margin: 4px 0 6px 0; padding: 4px 10px; border-left: 3px solid #8c959f; color: #1f2328; "
+    "background: #f6f8fa; font-family: Georgia, 'Times New Roman', serif"
+)
 _SMALL_TABLE = "border-collapse: collapse; margin: 4px 0; font-size: 12px"
 _FACTS_HEADING = '<div style="color: #59636e; font-size: 12px; margin-top: 2px">facts used</div>'
 _CELL = "padding: 1px 8px 1px 0; text-align: left; vertical-align: top; border: none"
@@ -57,9 +61,11 @@ def _e(value: Any) -> str:
 
 
 def _badge(text: str, colour: str) -> str:
-    return (f'<span style="display: inline-block; min-width: 3.2em; text-align: center; '
-            f'padding: 0 6px; border-radius: 10px; font-size: 11px; font-weight: 600; '
-            f'color: #ffffff; background: {colour}">{_e(text)}</span>')
+    return (
+        f'<span style="display: inline-block; min-width: 3.2em; text-align: center; '
+        f"padding: 0 6px; border-radius: 10px; font-size: 11px; font-weight: 600; "
+        f'color: #ffffff; background: {colour}">{_e(text)}</span>'
+    )
 
 
 def _value(value: Any) -> str:
@@ -78,8 +84,9 @@ def _value(value: Any) -> str:
 
 def _kv_table(items: Iterable[tuple[str, Any]], raw: bool = False) -> str:
     rows = "".join(
-        f'<tr><td style="{_CELL}; color: #59636e">{_e(k)}</td>'
-        f'<td style="{_CELL}">{v if raw else _value(v)}</td></tr>' for k, v in items)
+        f'<tr><td style="{_CELL}; color: #59636e">{_e(k)}</td><td style="{_CELL}">{v if raw else _value(v)}</td></tr>'
+        for k, v in items
+    )
     return f'<table style="{_SMALL_TABLE}">{rows}</table>'
 
 
@@ -88,8 +95,7 @@ def _rulebook(rules_dir: str) -> Rulebook:
     return load_rulebook(Path(rules_dir))
 
 
-def clauses_for(finding: Finding, agreement: Agreement,
-                rulebook: Rulebook | None = None) -> list[tuple[str, Clause]]:
+def clauses_for(finding: Finding, agreement: Agreement, rulebook: Rulebook | None = None) -> list[tuple[str, Clause]]:
     """The agreement clauses a finding cites, as (clause key, Clause): the rule's clause keys,
     kept only where the agreement maps the key to a section the finding cites. A finding of a
     rule the rulebook does not know falls back to every clause of a cited section."""
@@ -99,8 +105,11 @@ def clauses_for(finding: Finding, agreement: Agreement,
         keys = rulebook.rule(finding.rule).agreement_clauses
     except KeyError:
         keys = tuple(k for k, c in agreement.clauses.items() if c.section in finding.citations)
-    return [(k, agreement.clauses[k]) for k in keys
-            if k in agreement.clauses and agreement.clauses[k].section in finding.citations]
+    return [
+        (k, agreement.clauses[k])
+        for k in keys
+        if k in agreement.clauses and agreement.clauses[k].section in finding.citations
+    ]
 
 
 def clauses_for_sections(sections: Iterable[str], agreement: Agreement) -> list[tuple[str, Clause]]:
@@ -111,83 +120,121 @@ def clauses_for_sections(sections: Iterable[str], agreement: Agreement) -> list[
     return out
 
 
+def _agreement_sections(citations: Iterable[str]) -> list[str]:
+    """The citations that name a part of the agreement (its Sections and Schedules)."""
+    return [c for c in citations if c.startswith(("Section", "Schedule"))]
+
+
 def _quotes(clauses: list[tuple[str, Clause]]) -> str:
     return "".join(
         f'<div style="margin-top: 4px"><b>{_e(c.section)}</b> '
         f'<span style="color: #59636e">({_e(key)})</span>'
         f'<blockquote style="{_QUOTE}">&ldquo;{_e(c.text)}&rdquo;</blockquote></div>'
-        for key, c in clauses)
+        for key, c in clauses
+    )
 
 
 def _finding_html(f: Finding, agreement: Agreement, rulebook: Rulebook | None) -> str:
     colour = STATUS_COLOURS.get(f.status, "#6e7781")
-    against = (' <span style="color: #9a6700; font-size: 11px">(against the Company)</span>'
-               if f.against == "company" else "")
+    against = (
+        ' <span style="color: #9a6700; font-size: 11px">(against the Company)</span>' if f.against == "company" else ""
+    )
     stops = ", ".join(f.blocks) or "nothing"
     quoted = clauses_for(f, agreement, rulebook)
     quoted_sections = {c.section for _, c in quoted}
-    unquoted = [c for c in f.citations
-                if (c.startswith("Section") or c.startswith("Schedule")) and c not in quoted_sections]
-    missing = (f'<div style="color: #59636e">Text of {_e(", ".join(unquoted))} not available in '
-               f'{_e(agreement.title)} as loaded (pass the agreement this decision was made under).</div>'
-               if unquoted else "")
+    unquoted = [
+        c for c in f.citations if (c.startswith("Section") or c.startswith("Schedule")) and c not in quoted_sections
+    ]
+    missing = (
+        f'<div style="color: #59636e">Text of {_e(", ".join(unquoted))} not available in '
+        f"{_e(agreement.title)} as loaded (pass the agreement this decision was made under).</div>"
+        if unquoted
+        else ""
+    )
     body = (
         f'<div style="margin: 2px 0 0 1.2em">'
-        f'{_FACTS_HEADING + _kv_table(f.facts.items()) if f.facts else ""}'
-        f'{_kv_table([("citations", _e("; ".join(f.citations))), ("a failure stops", _e(stops))], raw=True)}'
-        f'{_quotes(quoted)}{missing}</div>')
+        f"{_FACTS_HEADING + _kv_table(f.facts.items()) if f.facts else ''}"
+        f"{_kv_table([('citations', _e('; '.join(f.citations))), ('a failure stops', _e(stops))], raw=True)}"
+        f"{_quotes(quoted)}{missing}</div>"
+    )
     is_open = " open" if f.failing else ""
-    return (f'<details{is_open} style="margin: 3px 0">'
-            f'<summary style="cursor: pointer">{_badge(STATUS_LABELS.get(f.status, f.status), colour)} '
-            f'<code>{_e(f.rule)}</code> {_e(f.title)}{against}'
-            f'<div style="margin-left: 4.2em; color: #1f2328">{_e(f.message)}</div></summary>'
-            f'{body}</details>')
+    return (
+        f'<details{is_open} style="margin: 3px 0">'
+        f'<summary style="cursor: pointer">{_badge(STATUS_LABELS.get(f.status, f.status), colour)} '
+        f"<code>{_e(f.rule)}</code> {_e(f.title)}{against}"
+        f'<div style="margin-left: 4.2em; color: #1f2328">{_e(f.message)}</div></summary>'
+        f"{body}</details>"
+    )
 
 
-def decision_html(decision: Decision, agreement: Agreement | None = None, *,
-                  rulebook: Rulebook | None = None) -> str:
+def decision_html(decision: Decision, agreement: Agreement | None = None, *, rulebook: Rulebook | None = None) -> str:
     """The HTML card of a decision; clause texts are quoted from ``agreement`` (default: the
     bundled agreement)."""
     if agreement is None:
         agreement = load_agreement()
     colour = OUTCOME_COLOURS.get(decision.outcome, "#6e7781")
-    title = (f'<div style="font-size: 15px; margin-bottom: 6px">'
-             f'{_badge(decision.outcome.upper(), colour)} '
-             f'<b>{_e(decision.notice_id or "(no notice id)")}</b></div>')
+    title = (
+        f'<div style="font-size: 15px; margin-bottom: 6px">'
+        f"{_badge(decision.outcome.upper(), colour)} "
+        f"<b>{_e(decision.notice_id or '(no notice id)')}</b></div>"
+    )
     if decision.outcome == "error":
-        return (f'<div style="{_CARD}">{title}'
-                f'<div style="color: {colour}">Input error: {_e(decision.error)}</div>'
-                f'<div style="color: #59636e; margin-top: 4px">Bad input is never allowed; '
-                f'fix the field named and check again.</div></div>')
-    summary = _kv_table([
-        ("failed rules", _e(", ".join(decision.failed_rules)) or "none"),
-        ("earliest allowed date", _value(decision.earliest_allowed_date) if decision.earliest_allowed_date
-         else "none: time alone does not cure it" if decision.outcome == "deny" else "unknown"),
-        ("Delivery Date", _value(decision.delivery_date) if decision.delivery_date else "not set"),
-        ("delivered late (business days)", _value(decision.delivery_late_business_days)
-         if decision.delivery_late_business_days is not None else "no"),
-        ("legend removal", _value(decision.legend_removal)),
-        ("DWAC eligible", _value(decision.dwac_eligible)),
-        ("Rule 144 version", _value(decision.regime)),
-        ("citations", _e("; ".join(decision.citations)) or "none"),
-    ], raw=True)
+        return (
+            f'<div style="{_CARD}">{title}'
+            f'<div style="color: {colour}">Input error: {_e(decision.error)}</div>'
+            f'<div style="color: #59636e; margin-top: 4px">Bad input is never allowed; '
+            f"fix the field named and check again.</div></div>"
+        )
+    summary = _kv_table(
+        [
+            ("failed rules", _e(", ".join(decision.failed_rules)) or "none"),
+            (
+                "earliest allowed date",
+                _value(decision.earliest_allowed_date)
+                if decision.earliest_allowed_date
+                else "none: time alone does not cure it"
+                if decision.outcome == "deny"
+                else "unknown",
+            ),
+            ("Delivery Date", _value(decision.delivery_date) if decision.delivery_date else "not set"),
+            (
+                "delivered late (business days)",
+                _value(decision.delivery_late_business_days)
+                if decision.delivery_late_business_days is not None
+                else "no",
+            ),
+            ("legend removal", _value(decision.legend_removal)),
+            ("DWAC eligible", _value(decision.dwac_eligible)),
+            ("Rule 144 version", _value(decision.regime)),
+            ("citations", _e("; ".join(decision.citations)) or "none"),
+        ],
+        raw=True,
+    )
     applicable = [f for f in decision.findings if f.status != "not_applicable"]
     not_applicable = [f for f in decision.findings if f.status == "not_applicable"]
     findings = "".join(_finding_html(f, agreement, rulebook) for f in applicable)
     if not_applicable:
-        items = "".join(f'<li><code>{_e(f.rule)}</code> {_e(f.title)} '
-                        f'<span style="color: #59636e">({_e("; ".join(f.citations))})</span></li>'
-                        for f in not_applicable)
-        findings += (f'<details style="margin: 6px 0"><summary style="cursor: pointer; color: #59636e">'
-                     f'{len(not_applicable)} rules not applicable</summary>'
-                     f'<ul style="margin: 2px 0">{items}</ul></details>')
+        items = "".join(
+            f"<li><code>{_e(f.rule)}</code> {_e(f.title)} "
+            f'<span style="color: #59636e">({_e("; ".join(f.citations))})</span></li>'
+            for f in not_applicable
+        )
+        findings += (
+            f'<details style="margin: 6px 0"><summary style="cursor: pointer; color: #59636e">'
+            f"{len(not_applicable)} rules not applicable</summary>"
+            f'<ul style="margin: 2px 0">{items}</ul></details>'
+        )
     source = agreement.text_path.name if agreement.text_path else "agreement.yaml"
-    footer = (f'<div style="color: #59636e; font-size: 11px; margin-top: 6px">Clauses quoted from '
-              f'{_e(agreement.title)} ({_e(agreement.issuer)}, dated {agreement.dated.isoformat()}); '
-              f'{_e(source)}.</div>')
-    return (f'<div style="{_CARD}">{title}{summary}'
-            f'<div style="margin: 6px 0">{_e(decision.reasons)}</div>'
-            f'<div style="font-weight: 600; margin-top: 8px">Findings</div>{findings}{footer}</div>')
+    footer = (
+        f'<div style="color: #59636e; font-size: 11px; margin-top: 6px">Clauses quoted from '
+        f"{_e(agreement.title)} ({_e(agreement.issuer)}, dated {agreement.dated.isoformat()}); "
+        f"{_e(source)}.</div>"
+    )
+    return (
+        f'<div style="{_CARD}">{title}{summary}'
+        f'<div style="margin: 6px 0">{_e(decision.reasons)}</div>'
+        f'<div style="font-weight: 600; margin-top: 8px">Findings</div>{findings}{footer}</div>'
+    )
 
 
 class DecisionCard:
@@ -211,22 +258,28 @@ def card(decision: Decision, agreement: Agreement | None = None) -> DecisionCard
 
 # --- review results ------------------------------------------------------------------------------
 
+
 def why_html(row: pd.Series | dict, agreement: Agreement) -> str:
     """A review row's reasons, citations and the quoted clauses, folded under "why"."""
     outcome = row.get("outcome", "")
     if outcome == "error":
-        body = f'<div>{_e(row.get("error", ""))}</div>'
+        body = f"<div>{_e(row.get('error', ''))}</div>"
     else:
         sections = [c for c in str(row.get("citations", "") or "").split(";") if c]
-        body = (f'<div>{_e(row.get("reasons", ""))}</div>'
-                f'<div style="color: #59636e">{_e("; ".join(sections))}</div>'
-                f'{_quotes(clauses_for_sections([s for s in sections if s.startswith(("Section", "Schedule"))], agreement))}')
-    return (f'<details><summary style="cursor: pointer">why</summary>'
-            f'<div style="min-width: 28em; white-space: normal">{body}</div></details>')
+        body = (
+            f"<div>{_e(row.get('reasons', ''))}</div>"
+            f'<div style="color: #59636e">{_e("; ".join(sections))}</div>'
+            f"{_quotes(clauses_for_sections(_agreement_sections(sections), agreement))}"
+        )
+    return (
+        f'<details><summary style="cursor: pointer">why</summary>'
+        f'<div style="min-width: 28em; white-space: normal">{body}</div></details>'
+    )
 
 
-def style_review(result: pd.DataFrame, agreement: Agreement | None = None, *,
-                 columns: Iterable[str] | None = None, why: bool = True):
+def style_review(
+    result: pd.DataFrame, agreement: Agreement | None = None, *, columns: Iterable[str] | None = None, why: bool = True
+):
     """A pandas ``Styler`` of a review result: denied rows on red, error rows on yellow, the
     outcome in its colour, and (``why=True``) a last column whose "why" opens the row's reasons,
     citations and the quoted agreement clauses. ``columns`` picks the output columns shown
@@ -247,8 +300,11 @@ def style_review(result: pd.DataFrame, agreement: Agreement | None = None, *,
             background = ROW_BACKGROUNDS.get(outcome)
             line = [f"background-color: {background}" if background else ""] * frame.shape[1]
             if outcome_at is not None:
-                line[outcome_at] = "; ".join(filter(None, [
-                    line[outcome_at], f"color: {OUTCOME_COLOURS.get(outcome, '#1f2328')}; font-weight: 600"]))
+                line[outcome_at] = "; ".join(
+                    filter(
+                        None, [line[outcome_at], f"color: {OUTCOME_COLOURS.get(outcome, '#1f2328')}; font-weight: 600"]
+                    )
+                )
             css.append(line)
         return pd.DataFrame(css, index=frame.index, columns=frame.columns)
 

@@ -9,15 +9,16 @@ one. The sale stays stopped until the *latest* of those days over the rules stop
 cured when one of them has no such day. The search moves every undecided event to that day
 (rolled forward to a trading day), judges it there, and repeats.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from compliance.deal.calendars import LAST_DATE
-from compliance.facts.derive import NAT, Facts, NextChanges
 from compliance.deal.periods import ONE_DAY
+from compliance.facts.derive import NAT, Facts, NextChanges
 
 # Candidates stop short of the calendar's end, so rolling one forward stays in range.
 SEARCH_LIMIT = np.datetime64(LAST_DATE, "D") - 14 * ONE_DAY
@@ -38,8 +39,13 @@ def _next_boundary(t: np.ndarray, facts: Facts, names: tuple[str, ...]) -> np.nd
     return best
 
 
-def next_candidate(t: np.ndarray, facts: Facts, changes: NextChanges, stopping: np.ndarray,
-                   rules: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> np.ndarray:
+def next_candidate(
+    t: np.ndarray,
+    facts: Facts,
+    changes: NextChanges,
+    stopping: np.ndarray,
+    rules: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...],
+) -> np.ndarray:
     """The first day after ``t`` on which no rule in ``stopping`` is sure to stop the sale still
     (NaT: none, time never cures it). ``rules``: per rule, (facts its conditions read, date facts
     it compares with the sale date)."""
@@ -55,9 +61,13 @@ def next_candidate(t: np.ndarray, facts: Facts, changes: NextChanges, stopping: 
     return np.where(never | ~(latest <= SEARCH_LIMIT), NAT, latest)
 
 
-def earliest_allowed_dates(start: np.ndarray, first: tuple[np.ndarray, Facts, NextChanges], judge: Judge,
-                           roll_forward: Callable[[np.ndarray], np.ndarray],
-                           rules: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> np.ndarray:
+def earliest_allowed_dates(
+    start: np.ndarray,
+    first: tuple[np.ndarray, Facts, NextChanges],
+    judge: Judge,
+    roll_forward: Callable[[np.ndarray], np.ndarray],
+    rules: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...],
+) -> np.ndarray:
     """For events first judged on ``start`` with result ``first`` = (stopping, facts, changes),
     the earliest allowed trading days. ``judge(rows, days)`` judges events ``rows`` moved to
     ``days`` and returns the same three; ``roll_forward`` maps days to the first trading day on
@@ -70,9 +80,11 @@ def earliest_allowed_dates(start: np.ndarray, first: tuple[np.ndarray, Facts, Ne
     facts = {k: v[rows] for k, v in facts.items() if k in needed}
     # The first interval starts on the sale date: if that is not a trading day, the first trading
     # day after it is judged first.
-    candidate = np.where(facts["sale_date_is_trading_day"],
-                         next_candidate(start[rows], facts, changes.take(rows), stopping[rows], rules),
-                         start[rows] + ONE_DAY)
+    candidate = np.where(
+        facts["sale_date_is_trading_day"],
+        next_candidate(start[rows], facts, changes.take(rows), stopping[rows], rules),
+        start[rows] + ONE_DAY,
+    )
     while True:
         keep = ~np.isnat(candidate)
         rows, candidate = rows[keep], candidate[keep]

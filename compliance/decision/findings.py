@@ -3,6 +3,7 @@
 The composition is generic: a failing (or undetermined) rule stops what its ``blocks`` lists;
 how the findings make each output column is defined in ``output_columns.py``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,9 +12,21 @@ from string import Formatter
 from typing import Any
 
 from compliance.deal.agreement import Agreement
+from compliance.decision.output_columns import (
+    ABSENT,
+    ALLOWED_REASON,
+    DENY,
+    ERROR_OUTCOME,
+    ERROR_REASON,
+    FAILING,
+    FLAGS,
+    OUTCOMES,
+    REASON_SEPARATOR,
+    SALE,
+    cited_status,
+    joined,
+)
 from compliance.decision.output_columns import OUTPUT_COLUMNS as OUTPUT_COLUMNS
-from compliance.decision.output_columns import (ABSENT, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FAILING, FLAGS, OUTCOMES,
-                             REASON_SEPARATOR, SALE, cited_status, joined)
 from compliance.rulebook.loader import Rule, Rulebook
 
 
@@ -21,9 +34,9 @@ from compliance.rulebook.loader import Rule, Rulebook
 class Finding:
     rule: str
     title: str
-    status: str                      # pass | fail | not_applicable | undetermined
+    status: str  # pass | fail | not_applicable | undetermined
     message: str
-    facts: dict[str, Any]            # the facts the rule used, as displayed
+    facts: dict[str, Any]  # the facts the rule used, as displayed
     citations: tuple[str, ...]
     blocks: tuple[str, ...]
     against: str
@@ -36,7 +49,7 @@ class Finding:
 @dataclass
 class Decision:
     notice_id: str | None
-    outcome: str                     # allow | deny | error
+    outcome: str  # allow | deny | error
     findings: list[Finding] = field(default_factory=list)
     earliest_allowed_date: date | None = None
     delivery_date: date | None = None
@@ -57,8 +70,9 @@ class Decision:
         """For a deny, the citations of the failing rules; for an allow, those of the rules it
         rests on (the applicable sale rules that pass). Agreement sections first."""
         statuses = cited_status(self.outcome)
-        return order_citations(c for f in self.findings if f.status in statuses and SALE in f.blocks
-                               for c in f.citations)
+        return order_citations(
+            c for f in self.findings if f.status in statuses and SALE in f.blocks for c in f.citations
+        )
 
     @property
     def reasons(self) -> str:
@@ -89,8 +103,9 @@ class Decision:
             "citations": joined(self.citations),
             "earliest_allowed_date": iso(self.earliest_allowed_date),
             "delivery_date": iso(self.delivery_date),
-            "delivery_late_business_days": (ABSENT if self.delivery_late_business_days is None
-                                            else self.delivery_late_business_days),
+            "delivery_late_business_days": (
+                ABSENT if self.delivery_late_business_days is None else self.delivery_late_business_days
+            ),
             **{column: ABSENT if is_error else getattr(self, column) for column in FLAGS},
             "regime": self.regime or ABSENT,
             "reasons": self.reasons,
@@ -100,11 +115,14 @@ class Decision:
 
     def _repr_html_(self) -> str:
         from compliance.decision.display import decision_html
+
         return decision_html(self)
 
     def __repr__(self) -> str:
-        return (f"Decision(notice_id={self.notice_id!r}, outcome={self.outcome!r}, "
-                f"failed_rules={self.failed_rules}, earliest_allowed_date={self.earliest_allowed_date})")
+        return (
+            f"Decision(notice_id={self.notice_id!r}, outcome={self.outcome!r}, "
+            f"failed_rules={self.failed_rules}, earliest_allowed_date={self.earliest_allowed_date})"
+        )
 
 
 def _display(value: Any) -> Any:
@@ -117,7 +135,9 @@ def display_codes(column, missing: str) -> tuple[Any, list[str]]:
     distinct value is formatted once."""
     import numpy as np
     import pandas as pd
+
     from compliance.contract.event import Coded
+
     kind = column.dtype.kind
     if isinstance(column, Coded):  # already coded by distinct value
         codes, uniques = column.codes, column.distinct
@@ -137,6 +157,7 @@ def display_arrow(column, missing: str):
     """A fact column as display strings (``display_codes``), an Arrow string array."""
     import numpy as np
     import pyarrow as pa
+
     codes, shown = display_codes(column, missing)
     return pa.array(shown, pa.string()).take(pa.array(np.where(codes < 0, len(shown) - 1, codes)))
 
@@ -147,6 +168,7 @@ def render_column(template: str, shown: dict[str, Any], n: int):
     ``render`` gives row by row."""
     import pyarrow as pa
     import pyarrow.compute as pc
+
     pieces = []
     for literal, name, _, _ in Formatter().parse(template):
         if literal:
@@ -182,18 +204,23 @@ def order_citations(cites) -> list[str]:
 
 
 def undetermined_message(rule: Rule, missing: list[str]) -> str:
-    return (f"{rule.title}: cannot be decided, missing {', '.join(missing) or 'facts'}; "
-            "treated as failing (fail closed).")
+    return (
+        f"{rule.title}: cannot be decided, missing {', '.join(missing) or 'facts'}; treated as failing (fail closed)."
+    )
 
 
 def delivery_note(route: str, delivery_date_known: bool, agreement: Agreement) -> str | None:
     """What the output says when it gives no Delivery Date, or None when it gives one."""
     if route not in agreement.delivery_routes:
-        return (f"The agreement sets no Delivery Date for a sale by {route} "
-                f"({agreement.citation('delivery_date')} covers sales under the registration statement).")
+        return (
+            f"The agreement sets no Delivery Date for a sale by {route} "
+            f"({agreement.citation('delivery_date')} covers sales under the registration statement)."
+        )
     if not delivery_date_known:
-        return ("No Delivery Date yet: it runs once the Company has received both the "
-                "notice of sale and the original certificate.")
+        return (
+            "No Delivery Date yet: it runs once the Company has received both the "
+            "notice of sale and the original certificate."
+        )
     return None
 
 
@@ -207,12 +234,14 @@ def finding(rule: Rule, status: str, facts: dict[str, Any], agreement: Agreement
         message = render(rule.message_pass, facts)
     else:
         message = f"{rule.title}: not applicable."
-    return Finding(rule.id, rule.title, status, message, used, rule_citations(rule, agreement),
-                   rule.blocks, rule.against)
+    return Finding(
+        rule.id, rule.title, status, message, used, rule_citations(rule, agreement), rule.blocks, rule.against
+    )
 
 
-def compose(rulebook: Rulebook, statuses: dict[str, str], facts: dict[str, Any],
-            agreement: Agreement, notice_id: str | None) -> Decision:
+def compose(
+    rulebook: Rulebook, statuses: dict[str, str], facts: dict[str, Any], agreement: Agreement, notice_id: str | None
+) -> Decision:
     findings = [finding(r, statuses[r.id], facts, agreement) for r in rulebook.rules]
     stopped = {b for f in findings if f.failing for b in f.blocks}
     decision = Decision(

@@ -21,23 +21,35 @@ that fails or is undetermined) and the facts:
                      error: ``ERROR_REASON``
 ``error``            the input error; '' when none
 """
+
 from __future__ import annotations
 
-OUTPUT_COLUMNS = ("notice_id", "outcome", "failed_rules", "citations", "earliest_allowed_date",
-                  "delivery_date", "delivery_late_business_days", "legend_removal", "dwac_eligible",
-                  "regime", "reasons", "error")
+OUTPUT_COLUMNS = (
+    "notice_id",
+    "outcome",
+    "failed_rules",
+    "citations",
+    "earliest_allowed_date",
+    "delivery_date",
+    "delivery_late_business_days",
+    "legend_removal",
+    "dwac_eligible",
+    "regime",
+    "reasons",
+    "error",
+)
 # The statuses that stop what a rule blocks (fail closed: undetermined stops too).
 FAILING = ("fail", "undetermined")
 # What a failing rule must block for the outcome to be deny.
 SALE = "sale"
 ALLOW, DENY = "allow", "deny"
-OUTCOMES = (ALLOW, DENY)       # indexed by whether the sale is stopped
+OUTCOMES = (ALLOW, DENY)  # indexed by whether the sale is stopped
 ERROR_OUTCOME = "error"
 # The boolean columns: each false when a failing rule blocks the thing named.
 FLAGS = {"legend_removal": "legend_removal", "dwac_eligible": "dwac"}
 LIST_SEPARATOR = ";"
 REASON_SEPARATOR = " "
-ABSENT = ""                    # a date, count or text that is not there; the flags of a row in error
+ABSENT = ""  # a date, count or text that is not there; the flags of a row in error
 ALLOWED_REASON = "Allowed: all {passing} applicable rules pass."
 ERROR_REASON = "Input error: {error}"
 

@@ -83,6 +83,7 @@ chunks and seals), ``recording`` (what ``check()`` and ``review()`` call), ``com
 ``_loops.c`` (the C loops). Replaying a log re-runs the engine, so it lives with the running code
 (``compliance.running.replay``).
 """
+
 from .batches import Batch, agreement_fingerprint, fingerprint_files, new_batch, rulebook_fingerprint
 from .chain import Decisions, chain_hashes, record_chain, record_hash, record_texts, seal_hash
 from .completeness import INCOMPLETE, PREDATES_SEALS, SEALED
@@ -90,16 +91,65 @@ from .encoding import json_rows, json_values
 from .keys import KEY_VARIABLE, LogKey, log_key
 from .read import head, read_log
 from .recording import CHUNK, ReviewRecorder, append_check, append_review
-from .schema import (APPLICATION_ID, BATCH_COLUMNS, CHUNK_COLUMNS, DECISION_COLUMNS, EARLIER_BATCH_COLUMNS,
-                     FORMAT, FORMAT_1_COLUMNS, GENESIS, LAYOUTS, RECORD_COLUMNS, SEAL_COLUMNS, LogError)
+from .schema import (
+    APPLICATION_ID,
+    BATCH_COLUMNS,
+    CHUNK_COLUMNS,
+    DECISION_COLUMNS,
+    EARLIER_BATCH_COLUMNS,
+    FORMAT,
+    FORMAT_1_COLUMNS,
+    GENESIS,
+    LAYOUTS,
+    RECORD_COLUMNS,
+    SEAL_COLUMNS,
+    LogError,
+)
 from .store import open_for_reading, open_for_writing
 from .verify import Verification, verify
 from .writing import append
 
-__all__ = ["APPLICATION_ID", "BATCH_COLUMNS", "CHUNK", "CHUNK_COLUMNS", "DECISION_COLUMNS",
-           "EARLIER_BATCH_COLUMNS", "FORMAT", "FORMAT_1_COLUMNS", "GENESIS", "INCOMPLETE", "KEY_VARIABLE",
-           "LAYOUTS", "PREDATES_SEALS", "RECORD_COLUMNS", "SEALED", "SEAL_COLUMNS", "Batch", "Decisions",
-           "LogError", "LogKey", "ReviewRecorder", "Verification", "agreement_fingerprint",
-           "append", "append_check", "append_review", "chain_hashes", "fingerprint_files", "head", "json_rows",
-           "json_values", "log_key", "new_batch", "open_for_reading", "open_for_writing", "read_log",
-           "record_chain", "record_hash", "record_texts", "rulebook_fingerprint", "seal_hash", "verify"]
+__all__ = [
+    "APPLICATION_ID",
+    "BATCH_COLUMNS",
+    "CHUNK",
+    "CHUNK_COLUMNS",
+    "DECISION_COLUMNS",
+    "EARLIER_BATCH_COLUMNS",
+    "FORMAT",
+    "FORMAT_1_COLUMNS",
+    "GENESIS",
+    "INCOMPLETE",
+    "KEY_VARIABLE",
+    "LAYOUTS",
+    "PREDATES_SEALS",
+    "RECORD_COLUMNS",
+    "SEALED",
+    "SEAL_COLUMNS",
+    "Batch",
+    "Decisions",
+    "LogError",
+    "LogKey",
+    "ReviewRecorder",
+    "Verification",
+    "agreement_fingerprint",
+    "append",
+    "append_check",
+    "append_review",
+    "chain_hashes",
+    "fingerprint_files",
+    "head",
+    "json_rows",
+    "json_values",
+    "log_key",
+    "new_batch",
+    "open_for_reading",
+    "open_for_writing",
+    "read_log",
+    "record_chain",
+    "record_hash",
+    "record_texts",
+    "rulebook_fingerprint",
+    "seal_hash",
+    "verify",
+]

@@ -1,16 +1,17 @@
 """What every decision of one ``check()``/``review()`` call shares (a batch): the fingerprints of
 the rulebook and of the agreement directory, the batch's fields and its hash."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from .schema import BATCH_COLUMNS, EARLIER_BATCH_COLUMNS
 
@@ -28,6 +29,7 @@ def fingerprint_files(files: Iterable[Path], root: Path) -> str:
 def rulebook_fingerprint(rules_dir: Path | str | None = None) -> str:
     from compliance.rulebook.durable import engine_for
     from compliance.rulebook.loader import RULES_DIR
+
     files = engine_for(rules_dir or RULES_DIR).rulebook.files
     root = Path(os.path.commonpath([str(Path(f).resolve()) for f in files]))
     return fingerprint_files(files, root)
@@ -35,8 +37,7 @@ def rulebook_fingerprint(rules_dir: Path | str | None = None) -> str:
 
 def agreement_fingerprint(directory: Path | str) -> str:
     root = Path(directory).resolve()
-    files = [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-             and not p.name.startswith(".")]
+    files = [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".")]
     return fingerprint_files(files, root)
 
 
@@ -46,6 +47,7 @@ class Batch:
     many decisions the call records (None for a batch of formats 2 and 3, which predate it);
     ``key_id``: the id of the log key its records are keyed with (:mod:`.keys`), None when they
     are not keyed."""
+
     recorded_at: str
     source: str
     rulebook_fingerprint: str
@@ -72,31 +74,66 @@ class Batch:
         return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
 
 
-def new_batch(source: str, agreement_dir: Path | str, rules_dir: Path | str | None,
-              event_columns: Sequence[str] | None, output_columns: Sequence[str], expected: int,
-              key_id: str | None = None) -> Batch:
+def new_batch(
+    source: str,
+    agreement_dir: Path | str,
+    rules_dir: Path | str | None,
+    event_columns: Sequence[str] | None,
+    output_columns: Sequence[str],
+    expected: int,
+    key_id: str | None = None,
+) -> Batch:
     """A batch of ``expected`` decisions recorded now, with the fingerprints of the rulebook and
     agreement as they are now."""
     from compliance._version import __version__
     from compliance.rulebook.loader import RULES_DIR
+
     rules_dir = Path(rules_dir or RULES_DIR).resolve()
-    return Batch(recorded_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"), source=source,
-                 rulebook_fingerprint=rulebook_fingerprint(rules_dir),
-                 agreement_fingerprint=agreement_fingerprint(agreement_dir),
-                 agreement_dir=str(Path(agreement_dir).resolve()), rules_dir=str(rules_dir),
-                 engine_version=__version__,
-                 event_columns=None if event_columns is None else tuple(map(str, event_columns)),
-                 output_columns=tuple(map(str, output_columns)), expected=int(expected), key_id=key_id)
+    return Batch(
+        recorded_at=datetime.now(UTC).isoformat(timespec="microseconds"),
+        source=source,
+        rulebook_fingerprint=rulebook_fingerprint(rules_dir),
+        agreement_fingerprint=agreement_fingerprint(agreement_dir),
+        agreement_dir=str(Path(agreement_dir).resolve()),
+        rules_dir=str(rules_dir),
+        engine_version=__version__,
+        event_columns=None if event_columns is None else tuple(map(str, event_columns)),
+        output_columns=tuple(map(str, output_columns)),
+        expected=int(expected),
+        key_id=key_id,
+    )
 
 
-def stored_batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
-                 engine_version, event_columns, output_columns, expected=None, key_id=None) -> Batch:
+def stored_batch(
+    recorded_at,
+    source,
+    rulebook_fingerprint,
+    agreement_fingerprint,
+    agreement_dir,
+    rules_dir,
+    engine_version,
+    event_columns,
+    output_columns,
+    expected=None,
+    key_id=None,
+) -> Batch:
     """A batch from its stored fields (the column lists as JSON text)."""
     events, outputs = json.loads(event_columns), json.loads(output_columns)
     if not (events is None or isinstance(events, list)) or not isinstance(outputs, list):
         raise ValueError("column lists must be JSON arrays")
-    return Batch(recorded_at, source, rulebook_fingerprint, agreement_fingerprint, agreement_dir, rules_dir,
-                 engine_version, None if events is None else tuple(events), tuple(outputs), expected, key_id)
+    return Batch(
+        recorded_at,
+        source,
+        rulebook_fingerprint,
+        agreement_fingerprint,
+        agreement_dir,
+        rules_dir,
+        engine_version,
+        None if events is None else tuple(events),
+        tuple(outputs),
+        expected,
+        key_id,
+    )
 
 
 def stored_batches(con: sqlite3.Connection, version: int) -> dict[int, tuple[Batch | None, str]]:
@@ -110,8 +147,13 @@ def stored_batches(con: sqlite3.Connection, version: int) -> dict[int, tuple[Bat
         except (TypeError, ValueError):
             batches[batch_id] = (None, f"its batch {batch_id} is damaged (column lists that are not JSON arrays)")
             continue
-        problem = "" if batch.hash == stored else (
-            f"its batch {batch_id} does not match the batch's hash (the batch's time, source, "
-            f"fingerprints, directories, engine version, columns, size or key were edited)")
+        problem = (
+            ""
+            if batch.hash == stored
+            else (
+                f"its batch {batch_id} does not match the batch's hash (the batch's time, source, "
+                f"fingerprints, directories, engine version, columns, size or key were edited)"
+            )
+        )
         batches[batch_id] = (batch, problem)
     return batches

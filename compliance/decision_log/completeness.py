@@ -3,6 +3,7 @@ its first records, how many records it will hold, and is sealed (:func:`chain.se
 transaction that writes its last ones; a batch whose recording stopped before its end (the process
 killed or interrupted, an error) has fewer records and no seal. Batches of earlier formats declare
 nothing: they predate seals, and whether they are complete is not known."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -25,6 +26,7 @@ ORDER BY b.batch"""
 class BatchCompleteness:
     """One batch as stored: the records it declares (``expected``), those found in the log, the
     stored hash of its last record, and its seal's count and hash (None when it has no seal)."""
+
     batch: int
     source: str
     recorded_at: str
@@ -45,8 +47,10 @@ class BatchCompleteness:
         return INCOMPLETE
 
     def __str__(self) -> str:
-        return (f"batch {self.batch} ({self.source}, recorded {self.recorded_at}): {self.found:,} of "
-                f"{self.expected:,} records")
+        return (
+            f"batch {self.batch} ({self.source}, recorded {self.recorded_at}): {self.found:,} of "
+            f"{self.expected:,} records"
+        )
 
 
 def batch_completeness(con: sqlite3.Connection, version: int) -> dict[int, BatchCompleteness]:

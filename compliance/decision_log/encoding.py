@@ -1,13 +1,15 @@
 """Values as JSON lines: plain JSON-ready values, the JSON text of each value of a column, and
 rows of columns joined into one JSON line each, by the C loops when they are built and by Arrow
 otherwise (the same bytes either way)."""
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +19,8 @@ import pyarrow.compute as pc
 from compliance.contract.event import shown
 
 try:
-    from . import _loops as _c               # the C loops (_loops.c), optional
-except ImportError:                          # not built: the same bytes from the Python versions
+    from . import _loops as _c  # the C loops (_loops.c), optional
+except ImportError:  # not built: the same bytes from the Python versions
     _c = None
 _c_lines = _c.lines if _c else None
 
@@ -79,7 +81,7 @@ def _encode_column(series: pd.Series) -> np.ndarray:
     values = series.to_numpy(dtype=object)
     try:
         codes, _ = pd.factorize(values)
-    except TypeError:                # unhashable values (lists, dicts): one by one
+    except TypeError:  # unhashable values (lists, dicts): one by one
         return np.array([_dumps(v) for v in values], dtype=object)
     types, _ = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
     groups, _ = pd.factorize((codes + 1) * (types.max() + 1) + types)
@@ -96,18 +98,18 @@ def _verbatim_text(series: pd.Series) -> pa.StringArray | None:
         text = pa.array(series, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    if isinstance(text, pa.ChunkedArray):   # a review's text columns come in chunks
+    if isinstance(text, pa.ChunkedArray):  # a review's text columns come in chunks
         text = text.combine_chunks()
     if text.null_count:
         return None
-    data = text.buffers()[2]             # the strings' bytes end to end (None when all are empty)
+    data = text.buffers()[2]  # the strings' bytes end to end (None when all are empty)
     if data is None or not data.size:
         return text
     if _c is not None:
         return text if _c.verbatim(data) else None
     if np.frombuffer(data, dtype=np.uint8).min() < 0x20:
         return None
-    contents = data.to_pybytes()         # searched by memchr, no array per test
+    contents = data.to_pybytes()  # searched by memchr, no array per test
     return None if b'"' in contents or b"\\" in contents else text
 
 
@@ -136,8 +138,9 @@ class _Lines:
         # write) or ("encoded", its values' JSON texts as Arrow strings, None until needed)
         self.kinds: list[tuple[str, Any]] = []
         if _c_lines is not None:
-            self.kinds = [("objects", c.to_numpy(dtype=object)) if c.dtype == object else self._kind(c)
-                          for c in self.columns]
+            self.kinds = [
+                ("objects", c.to_numpy(dtype=object)) if c.dtype == object else self._kind(c) for c in self.columns
+            ]
 
     @staticmethod
     def _kind(column: pd.Series) -> tuple[str, Any]:
@@ -161,7 +164,7 @@ class _Lines:
             return self._all.slice(start, n)
         while True:
             pieces: list[Any] = []
-            literal = self.opening       # the text between the previous column's values and the next
+            literal = self.opening  # the text between the previous column's values and the next
             for j, (kind, source) in enumerate(self.kinds):
                 if kind == "text":
                     pieces += [(literal + '"').encode(), _buffers(source.slice(start, n))]
@@ -179,7 +182,7 @@ class _Lines:
             pieces.append((literal[:-1] + self.closing + "\n").encode())
             try:
                 joined = _c_lines(n, pieces)
-            except OverflowError:        # 2 GiB of text or more: as Arrow joins it
+            except OverflowError:  # 2 GiB of text or more: as Arrow joins it
                 return self._all.slice(start, n)
             if isinstance(joined, int):  # an object column C does not write: decided as Arrow does
                 j = joined // 2
@@ -192,7 +195,7 @@ class _Lines:
 def _arrow_lines(columns: Sequence[pd.Series], opening: str, closing: str) -> pa.StringArray:
     """:meth:`_Lines.lines` of all rows by Arrow's join (the columns hold at least one row)."""
     pieces: list[Any] = []
-    literal = opening                # the text between the previous column's values and the next
+    literal = opening  # the text between the previous column's values and the next
     for column in columns:
         text = _verbatim_text(column)
         if text is None:

@@ -2,14 +2,15 @@
 the key instead of a plain sha256, so that whoever rewrites the log without the key cannot make
 its hashes match again. A batch stores the key's id (never the key), so that a verifier knows
 which records are keyed and whether with its key."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Mapping
 
 from .schema import LogError
 
@@ -20,6 +21,7 @@ KEY_VARIABLE = "COMPLIANCE_LOG_KEY"
 class LogKey:
     """A log key: its bytes (never shown) and its id, the first 8 bytes of HMAC-SHA256(key,
     "key-id") in hex, which names the key without revealing it."""
+
     secret: bytes = field(repr=False)
 
     @cached_property

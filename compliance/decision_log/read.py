@@ -1,6 +1,7 @@
 """Reading a log, whichever its format: as a DataFrame, one row per record, the batch's fields and
 whether the batch is complete on each, ``event`` and ``output`` decoded; and the hash of its last
 record, its head."""
+
 from __future__ import annotations
 
 import json
@@ -11,23 +12,35 @@ from typing import Any
 
 import pandas as pd
 
-from .formats import READ
 from .completeness import PREDATES_SEALS, batch_completeness
+from .formats import READ
 from .schema import FORMAT_1_COLUMNS, GENESIS, LogError
 from .store import open_for_reading
 
-BATCH_FIELDS = ("recorded_at", "source", "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir",
-                "rules_dir", "engine_version", "event_columns", "output_columns")
+BATCH_FIELDS = (
+    "recorded_at",
+    "source",
+    "rulebook_fingerprint",
+    "agreement_fingerprint",
+    "agreement_dir",
+    "rules_dir",
+    "engine_version",
+    "event_columns",
+    "output_columns",
+)
 READ_CHUNKS = (
     f"SELECT c.first_seq, c.count, c.batch, c.notice_ids, c.events, c.outputs, c.hashes, c.prev_hash, "
     f"{', '.join('b.' + f for f in BATCH_FIELDS)} "
     f"FROM (SELECT *, lag(substr(hashes, -32)) OVER (ORDER BY first_seq) AS prev_hash FROM chunks) c "
-    f"LEFT JOIN batches b ON b.batch = c.batch")
+    f"LEFT JOIN batches b ON b.batch = c.batch"
+)
 """Formats 3 and 4: each chunk, the hash of the record before its first, and its batch's fields."""
-HEAD = {1: "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1",
-        2: "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1",
-        3: "SELECT hex(substr(hashes, -32)) FROM chunks ORDER BY first_seq DESC LIMIT 1",
-        4: "SELECT hex(substr(hashes, -32)) FROM chunks ORDER BY first_seq DESC LIMIT 1"}
+HEAD = {
+    1: "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1",
+    2: "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1",
+    3: "SELECT hex(substr(hashes, -32)) FROM chunks ORDER BY first_seq DESC LIMIT 1",
+    4: "SELECT hex(substr(hashes, -32)) FROM chunks ORDER BY first_seq DESC LIMIT 1",
+}
 """Each format: the stored hash of the last record (hex)."""
 
 
@@ -39,20 +52,29 @@ def _json_lines(data: bytes) -> list[Any]:
 def _chunk_rows(con: sqlite3.Connection, path, where: str, params: list) -> pd.DataFrame:
     """Format 3 and 4's records, one row per record, ``event`` and ``output`` decoded to lists."""
     columns: dict[str, list] = {name: [] for name in (*FORMAT_1_COLUMNS, "event_columns", "output_columns")}
-    for (first_seq, count, batch_id, notice_ids, events, outputs, hashes, prev, *fields) in con.execute(
-            READ_CHUNKS + where + " ORDER BY c.first_seq", params):
+    for first_seq, count, batch_id, notice_ids, events, outputs, hashes, prev, *fields in con.execute(
+        READ_CHUNKS + where + " ORDER BY c.first_seq", params
+    ):
         if fields[0] is None:
-            raise LogError(f"{path}: record {first_seq} belongs to batch {batch_id}, which is missing "
-                           f"(see 'compliance log verify')")
-        records = {"notice_id": _json_lines(notice_ids), "event": _json_lines(events),
-                   "output": _json_lines(outputs), "hash": [hashes[i:i + 32].hex() for i in range(0, len(hashes), 32)]}
+            raise LogError(
+                f"{path}: record {first_seq} belongs to batch {batch_id}, which is missing "
+                f"(see 'compliance log verify')"
+            )
+        records = {
+            "notice_id": _json_lines(notice_ids),
+            "event": _json_lines(events),
+            "output": _json_lines(outputs),
+            "hash": [hashes[i : i + 32].hex() for i in range(0, len(hashes), 32)],
+        }
         if any(len(values) != count for values in records.values()):
-            raise LogError(f"{path}: the chunk of records {first_seq}-{first_seq + count - 1} is damaged "
-                           f"(see 'compliance log verify')")
+            raise LogError(
+                f"{path}: the chunk of records {first_seq}-{first_seq + count - 1} is damaged "
+                f"(see 'compliance log verify')"
+            )
         records["prev_hash"] = [GENESIS if prev is None else prev.hex(), *records["hash"][:-1]]
         records["seq"] = range(first_seq, first_seq + count)
         records["batch"] = [batch_id] * count
-        records.update({name: [value] * count for name, value in zip(BATCH_FIELDS, fields)})
+        records.update({name: [value] * count for name, value in zip(BATCH_FIELDS, fields, strict=True)})
         for name, values in records.items():
             columns[name].extend(values)
     return pd.DataFrame(columns)
@@ -92,14 +114,19 @@ def _rows(path, notice: str | None = None, since: str | date | None = None) -> p
         orphans = frame["recorded_at"].isna()
         if orphans.any():
             seq, batch = frame.loc[orphans, ["seq", "batch"]].iloc[0]
-            raise LogError(f"{path}: record {seq} belongs to batch {batch}, which is missing "
-                           f"(see 'compliance log verify')")
+            raise LogError(
+                f"{path}: record {seq} belongs to batch {batch}, which is missing (see 'compliance log verify')"
+            )
         frame["event"] = [json.loads(e) for e in frame["event"]]
         frame["output"] = [json.loads(o) for o in frame["output"]]
     names = {text: json.loads(text) for text in {*frame["event_columns"], *frame["output_columns"]}}
-    frame["event"] = [e if names[c] is None else dict(zip(names[c], e))
-                      for e, c in zip(frame["event"], frame["event_columns"])]
-    frame["output"] = [dict(zip(names[c], o)) for o, c in zip(frame["output"], frame["output_columns"])]
+    frame["event"] = [
+        e if names[c] is None else dict(zip(names[c], e, strict=True))
+        for e, c in zip(frame["event"], frame["event_columns"], strict=True)
+    ]
+    frame["output"] = [
+        dict(zip(names[c], o, strict=True)) for o, c in zip(frame["output"], frame["output_columns"], strict=True)
+    ]
     return frame.drop(columns=["event_columns", "output_columns"])
 
 
@@ -110,6 +137,7 @@ def read_log(path: Path | str, notice: str | None = None, since: str | date | No
     complete), and the output row's fields as columns of their own. ``notice`` keeps one notice_id;
     ``since`` keeps records recorded on or after a date (UTC, YYYY-MM-DD)."""
     from compliance.decision.findings import OUTPUT_COLUMNS
+
     frame = _rows(path, notice, since)
     for column in OUTPUT_COLUMNS:
         if column != "notice_id":

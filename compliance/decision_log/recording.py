@@ -2,12 +2,14 @@
 sealed with its record in one transaction; a review's rows in chunks, the batch declaring the
 review's number of rows and sealed with its last chunk; and the recorder that takes a review's
 output while the review runs. With ``COMPLIANCE_LOG_KEY`` set, the batch's records are keyed."""
+
 from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -32,16 +34,24 @@ def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=No
     append(path, batch, [Decisions.of([str(row["notice_id"])], [values], [_dumps(list(row.values()))])], key)
 
 
-def append_review(path: Path | str, notices: pd.DataFrame, result: pd.DataFrame, agreement,
-                  rules_dir=None, chunk_size: int = CHUNK) -> None:
+def append_review(
+    path: Path | str, notices: pd.DataFrame, result: pd.DataFrame, agreement, rules_dir=None, chunk_size: int = CHUNK
+) -> None:
     """Record every row of one ``review()``: the notice row as the event, the output row; one
     chunk row per ``chunk_size`` records."""
     key = log_key()
-    batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(result.columns),
-                      len(result), key and key.id)
+    batch = new_batch(
+        "review",
+        agreement.directory,
+        rules_dir,
+        list(notices.columns),
+        list(result.columns),
+        len(result),
+        key and key.id,
+    )
     notice_ids, events, outputs = _notice_id_lines(result["notice_id"]), _row_lines(notices), _row_lines(result)
 
-    def chunks() -> Iterable[Decisions]:        # encoded one at a time, as the writer asks
+    def chunks() -> Iterable[Decisions]:  # encoded one at a time, as the writer asks
         for start in range(0, len(result), chunk_size):
             stop = start + chunk_size
             yield Decisions(notice_ids.lines(start, stop), events.lines(start, stop), outputs.lines(start, stop))
@@ -61,11 +71,19 @@ class ReviewRecorder:
     already holds: they stay, whole, and the batch stays unsealed, which ``log verify`` reports
     and ``replay`` leaves out."""
 
-    def __init__(self, path: Path | str, notices: pd.DataFrame, output_columns: Sequence[str], agreement,
-                 rules_dir=None):
+    def __init__(
+        self, path: Path | str, notices: pd.DataFrame, output_columns: Sequence[str], agreement, rules_dir=None
+    ):
         self.key = log_key()
-        self.batch = new_batch("review", agreement.directory, rules_dir, list(notices.columns), list(output_columns),
-                               len(notices), self.key and self.key.id)
+        self.batch = new_batch(
+            "review",
+            agreement.directory,
+            rules_dir,
+            list(notices.columns),
+            list(output_columns),
+            len(notices),
+            self.key and self.key.id,
+        )
         self.events = _row_lines(notices)
         self.recorded = 0
         self.stopping = threading.Event()
@@ -78,8 +96,12 @@ class ReviewRecorder:
         def chunks() -> Iterable[Decisions]:
             while not self.stopping.is_set() and (item := self.handed.get()) is not None:
                 start, output = item
-                yield Decisions(_notice_id_lines(output["notice_id"]).lines(),
-                                self.events.lines(start, start + len(output)), _row_lines(output).lines())
+                yield Decisions(
+                    _notice_id_lines(output["notice_id"]).lines(),
+                    self.events.lines(start, start + len(output)),
+                    _row_lines(output).lines(),
+                )
+
         try:
             self.recorded = append(path, self.batch, chunks(), self.key)
         except BaseException as exc:
@@ -106,8 +128,10 @@ class ReviewRecorder:
         if self.error is not None:
             raise self.error
         if self.recorded != self.batch.expected:
-            raise ValueError(f"the review handed {self.recorded:,} of its {self.batch.expected:,} decisions "
-                             f"to the decision log; the batch is left unsealed")
+            raise ValueError(
+                f"the review handed {self.recorded:,} of its {self.batch.expected:,} decisions "
+                f"to the decision log; the batch is left unsealed"
+            )
 
     def abandon(self) -> None:
         self.stopping.set()

@@ -1,32 +1,60 @@
 """The decision log's file layout: the tables and columns of each format this engine reads, the
 schema of the one it writes, and the error for a file that is not a usable log."""
+
 from __future__ import annotations
 
-APPLICATION_ID = 0x52434C47          # 'RCLG': resale-compliance log
+APPLICATION_ID = 0x52434C47  # 'RCLG': resale-compliance log
 FORMAT = 4
 """The format this engine writes (``PRAGMA user_version``); it also reads formats 1, 2 and 3."""
 GENESIS = "0" * 64
 """The ``prev_hash`` of record 1, as read (hex)."""
 
-EARLIER_BATCH_COLUMNS = ("batch", "recorded_at", "source", "rulebook_fingerprint", "agreement_fingerprint",
-                         "agreement_dir", "rules_dir", "engine_version", "event_columns", "output_columns", "hash")
+EARLIER_BATCH_COLUMNS = (
+    "batch",
+    "recorded_at",
+    "source",
+    "rulebook_fingerprint",
+    "agreement_fingerprint",
+    "agreement_dir",
+    "rules_dir",
+    "engine_version",
+    "event_columns",
+    "output_columns",
+    "hash",
+)
 """The ``batches`` table of formats 2 and 3, whose batches do not declare their size."""
 BATCH_COLUMNS = (*EARLIER_BATCH_COLUMNS[:-1], "expected", "key_id", "hash")
 DECISION_COLUMNS = ("seq", "batch", "notice_id", "event", "output", "prev_hash", "hash")
 CHUNK_COLUMNS = ("first_seq", "count", "batch", "notice_ids", "events", "outputs", "hashes")
 SEAL_COLUMNS = ("batch", "count", "hash")
-FORMAT_1_COLUMNS = ("seq", "recorded_at", "source", "batch", "notice_id", "event", "output",
-                    "rulebook_fingerprint", "agreement_fingerprint", "agreement_dir", "rules_dir",
-                    "engine_version", "prev_hash", "hash")
-LAYOUTS = {1: {"decisions": FORMAT_1_COLUMNS},
-           2: {"batches": EARLIER_BATCH_COLUMNS, "decisions": DECISION_COLUMNS},
-           3: {"batches": EARLIER_BATCH_COLUMNS, "chunks": CHUNK_COLUMNS},
-           4: {"batches": BATCH_COLUMNS, "chunks": CHUNK_COLUMNS, "seals": SEAL_COLUMNS}}
+FORMAT_1_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "source",
+    "batch",
+    "notice_id",
+    "event",
+    "output",
+    "rulebook_fingerprint",
+    "agreement_fingerprint",
+    "agreement_dir",
+    "rules_dir",
+    "engine_version",
+    "prev_hash",
+    "hash",
+)
+LAYOUTS = {
+    1: {"decisions": FORMAT_1_COLUMNS},
+    2: {"batches": EARLIER_BATCH_COLUMNS, "decisions": DECISION_COLUMNS},
+    3: {"batches": EARLIER_BATCH_COLUMNS, "chunks": CHUNK_COLUMNS},
+    4: {"batches": BATCH_COLUMNS, "chunks": CHUNK_COLUMNS, "seals": SEAL_COLUMNS},
+}
 """The tables and columns of each format this engine reads."""
 RECORD_COLUMNS = (*FORMAT_1_COLUMNS, "batch_state")
 """The columns of a record as read (:func:`read_log`), whichever format the file has."""
 
-SCHEMA = ("""
+SCHEMA = (
+    """
 CREATE TABLE batches (
     batch INTEGER PRIMARY KEY,
     recorded_at TEXT NOT NULL,
@@ -41,7 +69,8 @@ CREATE TABLE batches (
     expected INTEGER NOT NULL,
     key_id TEXT,
     hash TEXT NOT NULL
-)""", """
+)""",
+    """
 CREATE TABLE chunks (
     first_seq INTEGER PRIMARY KEY,
     count INTEGER NOT NULL,
@@ -50,12 +79,14 @@ CREATE TABLE chunks (
     events BLOB NOT NULL,
     outputs BLOB NOT NULL,
     hashes BLOB NOT NULL
-)""", """
+)""",
+    """
 CREATE TABLE seals (
     batch INTEGER PRIMARY KEY,
     count INTEGER NOT NULL,
     hash BLOB NOT NULL
-)""")
+)""",
+)
 
 
 class LogError(ValueError):

@@ -1,5 +1,6 @@
 """Opening a decision log: telling the formats apart, refusing foreign files, and creating a fresh
 log of the format this engine writes."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -36,15 +37,16 @@ def _format_of(con: sqlite3.Connection, path: Path, allow_fresh: bool) -> int | 
     if app != APPLICATION_ID:
         raise LogError(f"{path}: not a decision log (a foreign SQLite database, application_id={app})")
     if version not in LAYOUTS:
-        raise LogError(f"{path}: decision log format {version}; this engine reads formats "
-                       f"{', '.join(map(str, sorted(LAYOUTS)))} (a newer engine wrote it?)")
+        raise LogError(
+            f"{path}: decision log format {version}; this engine reads formats "
+            f"{', '.join(map(str, sorted(LAYOUTS)))} (a newer engine wrote it?)"
+        )
     for table, columns in LAYOUTS[version].items():
         if table not in tables:
             raise LogError(f"{path}: decision log without its '{table}' table (damaged)")
         found = tuple(r[1] for r in con.execute(f"PRAGMA table_info({table})"))
         if found != columns:
-            raise LogError(f"{path}: decision log table '{table}' has columns {list(found)}, "
-                           f"expected {list(columns)}")
+            raise LogError(f"{path}: decision log table '{table}' has columns {list(found)}, expected {list(columns)}")
     return version
 
 
@@ -54,13 +56,13 @@ def open_for_writing(path: Path | str) -> sqlite3.Connection:
         raise LogError(f"{path}: not a decision log (not an SQLite database)")
     con = _connect(path)
     try:
-        _format_of(con, path, allow_fresh=True)      # refuse a foreign file before touching it
+        _format_of(con, path, allow_fresh=True)  # refuse a foreign file before touching it
         try:
             # SQLite's rollback journal, not its write-ahead log: a chunk is appended to new pages,
             # so the journal holds little and the chunk is written once, where the write-ahead
             # log would write it twice (to the log, then to the file at a checkpoint). A commit
             # syncs the file: a committed chunk survives the writer being killed or a power cut
-            con.execute("PRAGMA page_size = 65536")      # effective only on a new file
+            con.execute("PRAGMA page_size = 65536")  # effective only on a new file
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.DatabaseError as exc:
             raise LogError(f"{path}: not a decision log ({exc})") from None
@@ -72,9 +74,11 @@ def open_for_writing(path: Path | str) -> sqlite3.Connection:
                 con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 con.execute(f"PRAGMA user_version = {FORMAT}")
             elif version != FORMAT:
-                raise LogError(f"{path}: decision log format {version}, written by an earlier engine: "
-                               f"it can be verified, shown and replayed but not appended to; "
-                               f"record to a new file")
+                raise LogError(
+                    f"{path}: decision log format {version}, written by an earlier engine: "
+                    f"it can be verified, shown and replayed but not appended to; "
+                    f"record to a new file"
+                )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

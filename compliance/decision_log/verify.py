@@ -2,12 +2,14 @@
 batch or hash is not what it should be; then every batch that is not complete or whose seal does
 not match, every record the key does not cover, and a chain that does not end at the head the
 caller expects."""
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .batches import Batch, stored_batches
 from .chain import _column_lines, record_chain, seal_hash
@@ -26,6 +28,7 @@ class Verification:
     ``findings``: everything else that makes the log fail verification (incomplete batches, seals,
     keys, the expected head), one line each; ``notes``: what a reader should know that is not a
     failure (records that predate seals)."""
+
     intact: bool
     records: int
     first_bad: int | None = None
@@ -33,7 +36,7 @@ class Verification:
     head: str = GENESIS
     findings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    expected_head_at: int | None = None     # the record whose hash is the expected head, if walked
+    expected_head_at: int | None = None  # the record whose hash is the expected head, if walked
 
     @property
     def ok(self) -> bool:
@@ -41,8 +44,7 @@ class Verification:
 
     def __str__(self) -> str:
         if not self.intact:
-            first = (f"BAD: record {self.first_bad}: {self.problem} ({self.records} records before it "
-                     f"are intact)")
+            first = f"BAD: record {self.first_bad}: {self.problem} ({self.records} records before it are intact)"
         else:
             first = f"{'OK' if self.ok else 'BAD'}: {self.records} records, chain intact; head hash {self.head}"
         return "\n".join([first, *self.findings, *(f"note: {n}" for n in self.notes)])
@@ -65,11 +67,15 @@ def verify(path: Path | str, *, key: LogKey | None = None, expect_head: str | No
             records = _format_1_records(con) if version == 1 else _format_2_records(con)
             result = _walk(records, expect_head)
             if key is not None:
-                result.findings.append(f"NOT KEYED: all {result.records:,} records are not keyed (format "
-                                       f"{version} predates keyed logs), and {KEY_VARIABLE} is set")
+                result.findings.append(
+                    f"NOT KEYED: all {result.records:,} records are not keyed (format "
+                    f"{version} predates keyed logs), and {KEY_VARIABLE} is set"
+                )
         if version < 4:
-            result.notes.append(f"the log's {result.records:,} records predate seals (format {version}): "
-                                f"whether each batch was recorded to its end is not known")
+            result.notes.append(
+                f"the log's {result.records:,} records predate seals (format {version}): "
+                f"whether each batch was recorded to its end is not known"
+            )
     except sqlite3.DatabaseError as exc:
         raise LogError(f"{path}: cannot be read: {exc}") from None
     finally:
@@ -82,10 +88,14 @@ def verify(path: Path | str, *, key: LogKey | None = None, expect_head: str | No
 def _head_finding(result: Verification, expected: str) -> str:
     seen_at = result.expected_head_at
     if seen_at is not None:
-        return (f"HEAD: the chain goes on past the expected head (record {seen_at}): "
-                f"{_records(result.records - seen_at)} after it")
-    return (f"HEAD: the expected head {expected} is not in the chain, which ends at record {result.records} "
-            f"(hash {result.head}): records were deleted from its end, or its end was rewritten")
+        return (
+            f"HEAD: the chain goes on past the expected head (record {seen_at}): "
+            f"{_records(result.records - seen_at)} after it"
+        )
+    return (
+        f"HEAD: the expected head {expected} is not in the chain, which ends at record {result.records} "
+        f"(hash {result.head}): records were deleted from its end, or its end was rewritten"
+    )
 
 
 def _gap(expected_seq: int, seq: int) -> str:
@@ -101,13 +111,19 @@ def _walk(records: Iterable[tuple[int, str, str, str, str]], expect_head: str | 
         if seq != expected_seq:
             return Verification(False, n, seq, _gap(expected_seq, seq), prev)
         if stored_prev != prev:
-            return Verification(False, n, seq, "prev_hash is not the hash of the record before it "
-                                               "(a record was removed, inserted or reordered)", prev)
+            return Verification(
+                False,
+                n,
+                seq,
+                "prev_hash is not the hash of the record before it (a record was removed, inserted or reordered)",
+                prev,
+            )
         if batch_problem:
             return Verification(False, n, seq, batch_problem, prev)
         if recomputed != stored_hash:
-            return Verification(False, n, seq, "hash does not match the record's fields "
-                                               "(the record was edited or moved)", prev)
+            return Verification(
+                False, n, seq, "hash does not match the record's fields (the record was edited or moved)", prev
+            )
         prev, expected_seq, n = stored_hash, expected_seq + 1, n + 1
         if expect_head is not None and stored_hash == expect_head.lower():
             seen_at = seq
@@ -127,8 +143,11 @@ def _batch_list(ids: Iterable[int]) -> str:
         else:
             runs.append([i, i])
     named = [f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:10]]
-    return ("batch " if len(runs) == 1 and runs[0][0] == runs[0][1] else "batches ") + ", ".join(named) + (
-        f" and {len(runs) - 10} more runs" if len(runs) > 10 else "")
+    return (
+        ("batch " if len(runs) == 1 and runs[0][0] == runs[0][1] else "batches ")
+        + ", ".join(named)
+        + (f" and {len(runs) - 10} more runs" if len(runs) > 10 else "")
+    )
 
 
 def _walk_chunks(con: sqlite3.Connection, version: int, key: LogKey | None, expect_head: str | None) -> Verification:
@@ -140,7 +159,8 @@ def _walk_chunks(con: sqlite3.Connection, version: int, key: LogKey | None, expe
     uncovered: dict[str, dict[int, int]] = {"unkeyed": {}, "other key": {}, "no key": {}}  # batch -> records
     result = None
     for first_seq, count, batch_id, notice_ids, events, outputs, hashes in con.execute(
-            f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks ORDER BY first_seq"):
+        f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks ORDER BY first_seq"
+    ):
         if first_seq != expected_seq:
             result = Verification(False, n, first_seq, _gap(expected_seq, first_seq), prev.hex())
             break
@@ -150,33 +170,52 @@ def _walk_chunks(con: sqlite3.Connection, version: int, key: LogKey | None, expe
             break
         columns = [_column_lines(_stored_bytes(c)) for c in (notice_ids, events, outputs)]
         hashes = _stored_bytes(hashes)
-        stored = [hashes[i:i + 32] for i in range(0, len(hashes), 32)]
+        stored = [hashes[i : i + 32] for i in range(0, len(hashes), 32)]
         whole = min(len(stored), *map(len, columns))
         coverage = _coverage(batch, key)
         if coverage:
             uncovered[coverage][batch_id] = uncovered[coverage].get(batch_id, 0) + count
         if coverage in ("other key", "no key"):
-            recomputed = hashes[:32 * whole]    # HMACs under a key this walk does not have: as stored
+            recomputed = hashes[: 32 * whole]  # HMACs under a key this walk does not have: as stored
         else:
             # Up to the first record whose hash differs from the stored one, the chain recomputed
             # from the chunk's first record is the chain of the stored hashes
-            recomputed = record_chain(prev, first_seq, batch_id, batch.hash, *(c.slice(0, whole) for c in columns),
-                                      key if batch.key_id is not None else None)
-        if recomputed != hashes[:32 * whole]:
-            k = next(k for k in range(whole) if recomputed[32 * k:32 * k + 32] != stored[k])
-            result = Verification(False, n + k, first_seq + k, "hash does not match the record's fields and "
-                                  "the hash of the record before it (the record was edited or moved, or "
-                                  "one before it in its chunk removed)", (stored[k - 1] if k else prev).hex())
+            recomputed = record_chain(
+                prev,
+                first_seq,
+                batch_id,
+                batch.hash,
+                *(c.slice(0, whole) for c in columns),
+                key if batch.key_id is not None else None,
+            )
+        if recomputed != hashes[: 32 * whole]:
+            k = next(k for k in range(whole) if recomputed[32 * k : 32 * k + 32] != stored[k])
+            result = Verification(
+                False,
+                n + k,
+                first_seq + k,
+                "hash does not match the record's fields and "
+                "the hash of the record before it (the record was edited or moved, or "
+                "one before it in its chunk removed)",
+                (stored[k - 1] if k else prev).hex(),
+            )
             break
         if wanted is not None and wanted in stored[:whole]:
             seen_at = first_seq + stored.index(wanted)
         if whole:
             prev, n = stored[whole - 1], n + whole
         if not count == whole == len(stored) == max(map(len, columns)):
-            result = Verification(False, n, first_seq + whole, (
-                f"the chunk of records {first_seq}-{first_seq + count - 1} holds {len(columns[0])} "
-                f"notice ids, {len(columns[1])} events, {len(columns[2])} outputs and {len(stored)} "
-                f"hashes (records were removed or inserted)"), prev.hex())
+            result = Verification(
+                False,
+                n,
+                first_seq + whole,
+                (
+                    f"the chunk of records {first_seq}-{first_seq + count - 1} holds {len(columns[0])} "
+                    f"notice ids, {len(columns[1])} events, {len(columns[2])} outputs and {len(stored)} "
+                    f"hashes (records were removed or inserted)"
+                ),
+                prev.hex(),
+            )
             break
         expected_seq = first_seq + count
     if result is None:
@@ -200,18 +239,24 @@ def _coverage(batch: Batch, key: LogKey | None) -> str:
 def _key_findings(uncovered: dict[str, dict[int, int]], batches: dict, key: LogKey | None) -> list[str]:
     findings = []
     if uncovered["unkeyed"]:
-        findings.append(f"NOT KEYED: {_records(sum(uncovered['unkeyed'].values()))}, in "
-                        f"{_batch_list(uncovered['unkeyed'])}: not keyed, and {KEY_VARIABLE} is set")
+        findings.append(
+            f"NOT KEYED: {_records(sum(uncovered['unkeyed'].values()))}, in "
+            f"{_batch_list(uncovered['unkeyed'])}: not keyed, and {KEY_VARIABLE} is set"
+        )
     if uncovered["other key"]:
         ids = sorted({batches[b][0].key_id for b in uncovered["other key"]})
-        findings.append(f"KEYED DIFFERENTLY: {_records(sum(uncovered['other key'].values()))}, in "
-                        f"{_batch_list(uncovered['other key'])}: keyed with key id {', '.join(ids)}, not "
-                        f"with the key {KEY_VARIABLE} holds (key id {key.id})")
+        findings.append(
+            f"KEYED DIFFERENTLY: {_records(sum(uncovered['other key'].values()))}, in "
+            f"{_batch_list(uncovered['other key'])}: keyed with key id {', '.join(ids)}, not "
+            f"with the key {KEY_VARIABLE} holds (key id {key.id})"
+        )
     if uncovered["no key"]:
         ids = sorted({batches[b][0].key_id for b in uncovered["no key"]})
-        findings.append(f"NOT CHECKED: {_records(sum(uncovered['no key'].values()))}, in "
-                        f"{_batch_list(uncovered['no key'])}: keyed, not checked (key id {', '.join(ids)}; "
-                        f"{KEY_VARIABLE} is not set)")
+        findings.append(
+            f"NOT CHECKED: {_records(sum(uncovered['no key'].values()))}, in "
+            f"{_batch_list(uncovered['no key'])}: keyed, not checked (key id {', '.join(ids)}; "
+            f"{KEY_VARIABLE} is not set)"
+        )
     return findings
 
 
@@ -222,17 +267,26 @@ def _batch_findings(con: sqlite3.Connection, version: int, batches: dict, key: L
     for state in batch_completeness(con, version).values():
         batch = batches[state.batch][0]
         if state.seal_count is None:
-            findings.append(f"INCOMPLETE: {state}, not sealed (its recording stopped before its end); "
-                            f"replay leaves it out")
+            findings.append(
+                f"INCOMPLETE: {state}, not sealed (its recording stopped before its end); replay leaves it out"
+            )
         elif state.state == INCOMPLETE:
-            findings.append(f"SEAL: {state}, sealed with {state.seal_count:,} (records were removed or added, "
-                            f"or the seal edited)")
+            findings.append(
+                f"SEAL: {state}, sealed with {state.seal_count:,} (records were removed or added, or the seal edited)"
+            )
         elif batch is not None and _coverage(batch, key) in ("", "unkeyed"):
-            expected = seal_hash(_stored_bytes(state.last_hash), state.batch, batch.hash, state.seal_count,
-                                 key if batch.key_id is not None else None)
+            expected = seal_hash(
+                _stored_bytes(state.last_hash),
+                state.batch,
+                batch.hash,
+                state.seal_count,
+                key if batch.key_id is not None else None,
+            )
             if expected != _stored_bytes(state.seal_hash):
-                findings.append(f"SEAL: the seal of batch {state.batch} does not match the batch's last record "
-                                f"(the seal or the batch's end was edited)")
+                findings.append(
+                    f"SEAL: the seal of batch {state.batch} does not match the batch's last record "
+                    f"(the seal or the batch's end was edited)"
+                )
     return findings
 
 

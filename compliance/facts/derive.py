@@ -13,6 +13,7 @@ report filed, a suspension ending, a sale leaving the three-month window, a new 
 the sale date itself) the conditions that read it keep their truth; that is what makes the
 earliest-allowed-date search exact (``earliest.py``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,11 +23,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from compliance.deal.agreement import Agreement, Window
 from compliance.contract.event import Coded, EventColumns
-from compliance.rulebook.parameters import Rule144Parameters
-from compliance.deal.periods import ONE_DAY, add_months, first_day_window_start_reaches, period_satisfied_on, window_start
+from compliance.deal.agreement import Agreement, Window
+from compliance.deal.periods import (
+    ONE_DAY,
+    add_months,
+    first_day_window_start_reaches,
+    period_satisfied_on,
+    window_start,
+)
 from compliance.facts.three_month_aggregate import WindowSales, three_month_aggregate
+from compliance.rulebook.parameters import Rule144Parameters
 
 NAT = np.datetime64("NaT", "D")
 # Securities Act Section 10(a)(3): a prospectus used more than nine months after the effective
@@ -61,15 +68,16 @@ class PriorSales:
     ``rule_144``: per investor, the dates (ascending) and cumulative quantities (length + 1) of
     its allowed Rule 144 sales, in review order; ``before``: how many of them precede each event.
     """
+
     sold: np.ndarray
     rule_144: dict[str, tuple[np.ndarray, np.ndarray]]
     before: np.ndarray
 
     @classmethod
-    def none(cls, n: int) -> "PriorSales":
+    def none(cls, n: int) -> PriorSales:
         return cls(np.zeros(n, np.int64), {}, np.zeros(n, np.int64))
 
-    def take(self, rows) -> "PriorSales":
+    def take(self, rows) -> PriorSales:
         return PriorSales(self.sold[rows], self.rule_144, self.before[rows])
 
 
@@ -114,14 +122,15 @@ class NextChanges:
                 out = np.fmin(out, days)
         return out
 
-    def take(self, rows) -> "NextChanges":
+    def take(self, rows) -> NextChanges:
         taken = NextChanges(self.t[rows])
         taken.sources = {facts: days[rows] for facts, days in self.sources.items()}
         return taken
 
 
-def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Parameters,
-                 prior: PriorSales | None = None) -> tuple[Facts, NextChanges]:
+def derive_facts(
+    events: EventColumns, agreement: Agreement, params: Rule144Parameters, prior: PriorSales | None = None
+) -> tuple[Facts, NextChanges]:
     """The facts of ``events`` on their sale dates, and when each fact next changes.
 
     Facts that depend on the sale date alone are derived once per calendar day of the events'
@@ -154,8 +163,9 @@ def derive_facts(events: EventColumns, agreement: Agreement, params: Rule144Para
     return facts, changes
 
 
-def count_earlier_sales(facts: Facts, changes: NextChanges, events: EventColumns, params: Rule144Parameters,
-                        prior: PriorSales) -> None:
+def count_earlier_sales(
+    facts: Facts, changes: NextChanges, events: EventColumns, params: Rule144Parameters, prior: PriorSales
+) -> None:
     """Set in ``facts`` the facts that count the earlier allowed sales ``prior`` (see
     ``aggregates``), and in ``changes`` the day the oldest of them leaves each event's window.
     The other facts do not depend on earlier sales: a review derives them once and recounts."""
@@ -172,8 +182,9 @@ def parameter_on(params: Rule144Parameters, name: str, days: np.ndarray) -> np.n
 
 def window_exit_day(sold_on: np.ndarray, months: np.ndarray) -> np.ndarray:
     """The first sale date whose ``months`` window no longer holds a sale made on ``sold_on``."""
-    return _per_distinct(lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False),
-                         sold_on, months.astype(np.int64))
+    return _per_distinct(
+        lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False), sold_on, months.astype(np.int64)
+    )
 
 
 def _span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,8 +217,9 @@ def _on_each_day(days: np.ndarray, agreement: Agreement, params: Rule144Paramete
     in_force = {name: parameter_on(params, name, days) for name in parameters_in_force(params)}
     weeks = max(int(params.value("volume_average_weeks", v)) for v in params.versions)
     # The average weekly volume moves with the week of its reference date.
-    changes.add_dates([start + 7 * k * ONE_DAY for start, _ in agreement.weekly_volume for k in range(weeks + 2)],
-                      *AVERAGE_VOLUME)
+    changes.add_dates(
+        [start + 7 * k * ONE_DAY for start, _ in agreement.weekly_volume for k in range(weeks + 2)], *AVERAGE_VOLUME
+    )
     facts: Facts = {
         "regime": Coded(version, [v.isoformat() for v in params.versions]),
         "sale_date_is_trading_day": agreement.trading_calendar.is_open_array(days),
@@ -261,9 +273,15 @@ def acquisition_date(events: EventColumns, agreement: Agreement) -> np.ndarray:
     exercise date on cash exercise (a new investment decision and payment)."""
     closing = np.datetime64(agreement.closing_date, "D")
     issued = np.datetime64(agreement.warrant_issued_on, "D") if agreement.warrant_issued_on else NAT
-    return np.where(events.security == "shares", closing,
-                    np.where(events.warrant_exercise == "cashless", issued,
-                             np.where(events.warrant_exercise == "cash", events.warrant_exercised_on, NAT)))
+    return np.where(
+        events.security == "shares",
+        closing,
+        np.where(
+            events.warrant_exercise == "cashless",
+            issued,
+            np.where(events.warrant_exercise == "cash", events.warrant_exercised_on, NAT),
+        ),
+    )
 
 
 def _reporting(t: np.ndarray, agreement: Agreement, in_force: dict, changes: NextChanges) -> Facts:
@@ -272,8 +290,11 @@ def _reporting(t: np.ndarray, agreement: Agreement, in_force: dict, changes: Nex
     min_days = in_force["current_information_min_reporting_days"].astype(np.int64)
     qualifies_on = np.datetime64(agreement.reporting_since, "D") + min_days.astype("m8[D]")
     changes.add(qualifies_on, "holding_period_months", "holding_period_satisfied_on")
-    months = np.where(t >= qualifies_on, in_force["holding_period_months_reporting_issuer"],
-                      in_force["holding_period_months_non_reporting_issuer"]).astype(np.int64)
+    months = np.where(
+        t >= qualifies_on,
+        in_force["holding_period_months_reporting_issuer"],
+        in_force["holding_period_months_non_reporting_issuer"],
+    ).astype(np.int64)
     return {"issuer_reporting_qualifies_on": qualifies_on, "holding_period_months": months}
 
 
@@ -284,14 +305,14 @@ def _rule_144(events: EventColumns, agreement: Agreement, param, months: np.ndar
         "acquisition_date": acquired,
         "holding_period_satisfied_on": _per_distinct(satisfied, acquired, months),
         "nonaffiliate_free_resale_on": _per_distinct(
-            satisfied, acquired, param("nonaffiliate_free_resale_months").astype(np.int64)),
+            satisfied, acquired, param("nonaffiliate_free_resale_months").astype(np.int64)
+        ),
         "form_144_filed": ~np.isnat(events.form_144_filed_on),
         "form_144_filed_on": events.form_144_filed_on,
     }
 
 
-def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarray,
-                         changes: NextChanges) -> Facts:
+def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarray, changes: NextChanges) -> Facts:
     """Periodic reports due in the look-back window (on or after the later of t less the
     look-back and the start of reporting, and before t) and not filed by t."""
     lookback = lookback.astype(np.int64)
@@ -302,16 +323,19 @@ def _current_information(agreement: Agreement, t: np.ndarray, lookback: np.ndarr
         due = np.datetime64(report.due_on, "D")
         filed = np.datetime64(report.filed_on, "D") if report.filed_on else NAT
         changes.add(due + ONE_DAY, *LATE_REPORTS)
-        changes.add(first_day_window_start_reaches(np.full(t.shape, due), lookback, strictly_after=True),
-                    *LATE_REPORTS)
+        changes.add(first_day_window_start_reaches(np.full(t.shape, due), lookback, strictly_after=True), *LATE_REPORTS)
         changes.add(filed, *LATE_REPORTS)
         late = (window_from <= due) & (due < t) & (np.isnat(filed) | (filed > t))
         count += late
-        text = (f"{report.form} for the period ended {report.period_end}, due {report.due_on}, "
-                f"{report.filed_on or 'not filed'}")
+        text = (
+            f"{report.form} for the period ended {report.period_end}, due {report.due_on}, "
+            f"{report.filed_on or 'not filed'}"
+        )
         listing = np.where(late, np.where(listing == "", text, listing + "; " + text), listing)
-    return {"late_periodic_reports": count,
-            "late_periodic_report_list": Coded.of(np.where(listing == "", "none", listing))}
+    return {
+        "late_periodic_reports": count,
+        "late_periodic_report_list": Coded.of(np.where(listing == "", "none", listing)),
+    }
 
 
 def _outstanding(t: np.ndarray, agreement: Agreement, in_force: dict, changes: NextChanges) -> Facts:
@@ -342,8 +366,7 @@ def _average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreeme
     return np.floor(total / weeks)
 
 
-def _volume(events: EventColumns, agreement: Agreement, param, changes: NextChanges,
-            one_percent: np.ndarray) -> Facts:
+def _volume(events: EventColumns, agreement: Agreement, param, changes: NextChanges, one_percent: np.ndarray) -> Facts:
     t = events.sale_date
     filed = events.form_144_filed_on
     reference = np.where(~np.isnat(filed) & (filed <= t), filed, t)
@@ -361,8 +384,9 @@ def _volume(events: EventColumns, agreement: Agreement, param, changes: NextChan
     }
 
 
-def aggregates(events: EventColumns, position_held: np.ndarray, prior: PriorSales,
-               window_from: np.ndarray) -> tuple[Facts, np.ndarray]:
+def aggregates(
+    events: EventColumns, position_held: np.ndarray, prior: PriorSales, window_from: np.ndarray
+) -> tuple[Facts, np.ndarray]:
     """The facts that count earlier allowed sales of the same review: the position still
     available, the three-month Rule 144 aggregate (``three_month_aggregate``) with the earlier
     sales made after ``window_from``; and the date of the oldest earlier sale still in
@@ -370,8 +394,11 @@ def aggregates(events: EventColumns, position_held: np.ndarray, prior: PriorSale
     window = WindowSales(events.investor, prior.before, prior.rule_144, window_from)
     shares, dollars = three_month_aggregate(events.quantity, events.prior_144_sales_3m, events.sale_price, window)
     oldest = window.sold_on(np.ones(len(events), np.int64))
-    return {"position_available": position_held - prior.sold, "volume_aggregate_3m": shares,
-            "amount_aggregate_3m_dollars": dollars}, oldest
+    return {
+        "position_available": position_held - prior.sold,
+        "volume_aggregate_3m": shares,
+        "amount_aggregate_3m_dollars": dollars,
+    }, oldest
 
 
 def _registration(t: np.ndarray, agreement: Agreement, changes: NextChanges) -> Facts:
@@ -384,22 +411,28 @@ def _registration(t: np.ndarray, agreement: Agreement, changes: NextChanges) -> 
     amended_info = np.array([i for _, i in rs.post_effective_amendments], dtype="M8[D]")
     changes.add_dates(amended, "prospectus_information_as_of")
     j = np.searchsorted(amended, t, side="right") - 1
-    info = np.where(j >= 0, amended_info[np.maximum(j, 0)] if len(amended) else NAT,
-                    np.datetime64(rs.information_as_of, "D"))
+    info = np.where(
+        j >= 0, amended_info[np.maximum(j, 0)] if len(amended) else NAT, np.datetime64(rs.information_as_of, "D")
+    )
     if rs.updated_by_incorporated_reports:
         # A statement on a form that incorporates the periodic reports (Form S-3) is brought up to
         # date by each report filed: its information is as of the time of use.
         info = t
     else:
-        changes.add(first_day_window_start_reaches(info, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS, strictly_after=True),
-                    "prospectus_information_as_of", "prospectus_oldest_permitted_information")
+        changes.add(
+            first_day_window_start_reaches(info, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS, strictly_after=True),
+            "prospectus_information_as_of",
+            "prospectus_oldest_permitted_information",
+        )
     effective = np.datetime64(rs.effective_on, "D")
     return {
         "registration_effective_on": np.full(t.shape, effective),
         "registration_suspended": _in_windows(rs.suspensions, t, changes, "registration_suspended"),
         "registration_stop_order": _in_windows(rs.stop_orders, t, changes, "registration_stop_order"),
         "registration_period_ends_on": np.full(t.shape, np.datetime64(rs.registration_period_ends_on, "D")),
-        "prospectus_update_required_after": np.full(t.shape, add_months(np.array([effective]), PROSPECTUS_FRESHNESS_TRIGGER_MONTHS)[0]),
+        "prospectus_update_required_after": np.full(
+            t.shape, add_months(np.array([effective]), PROSPECTUS_FRESHNESS_TRIGGER_MONTHS)[0]
+        ),
         "prospectus_information_as_of": info,
         "prospectus_oldest_permitted_information": window_start(t, PROSPECTUS_INFORMATION_MAX_AGE_MONTHS),
     }

@@ -18,6 +18,7 @@ Everything is vectorized over events; one event is arrays of length one. The per
 (``facts.aggregates``), the ordered scan of a review and the earliest-date search
 (``earlier_sales``) all count through ``three_month_aggregate``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,8 +38,8 @@ class WindowSales:
         n = len(investor)
         self.dates = np.concatenate([d for d, _ in sales.values()] + [np.zeros(0, "M8[D]")])
         self.cumulative = np.concatenate([c for _, c in sales.values()] + [np.zeros(1, np.int64)])
-        self.first = np.zeros(n, np.int64)   # in ``cumulative``: the oldest sale in the window
-        self.end = np.zeros(n, np.int64)     # in ``cumulative``: after the newest earlier sale
+        self.first = np.zeros(n, np.int64)  # in ``cumulative``: the oldest sale in the window
+        self.end = np.zeros(n, np.int64)  # in ``cumulative``: after the newest earlier sale
         self.offset = np.zeros(n, np.int64)  # from ``cumulative`` positions to ``dates`` positions
         date_start = cumulative_start = 0
         for name, (dates, cumulative) in sales.items():
@@ -61,9 +62,14 @@ class WindowSales:
         return np.where(inside, self.dates[index] if len(self.dates) else NAT, NAT)
 
 
-def three_month_aggregate(quantity: np.ndarray, prior_144_sales_3m: np.ndarray, sale_price: np.ndarray,
-                          window: WindowSales, at: np.ndarray | None = None,
-                          exits: np.ndarray | int = 0) -> tuple[np.ndarray, np.ndarray]:
+def three_month_aggregate(
+    quantity: np.ndarray,
+    prior_144_sales_3m: np.ndarray,
+    sale_price: np.ndarray,
+    window: WindowSales,
+    at: np.ndarray | None = None,
+    exits: np.ndarray | int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """The three-month aggregate of events ``at`` of ``window`` (default: all of them, in order):
     shares (int64) and dollars (float64, NaN where ``sale_price`` is NaN). ``quantity``,
     ``prior_144_sales_3m`` and ``sale_price`` are those events' own (one per event of ``at``).

@@ -22,6 +22,7 @@ Each rule R compiles to three durable rules: ``applies and fails`` (fail), ``not
 when whether it applies is unknown (a Form 144 filed on time satisfies 144(h) whether or not it
 was required). A rule whose facts are missing matches none of them and is *undetermined*.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -37,9 +38,9 @@ from compliance.rulebook.loader import RULES_DIR, Rulebook, load_rulebook, negat
 
 _DURABLE_LOCK = threading.Lock()
 _OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
-_ALWAYS = {"evaluate": 1}          # a field every fact carries, for rules with no condition
+_ALWAYS = {"evaluate": 1}  # a field every fact carries, for rules with no condition
 _CATCH_ALL = "catch_all"
-_PRESENT = -2147483648             # below every day number, count and amount: "the field is there"
+_PRESENT = -2147483648  # below every day number, count and amount: "the field is there"
 _WAIT_SECONDS = 0.5
 _ruleset_names = itertools.count(1)
 
@@ -102,9 +103,10 @@ class DurableRulesEngine:
                 expression = _to_durable(cond)
                 if expression is not None:
                     definition[f"{rule.id}|{status}"] = {
-                        "all": [{"m": expression}], "run": self._recorder(rule.id, status)}
-        definition[_CATCH_ALL] = {"pri": 1000, "all": [{"m": dict(_ALWAYS)}],
-                                  "run": self._recorder(_CATCH_ALL, "done")}
+                        "all": [{"m": expression}],
+                        "run": self._recorder(rule.id, status),
+                    }
+        definition[_CATCH_ALL] = {"pri": 1000, "all": [{"m": dict(_ALWAYS)}], "run": self._recorder(_CATCH_ALL, "done")}
         with _DURABLE_LOCK:
             self._host = Host()
             self._host.set_rulesets({self._name: definition})
@@ -112,6 +114,7 @@ class DurableRulesEngine:
     def _recorder(self, rule_id: str, status: str):
         def action(c):
             self._outcomes.setdefault(c.m["sid"], set()).add((rule_id, status))
+
         return action
 
     def evaluate(self, facts: dict[str, Any]) -> dict[str, str]:
@@ -121,8 +124,7 @@ class DurableRulesEngine:
         """
         message = {k: _normalise(facts[k]) for k in self._condition_facts if facts.get(k) is not None}
         message.update(_ALWAYS)
-        expected = {r.id for r in self.rulebook.rules
-                    if all(f in message for f in r.condition_facts)}
+        expected = {r.id for r in self.rulebook.rules if all(f in message for f in r.condition_facts)}
         with _DURABLE_LOCK:
             sid = str(next(self._sids))
             message["sid"] = sid
@@ -131,8 +133,9 @@ class DurableRulesEngine:
                 self._host.assert_fact(self._name, message)
                 seen = self._outcomes[sid]
                 deadline = time.monotonic() + _WAIT_SECONDS
-                while (not expected <= {r for r, _ in seen} or (_CATCH_ALL, "done") not in seen) \
-                        and time.monotonic() < deadline:
+                while (
+                    not expected <= {r for r, _ in seen} or (_CATCH_ALL, "done") not in seen
+                ) and time.monotonic() < deadline:
                     time.sleep(0.001)
             finally:
                 self._host.delete_state(self._name, sid)

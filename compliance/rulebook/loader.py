@@ -24,6 +24,7 @@ is expanded, at load time, into one branch per version guarded by ``regime == ve
 Comparisons use three-valued logic: a comparison with a fact that is absent is *unknown*, so
 neither a rule's failure nor its pass can be shown, and the rule is *undetermined* (fail closed).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,11 +43,8 @@ COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
 NEGATION = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le"}
 ORDERED_TYPES = {"date", "integer", "number"}
 BLOCKABLE = ("sale", "legend_removal", "dwac")
-REGULATION_CITATION = re.compile(
-    r"^(17 CFR \d+\.\d+(\([a-z0-9]+\))*|Securities Act Section \d+(\([a-z0-9]+\))*)$"
-)
-RULE_KEYS = {"id", "title", "applies_when", "fails_if", "blocks", "against", "cites", "message",
-             "law", "convention"}
+REGULATION_CITATION = re.compile(r"^(17 CFR \d+\.\d+(\([a-z0-9]+\))*|Securities Act Section \d+(\([a-z0-9]+\))*)$")
+RULE_KEYS = {"id", "title", "applies_when", "fails_if", "blocks", "against", "cites", "message", "law", "convention"}
 
 
 class RulebookError(ValueError):
@@ -139,7 +137,7 @@ class Rule:
     law: str
     convention: str
     source: str
-    facts_used: tuple[str, ...] = field(default=())       # conditions and messages
+    facts_used: tuple[str, ...] = field(default=())  # conditions and messages
     condition_facts: tuple[str, ...] = field(default=())  # conditions only
 
 
@@ -161,8 +159,10 @@ class Rulebook:
         """Per rule, in order: the facts its conditions read, and the date facts they compare with
         ``sale_date`` (the only days on which its outcome can flip while those facts keep their
         values). What the earliest-date search needs to know of each rule."""
-        return tuple((rule.condition_facts, tuple(_compared_with_sale_date((rule.applies_when, rule.fails_if))))
-                     for rule in self.rules)
+        return tuple(
+            (rule.condition_facts, tuple(_compared_with_sale_date((rule.applies_when, rule.fails_if))))
+            for rule in self.rules
+        )
 
     @property
     def clause_keys(self) -> set[str]:
@@ -173,8 +173,7 @@ class Rulebook:
 class _RuleContext:
     """Validation context for one rule: names the file and the rule in every error."""
 
-    def __init__(self, path: Path, rule_id: str, facts: dict, params: Rule144Parameters,
-                 definitions: dict):
+    def __init__(self, path: Path, rule_id: str, facts: dict, params: Rule144Parameters, definitions: dict):
         self.path, self.rule_id, self.facts, self.params = path, rule_id, facts, params
         self.definitions = definitions
 
@@ -190,7 +189,7 @@ class _RuleContext:
         if not isinstance(raw, dict) or not raw:
             raise self.error(f"a condition must be a mapping, got {raw!r}")
         if set(raw) in ({"all"}, {"any"}):
-            (kind, parts), = raw.items()
+            ((kind, parts),) = raw.items()
             if not isinstance(parts, list):
                 raise self.error(f"'{kind}' takes a list, got {parts!r}")
             return (kind, [self.condition(p, seen_refs) for p in parts])
@@ -227,8 +226,10 @@ class _RuleContext:
             other = self.fact_type(operand["fact"])
             self._check_types(fact, ftype, op, other["type"])
             if ftype["type"] not in ORDERED_TYPES:
-                raise self.error(f"facts are compared with each other only when they are dates or "
-                                 f"numbers; {fact!r} is {ftype['type']}")
+                raise self.error(
+                    f"facts are compared with each other only when they are dates or "
+                    f"numbers; {fact!r} is {ftype['type']}"
+                )
             return ("cmp", fact, op, ("fact", operand["fact"]))
         self._check_constant(fact, ftype, op, operand)
         return ("cmp", fact, op, ("const", operand))
@@ -236,8 +237,7 @@ class _RuleContext:
     def _param_operand(self, fact: str, op: str, param: str) -> tuple:
         branches = []
         for version, value in self._param_values(param):
-            branches.append(("all", [("cmp", "regime", "eq", ("const", version)),
-                                     self.comparison(fact, op, value)]))
+            branches.append(("all", [("cmp", "regime", "eq", ("const", version)), self.comparison(fact, op, value)]))
         return ("any", branches)
 
     def _param_subject(self, param: str, op: str, operand: Any) -> tuple:
@@ -285,8 +285,14 @@ def _compare_constants(left: Any, op: str, right: Any, ctx: _RuleContext) -> boo
     if op in ("in", "not_in"):
         return (left in right) == (op == "in")
     try:
-        return {"eq": left == right, "ne": left != right, "lt": left < right,
-                "le": left <= right, "gt": left > right, "ge": left >= right}[op]
+        return {
+            "eq": left == right,
+            "ne": left != right,
+            "lt": left < right,
+            "le": left <= right,
+            "gt": left > right,
+            "ge": left >= right,
+        }[op]
     except TypeError:
         raise ctx.error(f"parameter value {left!r} cannot be compared with {right!r}") from None
 
@@ -299,8 +305,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -313,13 +318,12 @@ def _load_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         rule = ""
         if mark is not None:  # name the rule the bad line belongs to
-            ids = re.findall(r"^\s*- id:\s*(\S+)", "\n".join(text.split("\n")[:mark.line + 1]), re.M)
+            ids = re.findall(r"^\s*- id:\s*(\S+)", "\n".join(text.split("\n")[: mark.line + 1]), re.M)
             rule = f" rule {ids[-1]!r}:" if ids else ""
         raise RulebookError(f"{path.name}:{rule} not valid YAML: {exc}") from None
 
 
-def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Parameters,
-          definitions: dict) -> Rule:
+def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Parameters, definitions: dict) -> Rule:
     rule_id = raw.get("id") if isinstance(raw, dict) else None
     ctx = _RuleContext(path, rule_id or "?", facts, params, definitions)
     if not isinstance(raw, dict) or not isinstance(rule_id, str):
@@ -337,8 +341,9 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
     if not isinstance(cites, dict) or set(cites) - {"agreement", "regulation"}:
         raise ctx.error("'cites' has 'agreement' and/or 'regulation' lists")
     for key in ("agreement", "regulation"):
-        if cites.get(key) is not None and not (isinstance(cites[key], list)
-                                               and all(isinstance(c, str) for c in cites[key])):
+        if cites.get(key) is not None and not (
+            isinstance(cites[key], list) and all(isinstance(c, str) for c in cites[key])
+        ):
             raise ctx.error(f"'cites.{key}' must be a list of text, got {cites[key]!r}")
     clauses = tuple(cites.get("agreement") or ())
     regulation = tuple(cites.get("regulation") or ())
@@ -346,8 +351,10 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
         raise ctx.error("no citation: a rule must cite an agreement clause or a regulation paragraph")
     for paragraph in regulation:
         if not REGULATION_CITATION.match(str(paragraph)):
-            raise ctx.error(f"regulation citation {paragraph!r} is not of the form "
-                            "'17 CFR 230.144(d)(1)' or 'Securities Act Section 10(a)(3)'")
+            raise ctx.error(
+                f"regulation citation {paragraph!r} is not of the form "
+                "'17 CFR 230.144(d)(1)' or 'Securities Act Section 10(a)(3)'"
+            )
     blocks = tuple(raw.get("blocks", BLOCKABLE))
     if set(blocks) - set(BLOCKABLE):
         raise ctx.error(f"'blocks' takes {list(BLOCKABLE)}, got {list(blocks)}")
@@ -355,19 +362,27 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
     if against not in ("investor", "company"):
         raise ctx.error(f"'against' is investor or company, got {against!r}")
     message = raw["message"]
-    if not isinstance(message, dict) or set(message) != {"fail", "pass"} \
-            or not all(isinstance(t, str) for t in message.values()):
+    if (
+        not isinstance(message, dict)
+        or set(message) != {"fail", "pass"}
+        or not all(isinstance(t, str) for t in message.values())
+    ):
         raise ctx.error("'message' needs 'fail' and 'pass' templates (text)")
     for template in message.values():
         try:
-            fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(template)
-                      if name is not None]
+            fields = [
+                (name, spec, conversion)
+                for _, name, spec, conversion in Formatter().parse(template)
+                if name is not None
+            ]
         except ValueError as exc:
             raise ctx.error(f"message template {template!r}: {exc}") from None
         for name, spec, conversion in fields:
             if not re.fullmatch(r"\w+", name) or spec or conversion:
-                raise ctx.error(f"message placeholders are {{fact}} only, got {{{name}{'!' + conversion if conversion else ''}"
-                                f"{':' + spec if spec else ''}}} in {template!r}")
+                raise ctx.error(
+                    f"message placeholders are {{fact}} only, got {{{name}{'!' + conversion if conversion else ''}"
+                    f"{':' + spec if spec else ''}}} in {template!r}"
+                )
             ctx.fact_type(name)
     applies = TRUE if raw.get("applies_when", "always") == "always" else ctx.condition(raw["applies_when"])
     fails = ctx.condition(raw["fails_if"])
@@ -376,11 +391,22 @@ def _rule(raw: Any, path: Path, family: str, facts: dict, params: Rule144Paramet
     in_conditions = tuple(dict.fromkeys(condition_facts(applies) + condition_facts(fails)))
     used = list(in_conditions) + [n for t in message.values() for n in re.findall(r"{(\w+)}", t)]
     return Rule(
-        id=rule_id, family=family, title=raw["title"], applies_when=simplify(applies),
-        fails_if=simplify(fails), blocks=blocks, against=against, agreement_clauses=clauses,
-        regulation=regulation, message_fail=message["fail"], message_pass=message["pass"],
-        law=str(raw.get("law", "")).strip(), convention=str(raw.get("convention", "")).strip(),
-        source=path.name, facts_used=tuple(dict.fromkeys(used)), condition_facts=in_conditions,
+        id=rule_id,
+        family=family,
+        title=raw["title"],
+        applies_when=simplify(applies),
+        fails_if=simplify(fails),
+        blocks=blocks,
+        against=against,
+        agreement_clauses=clauses,
+        regulation=regulation,
+        message_fail=message["fail"],
+        message_pass=message["pass"],
+        law=str(raw.get("law", "")).strip(),
+        convention=str(raw.get("convention", "")).strip(),
+        source=path.name,
+        facts_used=tuple(dict.fromkeys(used)),
+        condition_facts=in_conditions,
     )
 
 
@@ -393,12 +419,14 @@ def _facts_from_parameters(facts: Any, params: Rule144Parameters) -> dict[str, t
     for name, spec in facts.items():
         declared = spec.get("parameters", [])
         if not isinstance(declared, list) or not all(isinstance(p, str) for p in declared):
-            raise RulebookError(f"facts.yaml: fact {name!r}: 'parameters' must be a list of parameter names, "
-                                f"got {declared!r}")
+            raise RulebookError(
+                f"facts.yaml: fact {name!r}: 'parameters' must be a list of parameter names, got {declared!r}"
+            )
         for param in declared:
             if param not in params.names:
-                raise RulebookError(f"facts.yaml: fact {name!r}: unknown parameter {param!r} "
-                                    "(not in parameters/rule_144.yaml)")
+                raise RulebookError(
+                    f"facts.yaml: fact {name!r}: unknown parameter {param!r} (not in parameters/rule_144.yaml)"
+                )
             found.setdefault(param, []).append(name)
     return {param: tuple(names) for param, names in found.items()}
 
@@ -417,14 +445,23 @@ def load_rulebook(rules_dir: Path | str = RULES_DIR) -> Rulebook:
     files = sorted(p for p in rules_dir.glob("*.yaml") if p.name != "facts.yaml")
     for path in files:
         doc = _load_yaml(path)
-        if not isinstance(doc, dict) or "family" not in doc or not isinstance(doc.get("rules"), list) \
-                or set(doc) - {"family", "definitions", "rules"}:
-            raise RulebookError(f"{path.name}: a rule file has 'family', optional 'definitions' and a "
-                                f"list of 'rules', and nothing else")
+        if (
+            not isinstance(doc, dict)
+            or "family" not in doc
+            or not isinstance(doc.get("rules"), list)
+            or set(doc) - {"family", "definitions", "rules"}
+        ):
+            raise RulebookError(
+                f"{path.name}: a rule file has 'family', optional 'definitions' and a list of 'rules', and nothing else"
+            )
         for raw in doc["rules"]:
             rule = _rule(raw, path, doc["family"], facts, params, doc.get("definitions") or {})
             if any(r.id == rule.id for r in rules):
                 raise RulebookError(f"{path.name}: rule {rule.id!r}: duplicate id")
             rules.append(rule)
-    return Rulebook(rules=tuple(rules), facts=facts, parameters=params,
-                    files=tuple([rules_dir / "facts.yaml", rules_dir / "parameters" / "rule_144.yaml", *files]))
+    return Rulebook(
+        rules=tuple(rules),
+        facts=facts,
+        parameters=params,
+        files=tuple([rules_dir / "facts.yaml", rules_dir / "parameters" / "rule_144.yaml", *files]),
+    )

@@ -4,6 +4,7 @@ OpenFisca-style: a parameter's value dated D is in force for sales on or after D
 dated value. The *version* of Rule 144 in force on a date (the decision's ``regime``) is the latest
 version date on or before it; every value date must be a version date.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -21,10 +22,10 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Rule144Parameters:
-    versions: tuple[date, ...]                   # ascending version dates
+    versions: tuple[date, ...]  # ascending version dates
     version_names: dict[date, str]
     version_references: dict[date, str]
-    _values: dict[str, tuple[tuple[date, Any, str], ...]]   # name -> ((from, value, reference), ...)
+    _values: dict[str, tuple[tuple[date, Any, str], ...]]  # name -> ((from, value, reference), ...)
     descriptions: dict[str, dict]
     # per parameter, the facts computed from it (``parameters`` in facts.yaml; set by the rulebook)
     facts_from: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -36,8 +37,9 @@ class Rule144Parameters:
     def uncovered(self, day: date) -> str | None:
         """Why no encoded version of Rule 144 is in force on ``day``, or None when one is."""
         if day < self.versions[0]:
-            return (f"{day.isoformat()} is before the earliest encoded version of Rule 144 "
-                    f"({self.versions[0].isoformat()})")
+            return (
+                f"{day.isoformat()} is before the earliest encoded version of Rule 144 ({self.versions[0].isoformat()})"
+            )
         return None
 
     def version_on(self, day: date) -> date:
@@ -80,7 +82,9 @@ def load_rule_144_parameters(path: Path) -> Rule144Parameters:
         for key, entry in spec["values"].items():
             day = _as_date(key, where, name)
             if day not in versions:
-                raise ParameterError(f"{where}: parameter {name!r}: {day} is not a version date {list(map(str, versions))}")
+                raise ParameterError(
+                    f"{where}: parameter {name!r}: {day} is not a version date {list(map(str, versions))}"
+                )
             if not isinstance(entry, dict) or "value" not in entry or not entry.get("reference"):
                 raise ParameterError(f"{where}: parameter {name!r} at {day}: needs 'value' and 'reference'")
             entries.append((day, entry["value"], entry["reference"]))

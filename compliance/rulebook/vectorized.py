@@ -5,6 +5,7 @@ three-valued logic: a comparison is FALSE (0), UNKNOWN (1, a fact is absent) or 
 is the minimum, ``any`` the maximum. A rule's status: not applicable when it certainly does not
 apply; fail when it applies and fails; pass when it certainly does not fail; else undetermined.
 """
+
 from __future__ import annotations
 
 import operator
@@ -18,8 +19,14 @@ FALSE, UNKNOWN, TRUE = 0, 1, 2
 NOT_APPLICABLE, FAIL, PASS, UNDETERMINED = 0, 1, 2, 3
 Facts = dict[str, np.ndarray]  # facts by name, one value per event, as compliance.facts derives them
 STATUS_NAMES = ("not_applicable", "fail", "pass", "undetermined")
-_OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
-        "gt": operator.gt, "ge": operator.ge}
+_OPS = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
 
 
 def present(column: np.ndarray) -> np.ndarray | bool:
@@ -170,4 +177,5 @@ def scalar_status(rule) -> callable:
     def status(f) -> int:
         a = applies(f)
         return NOT_APPLICABLE if a == FALSE else _status_of(a, fails(f))
+
     return status

@@ -1,20 +1,22 @@
 """The pre-trade check: one proposed sale in, one explained decision out."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
+from compliance.contract.event import EventColumns, InputError, SaleEvent, notice_id_text, validate_event
 from compliance.deal.agreement import Agreement, AgreementError, load_agreement
-from compliance.decision.findings import Decision, compose
 from compliance.decision.earliest import earliest_allowed_dates
+from compliance.decision.findings import Decision, compose
+from compliance.facts.derive import Facts, NextChanges, PriorSales, derive_facts, row
 from compliance.rulebook import vectorized as vz
 from compliance.rulebook.durable import DurableRulesEngine, engine_for
-from compliance.facts.derive import Facts, NextChanges, PriorSales, derive_facts, row
-from compliance.contract.event import EventColumns, InputError, SaleEvent, notice_id_text, validate_event
-from compliance.rulebook.loader import RULES_DIR, Rulebook, load_rulebook
+from compliance.rulebook.loader import RULES_DIR, Rulebook
 
 _scalar_rulebooks: dict[int, list] = {}
 
@@ -27,10 +29,9 @@ def scalar_rulebook(rulebook: Rulebook) -> list:
     return _scalar_rulebooks[key]
 
 
-
-
-def _decide(columns: EventColumns, prior: PriorSales, agreement: Agreement,
-            engine: DurableRulesEngine, days: np.ndarray) -> tuple[Decision, Facts, NextChanges]:
+def _decide(
+    columns: EventColumns, prior: PriorSales, agreement: Agreement, engine: DurableRulesEngine, days: np.ndarray
+) -> tuple[Decision, Facts, NextChanges]:
     """The durable_rules decision on the one event of ``columns`` moved to ``days`` (length 1),
     with its facts and their next changes."""
     facts, changes = derive_facts(columns.on(days), agreement, engine.rulebook.parameters, prior)
@@ -45,8 +46,9 @@ def decision_on(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngi
     return _decide(columns, PriorSales.none(1), agreement, engine, np.array([day], dtype="M8[D]"))[0]
 
 
-def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine,
-                   prior: PriorSales | None = None) -> Decision:
+def evaluate_event(
+    event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine, prior: PriorSales | None = None
+) -> Decision:
     """Judge a validated event with durable_rules on its sale date, then search for its earliest
     allowed date, judging it on each candidate day with the same rules compiled to scalar
     functions (a test holds both compilations equal). ``prior``: earlier allowed sales of the
@@ -66,8 +68,9 @@ def evaluate_event(event: SaleEvent, agreement: Agreement, engine: DurableRulesE
         return vz.failing(codes) & stops_sale, later, later_changes
 
     stopping = np.array([[rule_id in decision.failed_rules for rule_id in (r.id for r in rulebook.rules)]])
-    earliest = earliest_allowed_dates(start, (stopping, facts, changes), judge,
-                                      agreement.trading_calendar.roll_forward_array, rulebook.date_search)[0]
+    earliest = earliest_allowed_dates(
+        start, (stopping, facts, changes), judge, agreement.trading_calendar.roll_forward_array, rulebook.date_search
+    )[0]
     decision.earliest_allowed_date = None if np.isnat(earliest) else earliest.astype(date)
     return decision
 
@@ -89,14 +92,19 @@ def require_clauses(agreement: Agreement, rulebook: Rulebook) -> None:
     """Every clause key the rulebook cites must be mapped by the agreement to a section."""
     missing = sorted(rulebook.clause_keys - set(agreement.clauses))
     if missing:
-        raise AgreementError(f"{agreement.directory / 'agreement.yaml'}: field 'clauses': "
-                             f"no section for clause key(s) {', '.join(missing)} cited by the rulebook")
+        raise AgreementError(
+            f"{agreement.directory / 'agreement.yaml'}: field 'clauses': "
+            f"no section for clause key(s) {', '.join(missing)} cited by the rulebook"
+        )
 
 
-
-
-def check(event: Mapping[str, Any], agreement: Agreement | str | Path | None = None, *,
-          rules_dir: Path | str = RULES_DIR, record: str | Path | None = None) -> Decision:
+def check(
+    event: Mapping[str, Any],
+    agreement: Agreement | str | Path | None = None,
+    *,
+    rules_dir: Path | str = RULES_DIR,
+    record: str | Path | None = None,
+) -> Decision:
     """Judge one proposed sale. Bad input of any kind gives ``outcome == 'error'`` (never allow,
     never an exception).
     ``record``: a decision log (``compliance.decision_log``) to append the decision to."""
@@ -112,5 +120,6 @@ def check(event: Mapping[str, Any], agreement: Agreement | str | Path | None = N
         decision = evaluate_event(parsed, agreement, engine)
     if record is not None:
         from compliance.decision_log import append_check
+
         append_check(record, event, decision, agreement, rules_dir)
     return decision

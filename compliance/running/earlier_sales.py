@@ -9,16 +9,25 @@ set of counted sales (``ReviewOrder``), and tells the date search which window e
 matter (``postpone_window_exits``). The three-month aggregate itself is counted by
 ``three_month_aggregate``.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from compliance.rulebook import vectorized as vz
-from compliance.facts.derive import NAT, WINDOW_EXITS, Facts, NextChanges, PriorSales, aggregates, parameter_on, window_exit_day
 from compliance.contract.event import EventColumns
-from compliance.rulebook.loader import Rulebook
+from compliance.facts.derive import (
+    NAT,
+    WINDOW_EXITS,
+    Facts,
+    NextChanges,
+    PriorSales,
+    aggregates,
+    parameter_on,
+    window_exit_day,
+)
 from compliance.facts.three_month_aggregate import WindowSales, three_month_aggregate
-
+from compliance.rulebook import vectorized as vz
+from compliance.rulebook.loader import Rulebook
 
 # How each aggregate moves as earlier allowed sales are added: +1 it grows, -1 it shrinks.
 GROWTH = {"position_available": -1, "volume_aggregate_3m": +1, "amount_aggregate_3m_dollars": +1}
@@ -91,7 +100,7 @@ class ReviewOrder:
         sold[self.by_holding] = running - np.repeat(running[self.holding_starts], self.holding_sizes)
         rule_144 = counted & self.rule_144
         groups, before = {}, np.zeros(len(events), np.int64)
-        for investor, mine in zip(self.investors, self.by_investor):
+        for investor, mine in zip(self.investors, self.by_investor, strict=True):
             counts = rule_144[mine]
             sales = mine[counts]
             groups[investor] = (events.sale_date[sales], np.concatenate([[0], np.cumsum(events.quantity[sales])]))
@@ -109,14 +118,24 @@ class ReviewOrder:
         names = {n for r in rules for n in r.condition_facts} - set(GROWTH)
         facts = {n: self._column(n)[rows] for n in names if n in self.facts}
         prior = self.prior_sales(counted)
-        counts, _ = aggregates(self.events.take(rows), self.facts["position_held"][rows], prior.take(rows),
-                               self.facts["volume_window_starts_after"][rows])
+        counts, _ = aggregates(
+            self.events.take(rows),
+            self.facts["position_held"][rows],
+            prior.take(rows),
+            self.facts["volume_window_starts_after"][rows],
+        )
         facts.update(counts)
         return ~vz.failing(vz.rule_statuses(rules, facts, len(rows))).any(axis=1)
 
 
-def postpone_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts, changes: NextChanges,
-                          stopping: np.ndarray, prior: PriorSales) -> None:
+def postpone_window_exits(
+    rulebook: Rulebook,
+    events: EventColumns,
+    facts: Facts,
+    changes: NextChanges,
+    stopping: np.ndarray,
+    prior: PriorSales,
+) -> None:
     """Earlier sales leave the three-month window one by one, and each exit only lowers the
     aggregates. For a sale stopped by aggregate-reading rules, the exits that matter start with
     the first one after which one of those rules would let it through (found by bisection, the
@@ -131,18 +150,20 @@ def postpone_window_exits(rulebook: Rulebook, events: EventColumns, facts: Facts
     names = {n for r in rules for n in r.condition_facts}
     known = {n: vz.coded(facts[n][rows]) for n in names if n in facts}
     quantity, declared, price = events.quantity[rows], events.prior_144_sales_3m[rows], events.sale_price[rows]
-    window = WindowSales(events.investor[rows], prior.before[rows], prior.rule_144,
-                          facts["volume_window_starts_after"][rows])
+    window = WindowSales(
+        events.investor[rows], prior.before[rows], prior.rule_144, facts["volume_window_starts_after"][rows]
+    )
 
     def cured_after(k: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Whether one of the stopping rules of rows ``at`` passes after ``k`` exits."""
         trial = {n: v[at] for n, v in known.items()}
         trial["volume_aggregate_3m"], trial["amount_aggregate_3m_dollars"] = three_month_aggregate(
-            quantity[at], declared[at], price[at], window, at, k)
+            quantity[at], declared[at], price[at], window, at, k
+        )
         return (stops[at] & ~vz.failing(vz.rule_statuses(rules, trial, len(at)))).any(axis=1)
 
     everything = np.arange(len(rows))
-    lo = np.zeros(len(rows), np.int64)                                 # after lo exits: still stopped
+    lo = np.zeros(len(rows), np.int64)  # after lo exits: still stopped
     hi = np.where(cured_after(window.count, everything), window.count, window.count + 1)
     while (busy := np.flatnonzero(hi - lo > 1)).size:
         mid = (lo[busy] + hi[busy]) // 2
@@ -184,8 +205,9 @@ def decide_in_order(review_order: ReviewOrder, candidates: np.ndarray, rulebook:
     return scan_in_order(events, facts, known | undecided, known, order, rules)
 
 
-def scan_in_order(events: EventColumns, facts: Facts, rows_mask: np.ndarray, known: np.ndarray, order: np.ndarray,
-                  rules) -> np.ndarray:
+def scan_in_order(
+    events: EventColumns, facts: Facts, rows_mask: np.ndarray, known: np.ndarray, order: np.ndarray, rules
+) -> np.ndarray:
     """Decide, in review order, the rows of ``rows_mask`` not ``known`` to be allowed: each judged
     with the scalar rules on its own facts and the aggregates of the rows allowed before it."""
     allowed = np.zeros(len(events), dtype=bool)
@@ -196,16 +218,18 @@ def scan_in_order(events: EventColumns, facts: Facts, rows_mask: np.ndarray, kno
     window_from = facts["volume_window_starts_after"][rows]
     held = facts["position_held"][rows].tolist()
     quantity, declared, price = events.quantity[rows], events.prior_144_sales_3m[rows], events.sale_price[rows]
-    investor, security, route = (events.investor[rows].tolist(), events.security[rows].tolist(),
-                                 events.route[rows].tolist())
+    investor, security, route = (
+        events.investor[rows].tolist(),
+        events.security[rows].tolist(),
+        events.route[rows].tolist(),
+    )
     sale_date, forced = events.sale_date[rows], known[rows].tolist()
     history = SalesHistory(len(rows))
     for k, i in enumerate(rows.tolist()):
         if not forced[k]:
             one = slice(k, k + 1)
             prior = history.before(investor[k], security[k])
-            window = WindowSales(np.array(investor[one], dtype=object), prior.before, prior.rule_144,
-                                 window_from[one])
+            window = WindowSales(np.array(investor[one], dtype=object), prior.before, prior.rule_144, window_from[one])
             shares, dollars = three_month_aggregate(quantity[one], declared[one], price[one], window)
             f = {n: columns[n][k] for n in names}
             f["position_available"] = held[k] - int(prior.sold[0])
@@ -257,7 +281,5 @@ class SalesHistory:
     def before(self, investor: str, security: str) -> PriorSales:
         """The earlier sales, for one event of ``investor`` and ``security``."""
         k = self.count.get(investor, 0)
-        groups = {investor: (self.dates[investor][:k], self.cumulative[investor][:k + 1])} if k else {}
-        return PriorSales(np.array([self.sold.get((investor, security), 0)], np.int64), groups,
-                          np.array([k], np.int64))
-
+        groups = {investor: (self.dates[investor][:k], self.cumulative[investor][: k + 1])} if k else {}
+        return PriorSales(np.array([self.sold.get((investor, security), 0)], np.int64), groups, np.array([k], np.int64))

@@ -7,6 +7,7 @@ pages stay counted in the process's resident memory: a million-notice review the
 musl) this does nothing. Arrow's own allocator (mimalloc or jemalloc, per thread) keeps freed
 pages as well, the text columns' among them: ``release_unused`` returns those.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -2,6 +2,7 @@
 that now differs, grouped by what changed (the rulebook, the agreement, both or neither). The
 records of an incomplete batch (its recording stopped before its end) are left out, and counted:
 a review replayed without its missing rows would not be the review that was recorded."""
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,18 @@ from compliance.decision_log.completeness import INCOMPLETE, PREDATES_SEALS
 from compliance.decision_log.read import _rows
 from compliance.decision_log.schema import LogError
 
-DECISION_FIELDS = ("outcome", "failed_rules", "citations", "earliest_allowed_date", "delivery_date",
-                   "delivery_late_business_days", "legend_removal", "dwac_eligible", "regime", "error")
+DECISION_FIELDS = (
+    "outcome",
+    "failed_rules",
+    "citations",
+    "earliest_allowed_date",
+    "delivery_date",
+    "delivery_late_business_days",
+    "legend_removal",
+    "dwac_eligible",
+    "regime",
+    "error",
+)
 """The output fields replay compares (``reasons`` is prose derived from them and is not compared)."""
 
 
@@ -30,8 +41,8 @@ def _same(a: Any, b: Any) -> bool:
 class Difference:
     seq: int
     notice_id: str
-    cause: str                                  # rulebook | agreement | rulebook and agreement | neither
-    changes: dict[str, tuple[Any, Any]]         # field -> (recorded, now)
+    cause: str  # rulebook | agreement | rulebook and agreement | neither
+    changes: dict[str, tuple[Any, Any]]  # field -> (recorded, now)
 
 
 @dataclass
@@ -39,9 +50,10 @@ class Replay:
     """``records``: the records replayed; ``left_out``: the records of each incomplete batch, by
     batch, not replayed; ``predating``: the records replayed whose batches predate seals. ``ok``
     says whether every replayed decision is unchanged; what was left out does not change it."""
+
     records: int
     differences: list[Difference] = field(default_factory=list)
-    failures: list[tuple[int, str]] = field(default_factory=list)   # (seq, why it could not replay)
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (seq, why it could not replay)
     left_out: dict[int, int] = field(default_factory=dict)
     predating: int = 0
 
@@ -60,19 +72,28 @@ class Replay:
         return groups
 
     def report(self) -> str:
-        lines = [f"Replayed {self.records} records: {len(self.differences)} decisions now differ"
-                 + (f", {len(self.failures)} could not be replayed" if self.failures else "")]
+        lines = [
+            f"Replayed {self.records} records: {len(self.differences)} decisions now differ"
+            + (f", {len(self.failures)} could not be replayed" if self.failures else "")
+        ]
         if self.left_out:
             batches = ", ".join(map(str, sorted(self.left_out)))
-            lines.append(f"Left out {sum(self.left_out.values()):,} records of {len(self.left_out)} incomplete "
-                         f"batch{'es' if len(self.left_out) > 1 else ''} ({batches}): their recording stopped "
-                         f"before its end (see 'compliance log verify')")
+            lines.append(
+                f"Left out {sum(self.left_out.values()):,} records of {len(self.left_out)} incomplete "
+                f"batch{'es' if len(self.left_out) > 1 else ''} ({batches}): their recording stopped "
+                f"before its end (see 'compliance log verify')"
+            )
         if self.predating:
-            lines.append(f"({self.predating:,} of the records replayed predate seals: whether their batches "
-                         f"were recorded to their end is not known)")
-        titles = {"rulebook": "rulebook changed", "agreement": "agreement changed",
-                  "rulebook and agreement": "rulebook and agreement changed",
-                  "neither": "neither rulebook nor agreement changed"}
+            lines.append(
+                f"({self.predating:,} of the records replayed predate seals: whether their batches "
+                f"were recorded to their end is not known)"
+            )
+        titles = {
+            "rulebook": "rulebook changed",
+            "agreement": "agreement changed",
+            "rulebook and agreement": "rulebook and agreement changed",
+            "neither": "neither rulebook nor agreement changed",
+        }
         for cause, diffs in self.grouped().items():
             lines.append(f"\n{titles.get(cause, cause)}: {len(diffs)}")
             for d in diffs:
@@ -83,8 +104,13 @@ class Replay:
         return "\n".join(lines)
 
 
-def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_dir: Path | str | None = None,
-           fields: tuple[str, ...] = DECISION_FIELDS) -> Replay:
+def replay(
+    path: Path | str,
+    agreement_dir: Path | str | None = None,
+    *,
+    rules_dir: Path | str | None = None,
+    fields: tuple[str, ...] = DECISION_FIELDS,
+) -> Replay:
     """Re-evaluate every recorded event with the current rules (``rules_dir``, default the bundled
     rules) and its recorded agreement directory (or ``agreement_dir``); report every decision whose
     ``fields`` now differ, with the cause: the rulebook fingerprint changed, the agreement's, both,
@@ -92,17 +118,20 @@ def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_d
     batch are reviewed again together, in their order, so that each sees the same earlier sales.
     The records of incomplete batches are left out (``Replay.left_out``)."""
     from compliance.deal.agreement import AgreementError, load_agreement
+    from compliance.rulebook.loader import RULES_DIR, RulebookError
     from compliance.running.check import check
     from compliance.running.review import review
-    from compliance.rulebook.loader import RULES_DIR, RulebookError
 
     rules_dir = Path(rules_dir or RULES_DIR).resolve()
     frame = _rows(path)
     incomplete = (frame["batch_state"] == INCOMPLETE).to_numpy(dtype=bool)
     left_out = frame.loc[incomplete, "batch"].value_counts()
     frame = frame[~incomplete]
-    result = Replay(records=len(frame), left_out={int(b): int(n) for b, n in left_out.items()},
-                    predating=int((frame["batch_state"] == PREDATES_SEALS).sum()))
+    result = Replay(
+        records=len(frame),
+        left_out={int(b): int(n) for b, n in left_out.items()},
+        predating=int((frame["batch_state"] == PREDATES_SEALS).sum()),
+    )
     if not len(frame):
         return result
     try:
@@ -118,7 +147,7 @@ def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_d
             fingerprints[directory] = agreement_fingerprint(directory)
         return agreements[directory]
 
-    for batch, group in frame.groupby("batch", sort=False):
+    for _batch, group in frame.groupby("batch", sort=False):
         seqs = group["seq"].tolist()
         directory = str(agreement_dir) if agreement_dir is not None else group["agreement_dir"].iloc[0]
         try:
@@ -133,12 +162,15 @@ def replay(path: Path | str, agreement_dir: Path | str | None = None, *, rules_d
             continue
         rules_changed = group["rulebook_fingerprint"].to_numpy() != current_rules
         agreement_changed = group["agreement_fingerprint"].to_numpy() != fingerprints[directory]
-        for k, (seq, notice_id, old) in enumerate(zip(seqs, group["notice_id"], group["output"])):
+        for k, (seq, notice_id, old) in enumerate(zip(seqs, group["notice_id"], group["output"], strict=True)):
             changes = {f: (old.get(f), now[k].get(f)) for f in fields if not _same(old.get(f), now[k].get(f))}
             if changes:
-                cause = {(True, True): "rulebook and agreement", (True, False): "rulebook",
-                         (False, True): "agreement", (False, False): "neither"}[
-                    (bool(rules_changed[k]), bool(agreement_changed[k]))]
+                cause = {
+                    (True, True): "rulebook and agreement",
+                    (True, False): "rulebook",
+                    (False, True): "agreement",
+                    (False, False): "neither",
+                }[(bool(rules_changed[k]), bool(agreement_changed[k]))]
                 result.differences.append(Difference(int(seq), notice_id, cause, changes))
     result.differences.sort(key=lambda d: d.seq)
     result.failures.sort()

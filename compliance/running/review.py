@@ -19,6 +19,7 @@ Rows of different sellers never count toward each other, so a large batch is jud
 sellers side by side, in threads (``workers``), as its columns are parsed and its output rendered
 (``workers.py``); the answers do not depend on the number of threads (a test holds that too).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,23 +29,56 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from compliance.rulebook import vectorized as vz
-from compliance.deal.agreement import Agreement, load_agreement
-from compliance.running.check import error_decision, evaluate_event, require_clauses
-from compliance.rulebook.durable import engine_for
-from compliance.decision.findings import (delivery_note, display_arrow, display_codes, order_citations, render_column, rule_citations,
-                       undetermined_message)
-from compliance.running.earlier_sales import ReviewOrder, SalesHistory, decide_in_order, postpone_window_exits, reads_earlier_sales
-from compliance.decision.earliest import earliest_allowed_dates
-from compliance.running.memory import release_free_memory
-from compliance.facts.derive import Facts, count_earlier_sales, derive_facts
-from compliance.contract.event import REQUIRED, Coded, EventColumns, InputError, is_missing, notice_id_text, validate_event
-from compliance.decision.output_columns import (ABSENT, ALLOW, ALLOWED_REASON, DENY, ERROR_OUTCOME, ERROR_REASON, FLAGS, OUTCOMES,
-                             OUTPUT_COLUMNS, REASON_SEPARATOR, SALE, cited_status, joined)
-from compliance.rulebook.loader import RULES_DIR, Rulebook
+from compliance.contract.event import (
+    REQUIRED,
+    Coded,
+    EventColumns,
+    InputError,
+    is_missing,
+    notice_id_text,
+    validate_event,
+)
 from compliance.contract.table import column_problems, parse_table
+from compliance.deal.agreement import Agreement, load_agreement
+from compliance.decision.earliest import earliest_allowed_dates
+from compliance.decision.findings import (
+    delivery_note,
+    display_arrow,
+    display_codes,
+    order_citations,
+    render_column,
+    rule_citations,
+    undetermined_message,
+)
+from compliance.decision.output_columns import (
+    ABSENT,
+    ALLOW,
+    ALLOWED_REASON,
+    DENY,
+    ERROR_OUTCOME,
+    ERROR_REASON,
+    FLAGS,
+    OUTCOMES,
+    OUTPUT_COLUMNS,
+    REASON_SEPARATOR,
+    SALE,
+    cited_status,
+    joined,
+)
+from compliance.facts.derive import Facts, count_earlier_sales, derive_facts
+from compliance.rulebook import vectorized as vz
+from compliance.rulebook.durable import engine_for
+from compliance.rulebook.loader import RULES_DIR, Rulebook
+from compliance.running.check import error_decision, evaluate_event, require_clauses
+from compliance.running.earlier_sales import (
+    ReviewOrder,
+    SalesHistory,
+    decide_in_order,
+    postpone_window_exits,
+    reads_earlier_sales,
+)
+from compliance.running.memory import release_free_memory
 from compliance.workers import in_parallel, worker_count
-
 
 # Rows whose output text is built at once: the intermediate texts of a whole large batch would
 # double its peak memory.
@@ -71,17 +105,17 @@ def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook, work
     row."""
     missing = [c for c in REQUIRED if c not in notices.columns]
     if missing:
-        raise ReviewError(f"missing required column(s): {', '.join(missing)} "
-                          f"(required: {', '.join(REQUIRED)})")
+        raise ReviewError(f"missing required column(s): {', '.join(missing)} (required: {', '.join(REQUIRED)})")
     blocks, errors = parse_table(notices, agreement, rulebook, workers)
     if not blocks:
         return EventColumns.from_events([]), np.zeros(0, np.int64), errors, len(notices)
     if len(blocks) == 1:
-        (positions, events), = blocks
+        ((positions, events),) = blocks
         return events, positions, errors, len(notices)
     positions = np.concatenate([p for p, _ in blocks])
-    events = EventColumns(**{name: _concatenate([getattr(b, name) for _, b in blocks])
-                             for name in EventColumns.__dataclass_fields__})
+    events = EventColumns(
+        **{name: _concatenate([getattr(b, name) for _, b in blocks]) for name in EventColumns.__dataclass_fields__}
+    )
     in_input_order = np.argsort(positions, kind="stable")
     return events.take(in_input_order), positions[in_input_order], errors, len(notices)
 
@@ -90,9 +124,15 @@ def _concatenate(columns: list):
     return Coded.concatenate(columns) if isinstance(columns[0], Coded) else np.concatenate(columns)
 
 
-def review_frame(notices: pd.DataFrame, agreement: Agreement,
-                 rules_dir: Path | str = RULES_DIR, progress=None, on_output=None,
-                 output_chunk: int = OUTPUT_CHUNK, workers: int | None = None) -> pd.DataFrame:
+def review_frame(
+    notices: pd.DataFrame,
+    agreement: Agreement,
+    rules_dir: Path | str = RULES_DIR,
+    progress=None,
+    on_output=None,
+    output_chunk: int = OUTPUT_CHUNK,
+    workers: int | None = None,
+) -> pd.DataFrame:
     """The batch review; ``progress(text)``, if given, is told each phase as it starts, and
     ``on_output(start, frame)`` is given the output rows from input row ``start`` on, ``output_chunk``
     rows at a time, as soon as they are made. ``workers``: threads to use (default:
@@ -111,8 +151,20 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     events, positions, errors, n_rows = _parse(notices, agreement, rulebook, workers)
     if not len(events):
         facts, _ = derive_facts(events, agreement, rulebook.parameters)
-        return _output_frame(rulebook, agreement, events, facts, vz.statuses(rulebook, facts, 0),
-                             events.sale_date, positions, errors, notices.index, on_output, output_chunk, workers)
+        return _output_frame(
+            rulebook,
+            agreement,
+            events,
+            facts,
+            vz.statuses(rulebook, facts, 0),
+            events.sale_date,
+            positions,
+            errors,
+            notices.index,
+            on_output,
+            output_chunk,
+            workers,
+        )
     groups = seller_groups(events.investor, workers if len(events) >= PARALLEL_MIN_ROWS else 1)
     judged = events.without_ids()
     if len(groups) == 1:
@@ -121,8 +173,11 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     else:
         progress(f"judging {len(events):,} valid notices, {len(groups)} groups of sellers in parallel")
         quiet = lambda text: release_free_memory()  # noqa: E731  (the groups' phases overlap: not told)
-        parts = list(in_parallel(lambda rows: _judge(judged.take(rows), positions[rows], agreement, rulebook,
-                                                     quiet), groups, workers))
+        parts = list(
+            in_parallel(
+                lambda rows: _judge(judged.take(rows), positions[rows], agreement, rulebook, quiet), groups, workers
+            )
+        )
         release_free_memory()
         facts_of = [p[0] for p in parts]  # each fact leaves its parts as it is merged: one copy at a time
         facts = {name: _scattered([f.pop(name) for f in facts_of], groups, len(events)) for name in list(facts_of[0])}
@@ -132,12 +187,25 @@ def review_frame(notices: pd.DataFrame, agreement: Agreement,
     # Whoever takes the runs of output (the decision log's recorder) works in a thread of its own:
     # leave it a core.
     output_workers = workers if on_output is None else max(1, workers - 1)
-    return _output_frame(rulebook, agreement, events, facts, status, earliest, positions, errors, notices.index,
-                         on_output, output_chunk, output_workers)
+    return _output_frame(
+        rulebook,
+        agreement,
+        events,
+        facts,
+        status,
+        earliest,
+        positions,
+        errors,
+        notices.index,
+        on_output,
+        output_chunk,
+        output_workers,
+    )
 
 
-def _judge(events: EventColumns, positions: np.ndarray, agreement: Agreement, rulebook: Rulebook,
-           progress) -> tuple[Facts, np.ndarray, np.ndarray]:
+def _judge(
+    events: EventColumns, positions: np.ndarray, agreement: Agreement, rulebook: Rulebook, progress
+) -> tuple[Facts, np.ndarray, np.ndarray]:
     """The facts, rule statuses (rows x rules) and earliest allowed dates of valid ``events`` (at
     input ``positions``, ascending), each row judged with the earlier allowed rows of the same
     seller counted."""
@@ -170,8 +238,13 @@ def _judge(events: EventColumns, positions: np.ndarray, agreement: Agreement, ru
 
     postpone_window_exits(rulebook, events, facts, changes, stopping, prior)
     progress(f"searching earliest allowed dates for {int((~allowed).sum()):,} denied notices")
-    earliest = earliest_allowed_dates(events.sale_date, (stopping, facts, changes), judge,
-                                      agreement.trading_calendar.roll_forward_array, rulebook.date_search)
+    earliest = earliest_allowed_dates(
+        events.sale_date,
+        (stopping, facts, changes),
+        judge,
+        agreement.trading_calendar.roll_forward_array,
+        rulebook.date_search,
+    )
     return facts, status, earliest
 
 
@@ -197,19 +270,30 @@ def _scattered(parts: list, groups: list[np.ndarray], n: int):
         distinct = list(dict.fromkeys(v for p in parts for v in p.distinct))
         where = {v: k for k, v in enumerate(distinct)}
         codes = np.empty(n, np.int64)  # the merged values may outnumber any part's
-        for part, rows in zip(parts, groups):
+        for part, rows in zip(parts, groups, strict=True):
             remap = np.array([where[v] for v in part.distinct] + [-1], dtype=codes.dtype)
             codes[rows] = remap[part.codes]
         return Coded(codes, distinct)
     out = np.empty((n, *parts[0].shape[1:]), parts[0].dtype)
-    for part, rows in zip(parts, groups):
+    for part, rows in zip(parts, groups, strict=True):
         out[rows] = part
     return out
 
 
-def _output_frame(rulebook: Rulebook, agreement: Agreement, events: EventColumns, facts: Facts,
-                  status: np.ndarray, earliest: np.ndarray, positions: np.ndarray, errors: dict[int, tuple],
-                  index: pd.Index, on_output, output_chunk: int, workers: int) -> pd.DataFrame:
+def _output_frame(
+    rulebook: Rulebook,
+    agreement: Agreement,
+    events: EventColumns,
+    facts: Facts,
+    status: np.ndarray,
+    earliest: np.ndarray,
+    positions: np.ndarray,
+    errors: dict[int, tuple],
+    index: pd.Index,
+    on_output,
+    output_chunk: int,
+    workers: int,
+) -> pd.DataFrame:
     """The output table, built ``output_chunk`` input rows at a time, ``workers`` runs at once: the
     judged events (in input order, at ``positions``) and the rows in error; each run handed to
     ``on_output`` in input order as soon as it and those before it are made."""
@@ -221,17 +305,24 @@ def _output_frame(rulebook: Rulebook, agreement: Agreement, events: EventColumns
         lo, hi = np.searchsorted(positions, [start, end])
         rows = slice(lo, hi)
         in_error = failed[(failed >= start) & (failed < end)].tolist()
-        return _outputs(rulebook, agreement, events.take(rows), {k: v[rows] for k, v in facts.items()},
-                        status[rows], earliest[rows], positions[rows] - start, end - start,
-                        [(i - start, *errors[i]) for i in in_error])
+        return _outputs(
+            rulebook,
+            agreement,
+            events.take(rows),
+            {k: v[rows] for k, v in facts.items()},
+            status[rows],
+            earliest[rows],
+            positions[rows] - start,
+            end - start,
+            [(i - start, *errors[i]) for i in in_error],
+        )
 
     starts = range(0, n_rows, output_chunk)
     chunks = []
-    for start, chunk in zip(starts, in_parallel(run, starts, workers)):
+    for start, chunk in zip(starts, in_parallel(run, starts, workers), strict=True):
         chunks.append(chunk)
         if on_output is not None:
-            on_output(start, _frame([chunk], index[start:start + output_chunk]))
-    del facts, events
+            on_output(start, _frame([chunk], index[start : start + output_chunk]))
     release_free_memory()
     return _frame(chunks, index)
 
@@ -250,8 +341,14 @@ def _frame(chunks: list[dict], index: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(columns, index=index, copy=False)
 
 
-def _placed(texts: list[str], codes: np.ndarray, at: np.ndarray, n: int, errors: list[tuple],
-            error_texts: list[str] | None = None) -> pa.Array:
+def _placed(
+    texts: list[str],
+    codes: np.ndarray,
+    at: np.ndarray,
+    n: int,
+    errors: list[tuple],
+    error_texts: list[str] | None = None,
+) -> pa.Array:
     """A text column of ``n`` rows: ``texts[codes]`` at rows ``at`` (the judged rows), and at the
     rows of ``errors`` the ``error_texts`` (one each) or ''."""
     extra = error_texts if error_texts is not None else [ABSENT]
@@ -261,9 +358,17 @@ def _placed(texts: list[str], codes: np.ndarray, at: np.ndarray, n: int, errors:
     return pa.array(list(texts) + extra, pa.string()).take(pa.array(full))
 
 
-def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, facts: Facts,
-             status: np.ndarray, earliest: np.ndarray, at: np.ndarray, n: int,
-             errors: list[tuple]) -> dict[str, pa.Array | np.ndarray]:
+def _outputs(
+    rulebook: Rulebook,
+    agreement: Agreement,
+    events: EventColumns,
+    facts: Facts,
+    status: np.ndarray,
+    earliest: np.ndarray,
+    at: np.ndarray,
+    n: int,
+    errors: list[tuple],
+) -> dict[str, pa.Array | np.ndarray]:
     """The output columns of ``n`` consecutive input rows: the judged ``events`` go to rows ``at``;
     ``errors``, (row, notice_id, message), to the others."""
     failing = vz.failing(status)
@@ -306,8 +411,18 @@ def _outputs(rulebook: Rulebook, agreement: Agreement, events: EventColumns, fac
         "delivery_late_business_days": shown(facts["delivery_late_business_days"]),
         **{column: flag(vz.blocks(rulebook, blocked)) for column, blocked in FLAGS.items()},
         "regime": _placed(regime.distinct, regime.codes, at, n, errors),
-        "reasons": _reasons(rulebook, agreement, facts, status, deny, cited[ALLOW].sum(axis=1), at, n,
-                            errors, [ERROR_REASON.format(error=m) for m in messages]),
+        "reasons": _reasons(
+            rulebook,
+            agreement,
+            facts,
+            status,
+            deny,
+            cited[ALLOW].sum(axis=1),
+            at,
+            n,
+            errors,
+            [ERROR_REASON.format(error=m) for m in messages],
+        ),
         "error": _placed([ABSENT], np.zeros(len(at), np.int64), at, n, errors, messages),
     }
 
@@ -320,9 +435,18 @@ def _having(status: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return found
 
 
-def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.ndarray,
-             deny: np.ndarray, passing: np.ndarray, at: np.ndarray, n: int, errors: list[tuple],
-             error_texts: list[str]) -> pa.Array:
+def _reasons(
+    rulebook: Rulebook,
+    agreement: Agreement,
+    facts: Facts,
+    status: np.ndarray,
+    deny: np.ndarray,
+    passing: np.ndarray,
+    at: np.ndarray,
+    n: int,
+    errors: list[tuple],
+    error_texts: list[str],
+) -> pa.Array:
     """The same plain-English reasons as ``Decision.reasons``, message by message, each message
     rendered for all the rows that carry it at once; for ``n`` rows, the judged events at rows
     ``at``, the ``error_texts`` at the rows of ``errors``."""
@@ -332,12 +456,17 @@ def _reasons(rulebook: Rulebook, agreement: Agreement, facts: Facts, status: np.
         """``messages``: an Arrow string array, one per row (event), or one text for all."""
         if len(rows):
             appended_rows.append(at[rows])
-            appended_messages.append(messages if isinstance(messages, pa.Array)
-                                     else pa.array([messages], pa.string()).take(np.zeros(len(rows), np.int64)))
+            appended_messages.append(
+                messages
+                if isinstance(messages, pa.Array)
+                else pa.array([messages], pa.string()).take(np.zeros(len(rows), np.int64))
+            )
 
     allowed = np.flatnonzero(~deny)
-    append(allowed, render_column(ALLOWED_REASON, {"passing": display_arrow(passing[allowed], missing=ABSENT)},
-                                  len(allowed)))
+    append(
+        allowed,
+        render_column(ALLOWED_REASON, {"passing": display_arrow(passing[allowed], missing=ABSENT)}, len(allowed)),
+    )
     failing = vz.failing(status)
     for j, rule in enumerate(rulebook.rules):
         if SALE in rule.blocks:
@@ -375,11 +504,16 @@ def _append_messages(append, selected: np.ndarray, codes: np.ndarray, rule, fact
     rows = np.flatnonzero(selected & (codes == vz.UNDETERMINED))
     if len(rows):
         names = list(rule.condition_facts)
-        absent = np.array([~np.broadcast_to(vz.present(facts[n][rows]), len(rows)) if n in facts
-                           else np.ones(len(rows), bool) for n in names]).T
+        absent = np.array(
+            [
+                ~np.broadcast_to(vz.present(facts[n][rows]), len(rows)) if n in facts else np.ones(len(rows), bool)
+                for n in names
+            ]
+        ).T
         patterns, which = np.unique(absent, axis=0, return_inverse=True)
-        texts = pa.array([undetermined_message(rule, [n for n, a in zip(names, p) if a]) for p in patterns],
-                         pa.string())
+        texts = pa.array(
+            [undetermined_message(rule, [n for n, a in zip(names, p, strict=True) if a]) for p in patterns], pa.string()
+        )
         append(rows, texts.take(pa.array(which.ravel())))
     rows = np.flatnonzero(selected & (codes == vz.FAIL))
     if len(rows):
@@ -387,8 +521,7 @@ def _append_messages(append, selected: np.ndarray, codes: np.ndarray, rule, fact
         append(rows, render_column(rule.message_fail, shown, len(rows)))
 
 
-def reference_review(notices: pd.DataFrame, agreement: Agreement,
-                     rules_dir: Path | str = RULES_DIR) -> pd.DataFrame:
+def reference_review(notices: pd.DataFrame, agreement: Agreement, rules_dir: Path | str = RULES_DIR) -> pd.DataFrame:
     """The batch semantics spelled out with ``check()``'s own path (durable_rules), one row at a
     time in review order, each row seeing the earlier allowed rows as its history. Slow; the
     tests and the benchmark hold ``review()`` equal to it."""
@@ -413,9 +546,16 @@ def reference_review(notices: pd.DataFrame, agreement: Agreement,
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=notices.index)
 
 
-def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = None, *,
-           rules_dir: Path | str = RULES_DIR, progress=None, record: str | Path | None = None,
-           workers: int | None = None, extra_columns: str = "refuse") -> pd.DataFrame:
+def review(
+    notices: pd.DataFrame,
+    agreement: Agreement | str | Path | None = None,
+    *,
+    rules_dir: Path | str = RULES_DIR,
+    progress=None,
+    record: str | Path | None = None,
+    workers: int | None = None,
+    extra_columns: str = "refuse",
+) -> pd.DataFrame:
     """Review a DataFrame of sale notices; returns the output columns, index preserved.
     ``record``: a decision log (``compliance.decision_log``) to append every decision to.
     ``workers``: threads the review may use (default: one per core, at most
@@ -432,6 +572,7 @@ def review(notices: pd.DataFrame, agreement: Agreement | str | Path | None = Non
     if record is None:
         return _with_kept(review_frame(judged, agreement, rules_dir, progress, workers=workers), notices, kept)
     from compliance.decision_log import ReviewRecorder
+
     recorder = ReviewRecorder(record, judged, OUTPUT_COLUMNS, agreement, rules_dir)
     try:
         result = review_frame(judged, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers)

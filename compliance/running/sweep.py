@@ -11,10 +11,12 @@ what ``plots.plot_sweep`` draws.
 
 Cost: one ``check`` per trading day (about 10 ms each on the bundled deal), so a year is ~3 s.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -28,7 +30,7 @@ BAND_COLUMNS = ("start", "end", "outcome", "failed_rules", "deciding_rule", "tra
 def _as_date(value: Any, name: str) -> date:
     if isinstance(value, pd.Timestamp):
         return value.date()
-    if hasattr(value, "date") and callable(value.date):   # datetime.datetime
+    if hasattr(value, "date") and callable(value.date):  # datetime.datetime
         return value.date()
     if isinstance(value, date):
         return value
@@ -53,8 +55,12 @@ def trading_days(agreement: Agreement, start: date | str, end: date | str) -> li
     return days
 
 
-def sweep(event: Mapping[str, Any], agreement: Agreement | None = None,
-          start: date | str | None = None, end: date | str | None = None) -> pd.DataFrame:
+def sweep(
+    event: Mapping[str, Any],
+    agreement: Agreement | None = None,
+    start: date | str | None = None,
+    end: date | str | None = None,
+) -> pd.DataFrame:
     """One row per trading day from ``start`` to ``end`` (inclusive): ``date`` (a
     ``datetime.date``), ``outcome`` (allow | deny | error) and ``failed_rules`` (rule ids,
     ``;``-separated, as in ``review`` output) of ``check(event with sale_date=date)``.
@@ -69,8 +75,7 @@ def sweep(event: Mapping[str, Any], agreement: Agreement | None = None,
     rows = []
     for day in trading_days(agreement, start, end):
         decision = check({**event, "sale_date": day.isoformat()}, agreement)
-        rows.append({"date": day, "outcome": decision.outcome,
-                     "failed_rules": ";".join(decision.failed_rules)})
+        rows.append({"date": day, "outcome": decision.outcome, "failed_rules": ";".join(decision.failed_rules)})
     return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
 
 
@@ -92,8 +97,14 @@ def sweep_bands(frame: pd.DataFrame) -> pd.DataFrame:
             bands[-1]["end"] = row.date
             bands[-1]["trading_days"] += 1
         else:
-            bands.append({"start": row.date, "end": row.date, "outcome": row.outcome,
-                          "failed_rules": row.failed_rules,
-                          "deciding_rule": row.failed_rules.split(";")[0] if row.failed_rules else "",
-                          "trading_days": 1})
+            bands.append(
+                {
+                    "start": row.date,
+                    "end": row.date,
+                    "outcome": row.outcome,
+                    "failed_rules": row.failed_rules,
+                    "deciding_rule": row.failed_rules.split(";")[0] if row.failed_rules else "",
+                    "trading_days": 1,
+                }
+            )
     return pd.DataFrame(bands, columns=list(BAND_COLUMNS))

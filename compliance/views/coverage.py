@@ -7,6 +7,7 @@ as governing law, is marked false). The resale-relevant clauses no rule cites ar
 encode for that deal. Keys the rulebook cites that the agreement does not map are listed too
 (``compliance validate`` refuses them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,15 +20,15 @@ from compliance.rulebook.loader import Rulebook
 class ClauseCoverage:
     key: str
     section: str
-    rules: tuple[str, ...]          # ids of the rules that cite the clause, in rulebook order
+    rules: tuple[str, ...]  # ids of the rules that cite the clause, in rulebook order
     resale_relevant: bool
 
 
 @dataclass(frozen=True)
 class Coverage:
     agreement: Agreement
-    clauses: tuple[ClauseCoverage, ...]     # in the agreement file's order
-    missing: tuple[str, ...]                # keys the rulebook cites that the agreement lacks
+    clauses: tuple[ClauseCoverage, ...]  # in the agreement file's order
+    missing: tuple[str, ...]  # keys the rulebook cites that the agreement lacks
 
     @property
     def encoded(self) -> tuple[ClauseCoverage, ...]:
@@ -45,22 +46,28 @@ class Coverage:
 
 def clause_coverage(agreement: Agreement, rulebook: Rulebook) -> Coverage:
     clauses = tuple(
-        ClauseCoverage(key, clause.section,
-                       tuple(r.id for r in rulebook.rules if key in r.agreement_clauses),
-                       clause.resale_relevant)
-        for key, clause in agreement.clauses.items())
+        ClauseCoverage(
+            key,
+            clause.section,
+            tuple(r.id for r in rulebook.rules if key in r.agreement_clauses),
+            clause.resale_relevant,
+        )
+        for key, clause in agreement.clauses.items()
+    )
     return Coverage(agreement, clauses, tuple(sorted(rulebook.clause_keys - set(agreement.clauses))))
 
 
 def format_coverage(coverage: Coverage) -> str:
     a = coverage.agreement
-    lines = [f"{a.path}: {a.issuer}, {a.title} dated {a.dated}" + (" (synthetic)" if a.synthetic else ""),
-             "", "Clauses and the rules that encode them:"]
+    lines = [
+        f"{a.path}: {a.issuer}, {a.title} dated {a.dated}" + (" (synthetic)" if a.synthetic else ""),
+        "",
+        "Clauses and the rules that encode them:",
+    ]
     width = max([len(c.section) for c in coverage.clauses] + [7])
     key_width = max([len(c.key) for c in coverage.clauses] + [3])
     for c in coverage.clauses:
-        rules = ", ".join(c.rules) if c.rules else (
-            "(no rule yet)" if c.resale_relevant else "(not resale-relevant)")
+        rules = ", ".join(c.rules) if c.rules else ("(no rule yet)" if c.resale_relevant else "(not resale-relevant)")
         lines.append(f"  {c.section:{width}}  {c.key:{key_width}}  {rules}")
     lines += ["", "Resale-relevant clauses no rule encodes yet:"]
     lines += [f"  {c.section:{width}}  {c.key}" for c in coverage.unencoded] or ["  none"]

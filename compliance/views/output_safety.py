@@ -5,6 +5,7 @@ terminal (``\\x1b[2J`` clears the screen, others retitle the window or move the 
 raw into a CSV file, a cell beginning with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage
 return before one) is taken as a formula by a spreadsheet that opens the file.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,7 +56,7 @@ def _starts_formula(chunk: pa.Array) -> np.ndarray:
     and bytes directly (a regular expression over every cell costs twice the CSV writing)."""
     _, offsets, data = chunk.buffers()
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    bounds = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+    bounds = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
     first = bounds[:-1]
     filled = bounds[1:] > first
     if chunk.null_count:

@@ -11,21 +11,23 @@ cell ending in the figure shows it once.
 
 Dates in the tables are ``datetime.date``; ``end`` is inclusive, None for open-ended.
 """
+
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
 from compliance.deal.agreement import Agreement, load_agreement
-from compliance.running.check import check
-from compliance.rulebook.parameters import Rule144Parameters
 from compliance.deal.periods import period_satisfied_on
 from compliance.rulebook.loader import RULES_DIR, load_rulebook
+from compliance.rulebook.parameters import Rule144Parameters
+from compliance.running.check import check
 from compliance.running.sweep import _as_date, sweep, sweep_bands
 
 DAY = timedelta(days=1)
@@ -50,13 +52,15 @@ SECURITY_NAMES = {"shares": "Shares", "issuer": "Issuer", "warrant_shares": "War
 
 # --- the timeline's data ------------------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=4)
 def _parameters(rules_dir: str) -> Rule144Parameters:
     return load_rulebook(Path(rules_dir)).parameters
 
 
-def first_day_period_met(acquired: date, months_on: Callable[[date], int], breakpoints: list[date],
-                         counting: str) -> date | None:
+def first_day_period_met(
+    acquired: date, months_on: Callable[[date], int], breakpoints: list[date], counting: str
+) -> date | None:
     """First day t on which ``t >= period_satisfied_on(acquired, months_on(t))``, where
     ``months_on`` is constant between consecutive ``breakpoints`` (the versions of Rule 144 and
     the day the issuer has reported for 90 days). Handles a shorter period coming into force
@@ -71,8 +75,9 @@ def first_day_period_met(acquired: date, months_on: Callable[[date], int], break
     return best
 
 
-def rule_144_dates(agreement: Agreement, acquired: date,
-                   params: Rule144Parameters | None = None) -> tuple[date | None, date | None]:
+def rule_144_dates(
+    agreement: Agreement, acquired: date, params: Rule144Parameters | None = None
+) -> tuple[date | None, date | None]:
     """(holding period met, free resale for a non-affiliate: 144(k), later 144(b)(1)) for a
     security acquired (fully paid) on ``acquired``, under the version of Rule 144 in force on
     each day, counting per the agreement's ``period_counting``."""
@@ -82,8 +87,7 @@ def rule_144_dates(agreement: Agreement, acquired: date,
         return agreement.reporting_since + timedelta(days=params.value("current_information_min_reporting_days", day))
 
     # the months in force can change only on a version date or the day the issuer qualifies
-    breakpoints = [acquired] + [d for d in (*params.versions, *map(qualifies_on, params.versions))
-                                if d > acquired]
+    breakpoints = [acquired] + [d for d in (*params.versions, *map(qualifies_on, params.versions)) if d > acquired]
 
     def holding_months(day: date) -> int:
         reporting = day >= qualifies_on(day)
@@ -94,14 +98,34 @@ def rule_144_dates(agreement: Agreement, acquired: date,
         return params.value("nonaffiliate_free_resale_months", day)
 
     counting = agreement.period_counting
-    return (first_day_period_met(acquired, holding_months, breakpoints, counting),
-            first_day_period_met(acquired, free_months, breakpoints, counting))
+    return (
+        first_day_period_met(acquired, holding_months, breakpoints, counting),
+        first_day_period_met(acquired, free_months, breakpoints, counting),
+    )
 
 
-def _seg(security: str, lane: str, kind: str, label: str, start: date, end: date | None,
-         shape: str = "span", outcome: str = "", notice_id: str = "") -> dict[str, Any]:
-    return {"security": security, "lane": lane, "kind": kind, "label": label, "start": start,
-            "end": end, "shape": shape, "outcome": outcome, "notice_id": notice_id}
+def _seg(
+    security: str,
+    lane: str,
+    kind: str,
+    label: str,
+    start: date,
+    end: date | None,
+    shape: str = "span",
+    outcome: str = "",
+    notice_id: str = "",
+) -> dict[str, Any]:
+    return {
+        "security": security,
+        "lane": lane,
+        "kind": kind,
+        "label": label,
+        "start": start,
+        "end": end,
+        "shape": shape,
+        "outcome": outcome,
+        "notice_id": notice_id,
+    }
 
 
 def _paragraph(reference: str) -> str:
@@ -117,13 +141,20 @@ def _rule_144_lane(agreement: Agreement, security: str, lane: str, acquired: dat
     if free is not None and free > met:
         limits = params.value("nonaffiliate_subject_to_resale_limits", met)
         conditions = "(c), (e), (f), (h)" if limits else "(c)(1)"
-        out.append(_seg(security, lane, "rule_144_conditions",
-                        f"Rule 144 with {conditions} for a non-affiliate", met, free - DAY))
+        out.append(
+            _seg(
+                security,
+                lane,
+                "rule_144_conditions",
+                f"Rule 144 with {conditions} for a non-affiliate",
+                met,
+                free - DAY,
+            )
+        )
     out.append(_seg(security, lane, "holding_period_met", f"holding period met {met}", met, met, "milestone"))
     if free is not None:
         paragraph = _paragraph(params.reference("nonaffiliate_free_resale_months", free))
-        out.append(_seg(security, lane, "rule_144_free", f"free resale for a non-affiliate ({paragraph})",
-                        free, None))
+        out.append(_seg(security, lane, "rule_144_free", f"free resale for a non-affiliate ({paragraph})", free, None))
         out.append(_seg(security, lane, "rule_144k", f"{paragraph} {free}", free, free, "milestone"))
     return out
 
@@ -133,17 +164,32 @@ def _registration_lane(agreement: Agreement, security: str) -> list[dict]:
     if rs is None or security not in rs.covers:
         return []
     lane = f"Registration statement ({rs.form})"
-    out = [_seg(security, lane, "registration_effective",
-                f"effective {rs.effective_on} to {rs.registration_period_ends_on}",
-                rs.effective_on, rs.registration_period_ends_on)]
+    out = [
+        _seg(
+            security,
+            lane,
+            "registration_effective",
+            f"effective {rs.effective_on} to {rs.registration_period_ends_on}",
+            rs.effective_on,
+            rs.registration_period_ends_on,
+        )
+    ]
     for w in rs.suspensions:
         out.append(_seg(security, lane, "suspension", f"suspended {w.start} to {w.end or 'open'}", w.start, w.end))
     for w in rs.stop_orders:
         out.append(_seg(security, lane, "stop_order", f"stop order {w.start} to {w.end or 'open'}", w.start, w.end))
     for effective_on, information_as_of in rs.post_effective_amendments:
-        out.append(_seg(security, lane, "post_effective_amendment",
-                        f"post-effective amendment {effective_on} (information as of {information_as_of})",
-                        effective_on, effective_on, "milestone"))
+        out.append(
+            _seg(
+                security,
+                lane,
+                "post_effective_amendment",
+                f"post-effective amendment {effective_on} (information as of {information_as_of})",
+                effective_on,
+                effective_on,
+                "milestone",
+            )
+        )
     return out
 
 
@@ -152,33 +198,55 @@ def _current_information_lane(agreement: Agreement) -> list[dict]:
     out = []
     params = _parameters(str(RULES_DIR))
     qualifies = agreement.reporting_since + timedelta(
-        days=params.value("current_information_min_reporting_days", agreement.closing_date))
+        days=params.value("current_information_min_reporting_days", agreement.closing_date)
+    )
     if qualifies > agreement.closing_date:
-        out.append(_seg("issuer", lane, "reporting_under_90_days", "reporting for less than 90 days",
-                        agreement.reporting_since, qualifies - DAY))
+        out.append(
+            _seg(
+                "issuer",
+                lane,
+                "reporting_under_90_days",
+                "reporting for less than 90 days",
+                agreement.reporting_since,
+                qualifies - DAY,
+            )
+        )
     for report in agreement.late_reports:
         # the convention of the rule: due D, filed F -> not current from D+1 to F-1
         end = report.filed_on - DAY if report.filed_on is not None else None
         if end is not None and end < report.due_on + DAY:
             continue
         filed = f"filed {report.filed_on}" if report.filed_on else "not filed"
-        out.append(_seg("issuer", lane, "not_current",
-                        f"{report.form} for {report.period_end} due {report.due_on}, {filed}",
-                        report.due_on + DAY, end))
+        out.append(
+            _seg(
+                "issuer",
+                lane,
+                "not_current",
+                f"{report.form} for {report.period_end} due {report.due_on}, {filed}",
+                report.due_on + DAY,
+                end,
+            )
+        )
     return out
 
 
 def _warrant_lanes(agreement: Agreement, investor_name: str) -> list[dict]:
     if agreement.warrant_issued_on is None or agreement.investors[investor_name].warrant_shares == 0:
         return []
-    out = [_seg("warrant_shares", "Warrant exercise (4(n))", "warrant_exercise_window",
-                f"exercisable {agreement.warrant_issued_on} to {agreement.warrant_expires_on or 'open'}",
-                agreement.warrant_issued_on, agreement.warrant_expires_on)]
+    out = [
+        _seg(
+            "warrant_shares",
+            "Warrant exercise (4(n))",
+            "warrant_exercise_window",
+            f"exercisable {agreement.warrant_issued_on} to {agreement.warrant_expires_on or 'open'}",
+            agreement.warrant_issued_on,
+            agreement.warrant_expires_on,
+        )
+    ]
     if agreement.warrant_cashless_permitted:
         # Cashless exercise tacks to the warrant's issue date (144(d)(3)(x)); a cash exercise
         # restarts the holding period on the exercise date, which only the sale notice knows.
-        out += _rule_144_lane(agreement, "warrant_shares", "Rule 144 (cashless exercise)",
-                              agreement.warrant_issued_on)
+        out += _rule_144_lane(agreement, "warrant_shares", "Rule 144 (cashless exercise)", agreement.warrant_issued_on)
     out += _registration_lane(agreement, "warrant_shares")
     return out
 
@@ -186,6 +254,7 @@ def _warrant_lanes(agreement: Agreement, investor_name: str) -> list[dict]:
 def _notice_markers(agreement: Agreement, investor_name: str, notices: pd.DataFrame) -> list[dict]:
     if "outcome" not in notices.columns:
         from compliance.running.review import review
+
         result = review(notices, agreement)
         notices = notices.assign(outcome=result["outcome"].to_numpy())
     out = []
@@ -195,16 +264,28 @@ def _notice_markers(agreement: Agreement, investor_name: str, notices: pd.DataFr
         try:
             day = _as_date(row.get("sale_date"), "sale_date")
         except (ValueError, TypeError):
-            continue   # an unreadable date cannot be placed (the review reports it as an error)
+            continue  # an unreadable date cannot be placed (the review reports it as an error)
         security = row.get("security") if row.get("security") in ("shares", "warrant_shares") else "shares"
         label = f"{row.get('notice_id', '')}: {row.get('route', '')}, {row.get('quantity', '')}"
-        out.append(_seg(security, "Sale notices", "notice", label, day, day, "notice",
-                        str(row.get("outcome", "")), str(row.get("notice_id", ""))))
+        out.append(
+            _seg(
+                security,
+                "Sale notices",
+                "notice",
+                label,
+                day,
+                day,
+                "notice",
+                str(row.get("outcome", "")),
+                str(row.get("notice_id", "")),
+            )
+        )
     return out
 
 
-def timeline_segments(agreement: Agreement | None = None, investor: str | None = None,
-                      notices: pd.DataFrame | None = None) -> pd.DataFrame:
+def timeline_segments(
+    agreement: Agreement | None = None, investor: str | None = None, notices: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """What ``plot_timeline`` draws for one investor, one row per span, milestone or notice.
 
     Columns: ``security`` (shares | warrant_shares | issuer), ``lane`` (the row of the chart),
@@ -213,9 +294,10 @@ def timeline_segments(agreement: Agreement | None = None, investor: str | None =
 
     Kinds: holding_period (acquisition to the day before it is met), holding_period_met,
     rule_144_conditions (met, until free resale), rule_144k and rule_144_free (free resale for a
-    non-affiliate: 144(k) before 2008-02-15, 144(b)(1)(i) after; the label names which), registration_effective (effective to the last day of the registration
-    period), suspension, stop_order, post_effective_amendment, not_current (a late report: due
-    D, filed F -> D+1 to F-1), reporting_under_90_days, warrant_exercise_window, notice.
+    non-affiliate: 144(k) before 2008-02-15, 144(b)(1)(i) after; the label names which),
+    registration_effective (effective to the last day of the registration period), suspension,
+    stop_order, post_effective_amendment, not_current (a late report: due D, filed F -> D+1 to
+    F-1), reporting_under_90_days, warrant_exercise_window, notice.
 
     ``notices``: sale notices (the input columns); those of ``investor`` are placed on their
     sale date, coloured by ``outcome`` (reviewed here with ``compliance.review`` unless the frame
@@ -225,8 +307,7 @@ def timeline_segments(agreement: Agreement | None = None, investor: str | None =
     if investor is None:
         investor = next(iter(agreement.investors))
     if investor not in agreement.investors:
-        raise ValueError(f"investor {investor!r} is not on the agreement "
-                         f"({', '.join(agreement.investors)})")
+        raise ValueError(f"investor {investor!r} is not on the agreement ({', '.join(agreement.investors)})")
     rows = _rule_144_lane(agreement, "shares", "Rule 144", agreement.closing_date)
     rows += _registration_lane(agreement, "shares")
     rows += _current_information_lane(agreement)
@@ -238,16 +319,24 @@ def timeline_segments(agreement: Agreement | None = None, investor: str | None =
 
 # --- drawing -------------------------------------------------------------------------------------
 
+
 def _new_axes(ax, figsize):
     if ax is not None:
         return ax.figure, ax
     from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
 
 
-def plot_timeline(agreement: Agreement | None = None, investor: str | None = None,
-                  notices: pd.DataFrame | None = None, *, ax=None, segments: pd.DataFrame | None = None):
+def plot_timeline(
+    agreement: Agreement | None = None,
+    investor: str | None = None,
+    notices: pd.DataFrame | None = None,
+    *,
+    ax=None,
+    segments: pd.DataFrame | None = None,
+):
     """Draw ``timeline_segments(agreement, investor, notices)`` (or ``segments`` given) and
     return the matplotlib Figure. One row per (security, lane); milestones are diamonds with
     their date; notices are markers coloured by outcome (allow green, deny red, error amber)."""
@@ -262,8 +351,10 @@ def plot_timeline(agreement: Agreement | None = None, investor: str | None = Non
     if segments is None:
         segments = timeline_segments(agreement, investor, notices)
     order = {name: i for i, name in enumerate(SECURITY_NAMES)}
-    lanes = sorted(dict.fromkeys(zip(segments["security"], segments["lane"])),
-                   key=lambda lane: order.get(lane[0], len(order)))   # stable: lanes keep their order
+    lanes = sorted(
+        dict.fromkeys(zip(segments["security"], segments["lane"], strict=True)),
+        key=lambda lane: order.get(lane[0], len(order)),
+    )  # stable: lanes keep their order
     fig, ax = _new_axes(ax, (11, 0.62 * len(lanes) + 1.6))
 
     days = [d for d in list(segments["start"]) + list(segments["end"]) if isinstance(d, date)]
@@ -278,27 +369,56 @@ def plot_timeline(agreement: Agreement | None = None, investor: str | None = Non
             end = (row.end if row.end is not None else x_max) + DAY
             start_n = mdates.date2num(row.start)
             height, top = (0.36, y - 0.18) if row.kind in ("suspension", "stop_order") else (0.6, y - 0.3)
-            ax.broken_barh([(start_n, mdates.date2num(end) - start_n)], (top, height),
-                           facecolors=colour, edgecolor="none", zorder=2 if height < 0.6 else 1)
+            ax.broken_barh(
+                [(start_n, mdates.date2num(end) - start_n)],
+                (top, height),
+                facecolors=colour,
+                edgecolor="none",
+                zorder=2 if height < 0.6 else 1,
+            )
             legend.setdefault(name, Patch(facecolor=colour, label=name))
-            if row.end is not None and (row.end - row.start).days < 45:   # too short to see its dates
-                ax.annotate(f"{row.start:%Y-%m-%d} to {row.end:%m-%d}", (mdates.date2num(end), y),
-                            xytext=(3, -2), textcoords="offset points", fontsize=7, va="top",
-                            color=colour)
+            if row.end is not None and (row.end - row.start).days < 45:  # too short to see its dates
+                ax.annotate(
+                    f"{row.start:%Y-%m-%d} to {row.end:%m-%d}",
+                    (mdates.date2num(end), y),
+                    xytext=(3, -2),
+                    textcoords="offset points",
+                    fontsize=7,
+                    va="top",
+                    color=colour,
+                )
         elif row.shape == "milestone":
             ax.plot([row.start], [y], marker="D", color="#1f2328", markersize=6, zorder=4)
-            ax.annotate(row.start.isoformat(), (mdates.date2num(row.start), y), xytext=(0, 9),
-                        textcoords="offset points", ha="center", fontsize=7.5, color="#1f2328")
+            ax.annotate(
+                row.start.isoformat(),
+                (mdates.date2num(row.start), y),
+                xytext=(0, 9),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7.5,
+                color="#1f2328",
+            )
         elif row.shape == "notice":
             colour = OUTCOME_COLOURS.get(row.outcome, "#6e7781")
             marker = OUTCOME_MARKERS.get(row.outcome, "o")
-            ax.plot([row.start], [y], marker=marker, linestyle="none", color=colour, markersize=7,
-                    markeredgecolor="white", zorder=5)
-            legend.setdefault(f"notice: {row.outcome}", Line2D(
-                [], [], marker=marker, linestyle="none", color=colour, label=f"notice: {row.outcome}"))
+            ax.plot(
+                [row.start],
+                [y],
+                marker=marker,
+                linestyle="none",
+                color=colour,
+                markersize=7,
+                markeredgecolor="white",
+                zorder=5,
+            )
+            legend.setdefault(
+                f"notice: {row.outcome}",
+                Line2D([], [], marker=marker, linestyle="none", color=colour, label=f"notice: {row.outcome}"),
+            )
     if (segments["shape"] == "milestone").any():
-        legend["milestone (date)"] = Line2D([], [], marker="D", linestyle="none", color="#1f2328",
-                                            label="milestone (date)")
+        legend["milestone (date)"] = Line2D(
+            [], [], marker="D", linestyle="none", color="#1f2328", label="milestone (date)"
+        )
 
     ax.set_yticks(list(y_of.values()))
     ax.set_yticklabels([f"{SECURITY_NAMES.get(s, s)} · {lane}" for s, lane in lanes], fontsize=8.5)
@@ -312,20 +432,33 @@ def plot_timeline(agreement: Agreement | None = None, investor: str | None = Non
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_title(f"{agreement.issuer}: resale windows of {investor}", fontsize=11, loc="left")
-    ax.legend(handles=list(legend.values()), fontsize=7.5, loc="upper center",
-              bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    ax.legend(
+        handles=list(legend.values()),
+        fontsize=7.5,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=3,
+        frameon=False,
+    )
     return fig
 
 
-def plot_sweep(event: Mapping[str, Any], agreement: Agreement | None = None,
-               start: date | str | None = None, end: date | str | None = None, *, ax=None,
-               frame: pd.DataFrame | None = None):
+def plot_sweep(
+    event: Mapping[str, Any],
+    agreement: Agreement | None = None,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    *,
+    ax=None,
+    frame: pd.DataFrame | None = None,
+):
     """Draw the outcome of ``event`` on every trading day from ``start`` to ``end`` (``frame``:
     a ``sweep`` already computed) as allowed/denied bands labelled by the deciding rule, mark
     ``earliest_allowed_date`` of ``check`` on the first day, and return the Figure.
 
     The data: ``sweep(event, agreement, start, end)`` and ``sweep_bands(frame)``."""
     import matplotlib.dates as mdates
+
     if agreement is None:
         agreement = load_agreement()
     if frame is None:
@@ -345,29 +478,38 @@ def plot_sweep(event: Mapping[str, Any], agreement: Agreement | None = None,
         x0 = mdates.date2num(band.start)
         width = mdates.date2num(right) - x0
         colour = OUTCOME_COLOURS.get(band.outcome, "#6e7781")
-        ax.broken_barh([(x0, width)], (0, 1), facecolors=colour, alpha=0.85 if band.outcome == "allow" else 0.75,
-                       edgecolor="white", linewidth=0.8)
+        ax.broken_barh(
+            [(x0, width)],
+            (0, 1),
+            facecolors=colour,
+            alpha=0.85 if band.outcome == "allow" else 0.75,
+            edgecolor="white",
+            linewidth=0.8,
+        )
         label = "allowed" if band.outcome == "allow" else (band.deciding_rule or band.outcome)
         extra = len([r for r in band.failed_rules.split(";") if r]) - 1
         if extra > 0:
             label += f" +{extra}"
         if (right - band.start).days >= span * 0.12:
             ax.text(x0 + width / 2, 0.5, label, ha="center", va="center", color="white", fontsize=8)
-        else:   # too narrow to hold its label: above the band, staggered
-            ax.text(x0 + width / 2, 1.06 + 0.24 * (narrow % 2), label, ha="center", va="bottom",
-                    color=colour, fontsize=7.5)
+        else:  # too narrow to hold its label: above the band, staggered
+            ax.text(
+                x0 + width / 2, 1.06 + 0.24 * (narrow % 2), label, ha="center", va="bottom", color=colour, fontsize=7.5
+            )
             narrow += 1
     if earliest is not None and first <= earliest <= last + DAY:
         x = mdates.date2num(earliest)
         ax.plot([x, x], [-0.08, 1.0], color="#1f2328", linewidth=1.6, linestyle="--")
         ax.plot([x], [-0.08], marker="^", color="#1f2328", markersize=7)
         ax.text(x, -0.2, f"earliest allowed {earliest.isoformat()}", ha="center", va="top", fontsize=8)
-    note = (f"earliest allowed date (check on {first}): {earliest.isoformat()}" if earliest is not None
-            else f"earliest allowed date (check on {first}): none, time alone does not cure it")
+    note = (
+        f"earliest allowed date (check on {first}): {earliest.isoformat()}"
+        if earliest is not None
+        else f"earliest allowed date (check on {first}): none, time alone does not cure it"
+    )
     quantity = event.get("quantity", "")
     quantity = f"{quantity:,}" if isinstance(quantity, int) else quantity
-    who = (f"{event.get('investor', '')}: {quantity} {event.get('security', '')} "
-           f"by {event.get('route', '')}")
+    who = f"{event.get('investor', '')}: {quantity} {event.get('security', '')} by {event.get('route', '')}"
     ax.set_title(f"{who}, sale dates {first} to {last}\n{note}", fontsize=10, loc="left")
     ax.set_ylim(-0.5, 1.6)
     ax.set_yticks([])
