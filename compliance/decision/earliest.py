@@ -18,7 +18,7 @@ import numpy as np
 
 from compliance.deal.calendars import LAST_DATE
 from compliance.deal.periods import ONE_DAY
-from compliance.facts.derive import NAT, Facts, NextChanges
+from compliance.facts.columns import NAT, Facts, NextChanges
 
 # Candidates stop short of the calendar's end, so rolling one forward stays in range.
 SEARCH_LIMIT = np.datetime64(LAST_DATE, "D") - 14 * ONE_DAY

@@ -13,7 +13,9 @@ from compliance.contract.event import EventColumns, InputError, SaleEvent, notic
 from compliance.deal.agreement import Agreement, AgreementError, load_agreement
 from compliance.decision.earliest import earliest_allowed_dates
 from compliance.decision.findings import Decision, compose
-from compliance.facts.derive import Facts, NextChanges, PriorSales, derive_facts, row
+from compliance.facts.columns import Facts, NextChanges
+from compliance.facts.derive import derive_facts, row
+from compliance.facts.prior_sales import PriorSales
 from compliance.rulebook import vectorized as vz
 from compliance.rulebook.durable import DurableRulesEngine, engine_for
 from compliance.rulebook.loader import RULES_DIR, Rulebook

@@ -15,16 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from compliance.contract.event import EventColumns
-from compliance.facts.derive import (
-    NAT,
-    WINDOW_EXITS,
-    Facts,
-    NextChanges,
-    PriorSales,
-    aggregates,
-    parameter_on,
-    window_exit_day,
-)
+from compliance.facts.columns import NAT, Facts, NextChanges, parameter_on
+from compliance.facts.prior_sales import WINDOW_EXITS, PriorSales, aggregates, window_exit_day
 from compliance.facts.three_month_aggregate import WindowSales, three_month_aggregate
 from compliance.rulebook import vectorized as vz
 from compliance.rulebook.loader import Rulebook

@@ -65,7 +65,9 @@ from compliance.decision.output_columns import (
     cited_status,
     joined,
 )
-from compliance.facts.derive import Facts, count_earlier_sales, derive_facts
+from compliance.facts.columns import Facts
+from compliance.facts.derive import derive_facts
+from compliance.facts.prior_sales import count_earlier_sales
 from compliance.rulebook import vectorized as vz
 from compliance.rulebook.durable import engine_for
 from compliance.rulebook.loader import RULES_DIR, Rulebook

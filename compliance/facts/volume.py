@@ -1,0 +1,65 @@
+"""Rule 144(e)(1): the volume limit, the greater of 1% of the shares outstanding by the latest
+report ((e)(1)(i)) and the average weekly reported volume over the four calendar weeks before the
+Form 144 filing or the sale ((e)(1)(ii)); and where the three-month aggregation window starts.
+The aggregate itself is ``three_month_aggregate``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compliance.contract.event import EventColumns
+from compliance.deal.agreement import Agreement
+from compliance.deal.periods import (
+    ONE_DAY,
+    window_start,
+)
+from compliance.facts.columns import Facts, NextChanges, span
+
+AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
+
+
+def outstanding(t: np.ndarray, agreement: Agreement, in_force: dict, changes: NextChanges) -> Facts:
+    """Shares outstanding by the latest report on or before each day, 1% of them (144(e)(1)(i)),
+    and the start of the three-month aggregation window."""
+    reported = np.array([d for d, _ in agreement.shares_outstanding], dtype="M8[D]")
+    shares = np.array([s for _, s in agreement.shares_outstanding], dtype=np.float64)
+    changes.add_dates(reported, "shares_outstanding", "one_percent_of_outstanding", "volume_limit")
+    i = np.searchsorted(reported, t, side="right") - 1
+    outstanding = np.where(i >= 0, shares[np.maximum(i, 0)], np.nan)
+    return {
+        "shares_outstanding": outstanding,
+        "one_percent_of_outstanding": np.floor(outstanding * in_force["volume_percent_of_outstanding"] / 100),
+        "volume_window_starts_after": window_start(t, in_force["aggregation_months"].astype(np.int64)),
+    }
+
+
+def average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreement) -> np.ndarray:
+    """The average weekly volume over the ``weeks`` whole Monday-Sunday weeks before the week of
+    each reference day (144(e)(1)(ii)); NaN where a week has no data."""
+    monday = reference - ((reference.astype(np.int64) + 3) % 7).astype("m8[D]")  # 1970-01-01 was a Thursday
+    week_starts = np.array([d for d, _ in agreement.weekly_volume], dtype="M8[D]")
+    week_volumes = np.array([v for _, v in agreement.weekly_volume], dtype=np.float64)
+    total = np.zeros(reference.shape)
+    for k in range(1, weeks + 1):
+        j = np.searchsorted(week_starts, monday - 7 * k * ONE_DAY, side="right") - 1
+        total += np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
+    return np.floor(total / weeks)
+
+
+def volume(events: EventColumns, agreement: Agreement, param, changes: NextChanges, one_percent: np.ndarray) -> Facts:
+    t = events.sale_date
+    filed = events.form_144_filed_on
+    reference = np.where(~np.isnat(filed) & (filed <= t), filed, t)
+    changes.add(filed, *AVERAGE_VOLUME)  # from the filing day the reference stops following t
+    weeks = param("volume_average_weeks").astype(np.int64)
+    average = np.full(t.shape, np.nan)
+    for w in np.unique(weeks).tolist():
+        rows = weeks == w
+        days, at = span(reference[rows])
+        average[rows] = average_weekly_volume(days, w, agreement)[at]
+    return {
+        "volume_reference_date": reference,
+        "average_weekly_volume": average,
+        "volume_limit": np.fmax(one_percent, average),
+    }
