@@ -1,4 +1,4 @@
-"""model.Coded, the coded text column of EventColumns, answers as an object array of the same
+"""contract.event.Coded, the coded text column of EventColumns, answers as an object array of the same
 values would: the vectorized facts compare, filter and take rows through it."""
 
 import numpy as np

@@ -120,7 +120,7 @@ def test_threads_give_the_same_answers_as_one_thread(agreement):
 
 
 # -- the facts of VALID, worked by hand --------------------------------------------------------
-# Written out (not derived by compliance/facts.py) so that these adapter tests need only the
+# Written out (not derived by compliance/facts/) so that these adapter tests need only the
 # vocabulary of rules/facts.yaml. Dates: Closing/full payment 2002-01-16; sale Mon 2003-02-03.
 VALID_FACTS = {
     "sale_date": date(2003, 2, 3),

@@ -1,5 +1,5 @@
 """Which facts depend on which Rule 144 parameters is declared once, in rules/facts.yaml (a fact's
-``parameters``); compliance/facts.py looks up only those parameters, and the earliest-date search
+``parameters``); compliance/facts/derive.py looks up only those parameters, and the earliest-date search
 expects only those facts to change with a new version of Rule 144. A declaration left out is
 caught here: every parameter the facts read is changed in a copy of the rules, and every fact
 that moves must have declared it."""

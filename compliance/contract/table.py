@@ -1,6 +1,6 @@
 """A table of sale notices parsed column by column, by distinct value.
 
-The row parser (``model.parse_event``) is the authority on what the input contract accepts, and
+The row parser (``event.parse_event``) is the authority on what the input contract accepts, and
 this module asks it: each column is factorized, each *distinct* value is parsed once by the row
 parser's own field method, and the answers are spread back to the rows. A million notices carry a
 few thousand distinct dates and a handful of distinct routes, so this costs one hash pass per

@@ -3,7 +3,7 @@
 The rulebook cites clause *keys* (``delivery_date``); the agreement maps each key to its own
 section number and words, so the same rules serve any deal. The file's format is data
 (``agreement.schema.json``) and is documented field by field in ``docs/agreement-format.md``.
-Loading validates the whole file first (``agreement_schema.py``): a wrong or missing field raises
+Loading validates the whole file first (``schema.py``): a wrong or missing field raises
 AgreementError naming the file, the field and what was expected, with every problem found.
 
 No deal is named in code: the agreement loaded by default is the one ``fixtures/default.yaml``

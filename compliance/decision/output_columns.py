@@ -1,6 +1,6 @@
 """The output contract: the columns of a decision row, in order, and how each is made from the
 rules' findings. ``Decision.to_row`` (one event, ``check()``) and the review's vectorized
-rendering (``review.py``) both build their rows from these definitions.
+rendering (``running/review.py``) both build their rows from these definitions.
 
 Each column, from a rule's status (pass, fail, not_applicable, undetermined; a failing rule is one
 that fails or is undetermined) and the facts:

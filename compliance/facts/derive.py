@@ -3,7 +3,7 @@ parameters, for many events at once (numpy columns; one event is a column of len
 Python computes dates, calendar answers and aggregates here; it judges nothing (``rules/`` does).
 
 Column types: dates ``datetime64[D]`` (NaT = absent), counts and amounts ``float64`` where they
-can be absent (NaN) else ``int64``, flags ``bool``, text ``model.Coded`` (codes into the distinct
+can be absent (NaN) else ``int64``, flags ``bool``, text ``Coded`` (``compliance.contract.event``) (codes into the distinct
 values; None = absent).
 
 ``derive_facts`` also returns, per fact, each event's *next change* (``NextChanges``): the first
@@ -11,7 +11,7 @@ day after its sale date on which that fact could take another value without the 
 report filed, a suspension ending, a sale leaving the three-month window, a new version of Rule
 144), NaT if none. Between its changes a fact keeps its value, or (for the few facts that follow
 the sale date itself) the conditions that read it keep their truth; that is what makes the
-earliest-allowed-date search exact (``earliest.py``).
+earliest-allowed-date search exact (``compliance.decision.earliest``).
 """
 
 from __future__ import annotations

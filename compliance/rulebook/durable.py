@@ -63,7 +63,7 @@ def _to_durable(cond: tuple) -> dict | None:
     comparison = {fact: value} if _OPS[op] is None else {_OPS[op]: {fact: value}}
     if operand_kind != "fact":
         return comparison
-    # Field-to-field comparisons are between dates or numbers (rulebook.py checks): guard both.
+    # Field-to-field comparisons are between dates or numbers (the loader checks): guard both.
     return {"$and": [comparison, {"$gte": {fact: _PRESENT}}, {"$gte": {operand: _PRESENT}}]}
 
 

@@ -1,6 +1,6 @@
 """The rulebook compiled to numpy: every rule judged for a whole column of events at once.
 
-The same normalised conditions as the durable_rules ruleset (``engine.py``), with the same
+The same normalised conditions as the durable_rules ruleset (``durable.py``), with the same
 three-valued logic: a comparison is FALSE (0), UNKNOWN (1, a fact is absent) or TRUE (2); ``all``
 is the minimum, ``any`` the maximum. A rule's status: not applicable when it certainly does not
 apply; fail when it applies and fails; pass when it certainly does not fail; else undetermined.
@@ -98,7 +98,7 @@ def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
         known = known & facts.present(operand)
     else:
         right = operand
-    if isinstance(left, Coded):  # text facts are compared with constants only (rulebook.py)
+    if isinstance(left, Coded):  # text facts are compared with constants only (the loader checks)
         holds = left.compare(_OPS[op], right)
     else:
         with np.errstate(invalid="ignore"):
