@@ -3,8 +3,8 @@ parameters, for many events at once (numpy columns; one event is a column of len
 Python computes dates, calendar answers and aggregates here; it judges nothing (``rules/`` does).
 
 Column types: dates ``datetime64[D]`` (NaT = absent), counts and amounts ``float64`` where they
-can be absent (NaN) else ``int64``, flags ``bool``, text ``Coded`` (``compliance.contract.event``) (codes into the distinct
-values; None = absent).
+can be absent (NaN) else ``int64``, flags ``bool``, text ``Coded`` (``compliance.contract.event``:
+codes into the distinct values; None = absent).
 
 ``derive_facts`` also returns, per fact, each event's *next change* (``NextChanges``): the first
 day after its sale date on which that fact could take another value without the event changing (a
