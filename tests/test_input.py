@@ -83,7 +83,7 @@ def test_valid_event_is_allowed(agreement):
     assert decision.earliest_allowed_date == date(2003, 2, 3)
 
 
-def test_contract_field_lists_match_the_issue():
+def test_contract_field_lists_match_the_readme():
     assert REQUIRED == ("notice_id", "investor", "security", "quantity", "sale_date", "route", "affiliate")
     assert set(OPTIONAL) == {
         "notice_received_at",
