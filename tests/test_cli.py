@@ -6,25 +6,13 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from sample_events import ALLOWED
 
 from compliance.cli import main
 
 FIXTURE_NOTICES = Path(__file__).resolve().parent.parent / "fixtures" / "focus_enhancements" / "sale_notices.csv"
 
-ALLOWED = {
-    "notice_id": "C1",
-    "investor": "Papell Holdings Limited",
-    "security": "shares",
-    "quantity": 100000,
-    "sale_date": "2003-02-03",
-    "route": "rule_144",
-    "affiliate": False,
-    "opinion_of_counsel": True,
-    "company_advised": True,
-    "manner_of_sale": "brokers_transaction",
-    "form_144_filed_on": "2003-02-03",
-    "sale_price": 1.0,
-}
+ALLOWED = {**ALLOWED, "notice_id": "C1"}
 
 
 def test_check_prints_the_decision_as_json(capsys):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sample_events import ALLOWED, as_text
 
 import compliance
 from compliance.cli import main, write_decisions
@@ -27,20 +28,7 @@ FIXTURES = ROOT / "fixtures"
 FIXTURE_NOTICES = FIXTURES / "focus_enhancements" / "sale_notices.csv"
 
 # Allowed: a Rule 144 sale by a non-affiliate on Mon 2003-02-03, the shares held over a year.
-ALLOWED = {
-    "notice_id": "C1",
-    "investor": "Papell Holdings Limited",
-    "security": "shares",
-    "quantity": "100000",
-    "sale_date": "2003-02-03",
-    "route": "rule_144",
-    "affiliate": "false",
-    "opinion_of_counsel": "true",
-    "company_advised": "true",
-    "manner_of_sale": "brokers_transaction",
-    "form_144_filed_on": "2003-02-03",
-    "sale_price": "1.0",
-}
+ALLOWED = as_text({**ALLOWED, "notice_id": "C1"})
 FORMULAS = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)"]
 
 

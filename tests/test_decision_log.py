@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from sample_events import ALLOWED
 
 import compliance
 from compliance import decision_log as dl
@@ -26,19 +27,7 @@ from compliance.decision_log import encoding, writing
 from compliance.running.replay import replay
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = {
-    "investor": "Papell Holdings Limited",
-    "security": "shares",
-    "quantity": 100000,
-    "sale_date": "2003-02-03",
-    "route": "rule_144",
-    "affiliate": False,
-    "opinion_of_counsel": True,
-    "company_advised": True,
-    "manner_of_sale": "brokers_transaction",
-    "form_144_filed_on": "2003-02-03",
-    "sale_price": 1.0,
-}
+BASE = {k: v for k, v in ALLOWED.items() if k != "notice_id"}
 
 
 def event(notice_id: str, **changes) -> dict:

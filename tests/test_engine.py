@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
+from sample_events import ALLOWED
 
 import compliance
 from compliance.decision.findings import compose
@@ -30,20 +31,7 @@ ROUTES = ["registration_statement", "rule_144", "other_exemption"]
 MANNERS = ["brokers_transaction", "market_maker", "riskless_principal", "other", None]
 
 # Worked by hand in tests/test_input.py (VALID): allowed.
-VALID = {
-    "notice_id": "N1",
-    "investor": "Papell Holdings Limited",
-    "security": "shares",
-    "quantity": 100000,
-    "sale_date": "2003-02-03",
-    "route": "rule_144",
-    "affiliate": False,
-    "opinion_of_counsel": True,
-    "company_advised": True,
-    "manner_of_sale": "brokers_transaction",
-    "form_144_filed_on": "2003-02-03",
-    "sale_price": 1.0,
-}
+VALID = ALLOWED  # allowed: worked by hand in tests/sample_events.py
 
 
 def varied_events(seed: int, n: int) -> list[dict]:

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sample_events import ALLOWED, as_text
 
 import compliance
 from compliance.cli import event_from_json, read_notices
@@ -35,20 +36,7 @@ from compliance.contract.event import FIELDS, InputError
 # - REGISTERED: Folkinburg, 50,000 Shares under the registration statement on Tue 2002-10-01,
 #   effective 2002-03-15, outside the 2002-08-01..20 suspension, prospectus fresh -> allow
 #   (worked by hand in tests/test_input.py, G2).
-ALLOWED = {
-    "notice_id": "N1",
-    "investor": "Papell Holdings Limited",
-    "security": "shares",
-    "quantity": "100000",
-    "sale_date": "2003-02-03",
-    "route": "rule_144",
-    "affiliate": "false",
-    "opinion_of_counsel": "true",
-    "company_advised": "true",
-    "manner_of_sale": "brokers_transaction",
-    "form_144_filed_on": "2003-02-03",
-    "sale_price": "1.0",
-}
+ALLOWED = as_text(ALLOWED)
 VOLUME = {**ALLOWED, "prior_144_sales_3m": "300000"}
 REGISTERED = {
     "notice_id": "G2",

@@ -14,6 +14,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+from sample_events import ALLOWED
 
 import compliance
 from compliance.bundled import FIXTURES_DIR, RULES_DIR, bundled_agreements
@@ -22,20 +23,7 @@ from compliance.decision_log import agreement_fingerprint, rulebook_fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ALLOWED = {
-    "notice_id": "C1",
-    "investor": "Papell Holdings Limited",
-    "security": "shares",
-    "quantity": 100000,
-    "sale_date": "2003-02-03",
-    "route": "rule_144",
-    "affiliate": False,
-    "opinion_of_counsel": True,
-    "company_advised": True,
-    "manner_of_sale": "brokers_transaction",
-    "form_144_filed_on": "2003-02-03",
-    "sale_price": 1.0,
-}
+ALLOWED = {**ALLOWED, "notice_id": "C1"}
 
 
 # --- bundled agreements by name -------------------------------------------------------------------
