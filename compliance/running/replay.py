@@ -12,23 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from compliance.decision.output_columns import OUTPUT_COLUMNS
 from compliance.decision_log.batches import agreement_fingerprint, rulebook_fingerprint
 from compliance.decision_log.completeness import INCOMPLETE, PREDATES_SEALS
 from compliance.decision_log.read import _rows
 from compliance.decision_log.schema import LogError
 
-DECISION_FIELDS = (
-    "outcome",
-    "failed_rules",
-    "citations",
-    "earliest_allowed_date",
-    "delivery_date",
-    "delivery_late_business_days",
-    "legend_removal",
-    "dwac_eligible",
-    "regime",
-    "error",
-)
+DECISION_FIELDS = tuple(c for c in OUTPUT_COLUMNS if c not in ("notice_id", "reasons"))
 """The output fields replay compares (``reasons`` is prose derived from them and is not compared)."""
 
 
