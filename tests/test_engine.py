@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from sample_events import ALLOWED
 
@@ -94,17 +95,49 @@ def test_threads_give_the_same_answers_as_one_thread(agreement):
     assert {"allow", "deny", "error"} <= outcomes  # the events are varied enough to mean something
 
     start = threading.Barrier(THREADS)
+    stop = threading.Event()
 
     def run(batch):
         start.wait()  # all threads post at once
         return [compliance.check(e, agreement).to_row() for e in batch]
 
-    for _ in range(ROUNDS):
+    def keep_busy(python: bool):  # the processor kept busy: Python holding the GIL, numpy not
+        while not stop.is_set():
+            if python:
+                sum(i * i for i in range(20_000))
+            else:
+                np.sort(np.random.default_rng(0).random(200_000))
+
+    busy = [threading.Thread(target=keep_busy, args=(k % 2 == 0,)) for k in range(4)]
+    for thread in busy:
+        thread.start()
+    try:
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            concurrent = list(pool.map(run, batches))
+            rounds = [list(pool.map(run, batches)) for _ in range(ROUNDS)]
+    finally:
+        stop.set()
+        for thread in busy:
+            thread.join()
+    for concurrent in rounds:
         for i, (got, expected) in enumerate(zip(concurrent, sequential, strict=True)):
             for row, want in zip(got, expected, strict=True):
                 assert row == want, (i, row["notice_id"])
+
+
+def test_actions_run_late_by_the_dispatcher_are_waited_for(monkeypatch):
+    # durable_rules' background dispatcher may run an evaluation's actions after assert_fact has
+    # returned. Here every action runs a whole second late, in another thread: the evaluation
+    # must still see each of them (no rule read as undetermined for want of waiting).
+    engine = DurableRulesEngine(engine_for().rulebook)
+    quiet = engine.evaluate(VALID_FACTS)
+    assert_now = engine._host.assert_fact
+
+    def assert_late(name, message):
+        threading.Timer(1.0, assert_now, args=(name, message)).start()
+
+    monkeypatch.setattr(engine._host, "assert_fact", assert_late)
+    assert engine.evaluate(VALID_FACTS) == quiet
+    assert "undetermined" not in quiet.values()
 
 
 # -- the facts of VALID, worked by hand --------------------------------------------------------

@@ -1,7 +1,7 @@
 """The durable_rules adapter: the rulebook compiled to one ruleset, evaluated one event at a time.
 
-durable_rules 2.0.28 is unmaintained and has sharp edges (shared/stack-notes.md); this module is
-the only one that imports it, and it handles them:
+durable_rules 2.0.28 is unmaintained and has sharp edges, measured on this project's machines; this
+module is the only one that imports it, and it handles them:
 
 - not thread-safe: every evaluation holds one process-wide lock;
 - at most 1,024 live sessions per ruleset: each evaluation uses a fresh session id and deletes
@@ -10,8 +10,11 @@ the only one that imports it, and it handles them:
   fires on every fact;
 - an ``$or`` whose branches both match fires twice: outcomes are recorded as a set;
 - the background dispatcher may run an action after ``assert_fact`` returns: outcomes are
-  collected by the actions themselves, and an evaluation waits (briefly) for every rule whose
-  facts are all present before it deletes the session;
+  collected by the actions themselves, and an evaluation waits until every action it is owed has
+  run (a rule whose facts are all present matches exactly one of its compiled rules, and the
+  catch-all fires on every fact) before it deletes the session. How long that takes never changes
+  the answer: an evaluation still owed an action after ``STALL_SECONDS`` raises ``EngineStalled``
+  rather than read the missing action as a rule that did not match;
 - loose typing: only typed, normalised facts reach it (dates as ordinal day numbers);
 - a comparison of two fields inside an ``$and`` matches when the field it refers to (``$m``) is
   absent (seen in this project: ``route == rule_144 and sale_date >= holding_period_satisfied_on``
@@ -27,7 +30,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ _OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": 
 _ALWAYS = {"evaluate": 1}  # a field every fact carries, for rules with no condition
 _CATCH_ALL = "catch_all"
 _PRESENT = -2147483648  # below every day number, count and amount: "the field is there"
-_WAIT_SECONDS = 0.5
+STALL_SECONDS = 60.0  # an evaluation takes milliseconds; this bounds a hang, it decides nothing
 _ruleset_names = itertools.count(1)
 
 
@@ -82,12 +84,17 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+class EngineStalled(RuntimeError):
+    """durable_rules did not run every action an evaluation is owed within ``STALL_SECONDS``."""
+
+
 class DurableRulesEngine:
     """One compiled ruleset on its own durable_rules host."""
 
     def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
         self._outcomes: dict[str, set[tuple[str, str]]] = {}
+        self._action_ran = threading.Condition()
         self._name = f"resale_compliance_{next(_ruleset_names)}"
         self._sids = itertools.count(1)
         # Only the facts some condition reads go to the engine (messages are JSON-decoded per action).
@@ -113,7 +120,9 @@ class DurableRulesEngine:
 
     def _recorder(self, rule_id: str, status: str):
         def action(c):
-            self._outcomes.setdefault(c.m["sid"], set()).add((rule_id, status))
+            with self._action_ran:
+                self._outcomes.setdefault(c.m["sid"], set()).add((rule_id, status))
+                self._action_ran.notify_all()
 
         return action
 
@@ -132,14 +141,17 @@ class DurableRulesEngine:
             try:
                 self._host.assert_fact(self._name, message)
                 seen = self._outcomes[sid]
-                deadline = time.monotonic() + _WAIT_SECONDS
-                while (
-                    not expected <= {r for r, _ in seen} or (_CATCH_ALL, "done") not in seen
-                ) and time.monotonic() < deadline:
-                    time.sleep(0.001)
+                with self._action_ran:
+                    owed = lambda: (_CATCH_ALL, "done") in seen and expected <= {r for r, _ in seen}  # noqa: E731
+                    complete = self._action_ran.wait_for(owed, timeout=STALL_SECONDS)
             finally:
                 self._host.delete_state(self._name, sid)
                 seen = self._outcomes.pop(sid)
+        if not complete:
+            missing = sorted(expected - {r for r, _ in seen})
+            raise EngineStalled(
+                f"durable_rules ran no action for {', '.join(missing) or 'its catch-all'} in {STALL_SECONDS:.0f} s"
+            )
         matched: dict[str, set[str]] = {}
         for rule_id, status in seen:
             matched.setdefault(rule_id, set()).add(status)
