@@ -100,7 +100,9 @@ def test_card_of_a_registered_sale_quotes_section_1b_ii(agreement):
 
 
 def test_card_of_a_denied_rule_144_sale_shows_facts_citations_and_section_3i(agreement):
-    d = compliance.check(rule_144(), agreement)
+    # 400 shares at $1.05 ($420): under 144(h)'s 500 shares and $10,000, so only the holding
+    # period (met 2003-01-17) stops the sale of Tue 2002-10-01.
+    d = compliance.check(rule_144(quantity=400), agreement)
     assert d.failed_rules == ["rule144.holding_period"]
     shown = text(decision_html(d, agreement))
     assert "DENY" in shown
@@ -315,7 +317,7 @@ def test_render_timeline_script_writes_a_png(tmp_path):
 @pytest.mark.parametrize(
     "event, start, end, earliest",
     [
-        (rule_144(), "2002-12-02", "2003-02-07", "2003-01-17"),  # holding period
+        (rule_144(quantity=400), "2002-12-02", "2003-02-07", "2003-01-17"),  # holding period; no notice needed
         (registered(), "2002-07-22", "2002-09-06", "2002-07-22"),  # allowed at once
         (registered(), "2002-08-03", "2002-09-06", "2002-08-21"),  # a Saturday, suspended
         (rule_144(form_144_filed_on="2003-11-03"), "2003-11-03", "2003-12-05", "2003-11-03"),
@@ -337,7 +339,7 @@ def test_sweep_first_allowed_day_is_the_earliest_allowed_date(agreement, event, 
 
 
 def test_sweep_without_a_cure_never_allows(agreement):
-    event = rule_144(opinion_of_counsel=False, sale_date="2003-02-03")
+    event = rule_144(opinion_of_counsel=False, sale_date="2003-02-03", form_144_filed_on="2003-02-03")
     frame = sweep(event, agreement, "2003-02-03", "2003-02-28")
     assert compliance.check(event, agreement).earliest_allowed_date is None
     assert first_allowed_day(frame) is None

@@ -178,6 +178,7 @@ VALID_FACTS = {
     "amount_aggregate_3m_dollars": 100000.0,  # x $1.00
     "form_144_filed": True,
     "form_144_filed_on": date(2003, 2, 3),
+    "form_144_lapses_on": date(2003, 5, 4),  # good through 2003-02-03 + 3 months = 05-03
     "registration_covers_security": True,
     "registration_effective_on": date(2002, 3, 15),
     "registration_suspended": False,
@@ -190,6 +191,8 @@ VALID_FACTS = {
     "business_day_convention": "settlement",
     "delivered": False,
     "delivery_date_known": False,
+    "delivery_date_owed": False,  # not a sale under the registration statement
+    "dwac_delivery_on": date(2003, 2, 3),  # no Delivery Date: the sale date
     "transfer_agent_in_fast": True,
 }
 # By hand from the rule files: a rule_144 sale of Shares, certificate delivery, nothing delivered.
@@ -199,6 +202,7 @@ VALID_STATUSES = {
     "rule144.volume": "pass",
     "rule144.manner_of_sale": "pass",
     "rule144.form_144": "pass",
+    "rule144.form_144_lapsed": "pass",
     "transfer.opinion_of_counsel": "pass",
     "transfer.company_advised": "pass",
     "event.trading_day": "pass",

@@ -209,12 +209,17 @@ def undetermined_message(rule: Rule, missing: list[str]) -> str:
     )
 
 
-def delivery_note(route: str, delivery_date_known: bool, agreement: Agreement) -> str | None:
+def delivery_note(route: str, delivery_date_known: bool, delivery_date_owed: bool, agreement: Agreement) -> str | None:
     """What the output says when it gives no Delivery Date, or None when it gives one."""
     if route not in agreement.delivery_routes:
         return (
             f"The agreement sets no Delivery Date for a sale by {route} "
             f"({agreement.citation('delivery_date')} covers sales under the registration statement)."
+        )
+    if not delivery_date_owed:
+        return (
+            "The Company owes no Delivery Date: the registration statement is not effective and current "
+            f"at the time of sale ({agreement.citation('delivery_date')})."
         )
     if not delivery_date_known:
         return (
@@ -248,12 +253,14 @@ def compose(
         notice_id=notice_id,
         outcome=OUTCOMES[SALE in stopped],
         findings=findings,
-        **{column: blocked not in stopped for column, blocked in FLAGS.items()},
+        **{column: stopped.isdisjoint(blocked) for column, blocked in FLAGS.items()},
         regime=facts.get("regime"),
         delivery_date=facts.get("delivery_date"),
         delivery_late_business_days=facts.get("delivery_late_business_days"),
     )
-    note = delivery_note(facts.get("route"), facts.get("delivery_date_known"), agreement)
+    note = delivery_note(
+        facts.get("route"), facts.get("delivery_date_known"), facts.get("delivery_date_owed"), agreement
+    )
     if note:
         decision.notes.append(note)
     return decision

@@ -12,8 +12,9 @@ that fails or is undetermined) and the facts:
                      once, ``;``-separated
 ``earliest_allowed_date``, ``delivery_date``  ISO dates; '' when none
 ``delivery_late_business_days``  a whole number; '' when not delivered or no Delivery Date
-``legend_removal``, ``dwac_eligible``  false when a failing rule blocks what ``FLAGS`` names
-                     (legend_removal, dwac), else true; '' for a row in error
+``legend_removal``, ``dwac_eligible``  false when a failing rule blocks one of what ``FLAGS``
+                     names (legend_removal or sale: the legend comes off only for an allowed sale;
+                     dwac), else true; '' for a row in error
 ``regime``           the version of Rule 144 in force on the sale date (the fact ``regime``)
 ``reasons``          a deny: the messages of the failing rules that block ``sale``; an allow:
                      ``ALLOWED_REASON``; then the messages of the failing rules ``against`` the
@@ -45,8 +46,10 @@ SALE = "sale"
 ALLOW, DENY = "allow", "deny"
 OUTCOMES = (ALLOW, DENY)  # indexed by whether the sale is stopped
 ERROR_OUTCOME = "error"
-# The boolean columns: each false when a failing rule blocks the thing named.
-FLAGS = {"legend_removal": "legend_removal", "dwac_eligible": "dwac"}
+# The boolean columns: each false when a failing rule blocks one of the things named. The legend
+# comes off only for a sale that is allowed (the agreement's legend clauses lift it on a permitted
+# resale), so whatever stops the sale stops legend removal too.
+FLAGS = {"legend_removal": ("legend_removal", SALE), "dwac_eligible": ("dwac",)}
 LIST_SEPARATOR = ";"
 REASON_SEPARATOR = " "
 ABSENT = ""  # a date, count or text that is not there; the flags of a row in error

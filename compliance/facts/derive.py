@@ -73,10 +73,12 @@ def derive_facts(
     facts["position_held"] = _position_held(events, agreement)
     facts.update(_warrant(events, agreement))
     facts.update(rule_144_dates(events, agreement, param, facts["holding_period_months"]))
-    facts.update(volume(events, agreement, param, changes, facts["one_percent_of_outstanding"]))
+    facts.update(
+        volume(events, agreement, param, changes, facts["one_percent_of_outstanding"], facts["form_144_lapses_on"])
+    )
     if agreement.registration_statement is not None:
         facts["registration_covers_security"] = events.security.isin(agreement.registration_statement.covers)
-    facts.update(delivery(events, agreement))
+    facts.update(delivery(events, agreement, facts, changes))
     count_earlier_sales(facts, changes, events, params, prior or PriorSales.none(len(events)))
     return facts, changes
 

@@ -1,5 +1,6 @@
 """Rule 144(d)(1): when the holding period starts and when it is met; 144(k) and 144(b)(1):
-when a non-affiliate's resale is free; and the Form 144 filing the event reports (144(h)).
+when a non-affiliate's resale is free; and the Form 144 filing the event reports and when it
+lapses (144(h)).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import numpy as np
 from compliance.contract.event import EventColumns
 from compliance.deal.agreement import Agreement
 from compliance.deal.periods import (
+    ONE_DAY,
+    add_months,
     period_satisfied_on,
 )
 from compliance.facts.columns import NAT, Facts, NextChanges, per_distinct
@@ -45,6 +48,14 @@ def holding_period_months(t: np.ndarray, agreement: Agreement, in_force: dict, c
     return {"issuer_reporting_qualifies_on": qualifies_on, "holding_period_months": months}
 
 
+def form_144_lapses_on(filed_on: np.ndarray, validity_months: np.ndarray) -> np.ndarray:
+    """The first day a Form 144 filed on each of ``filed_on`` no longer supports a sale: it
+    supports sales from its filing day through the filing day plus ``validity_months`` calendar
+    months (month-end clamped), and lapses the day after (filed 2003-02-03: good through
+    2003-05-03, lapsed from 2003-05-04). NaT where no Form 144 is given."""
+    return per_distinct(lambda day, m: add_months(day, m) + ONE_DAY, filed_on, validity_months)
+
+
 def rule_144_dates(events: EventColumns, agreement: Agreement, param, months: np.ndarray) -> Facts:
     acquired = acquisition_date(events, agreement)
     satisfied = lambda start, m: period_satisfied_on(start, m, agreement.period_counting)  # noqa: E731
@@ -56,4 +67,7 @@ def rule_144_dates(events: EventColumns, agreement: Agreement, param, months: np
         ),
         "form_144_filed": ~np.isnat(events.form_144_filed_on),
         "form_144_filed_on": events.form_144_filed_on,
+        "form_144_lapses_on": form_144_lapses_on(
+            events.form_144_filed_on, param("form_144_validity_months").astype(np.int64)
+        ),
     }

@@ -47,11 +47,24 @@ def average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreemen
     return np.floor(total / weeks)
 
 
-def volume(events: EventColumns, agreement: Agreement, param, changes: NextChanges, one_percent: np.ndarray) -> Facts:
+def volume(
+    events: EventColumns,
+    agreement: Agreement,
+    param,
+    changes: NextChanges,
+    one_percent: np.ndarray,
+    form_144_lapses_on: np.ndarray,
+) -> Facts:
+    """The volume limit on each event's sale date. 144(e)(1)(ii)'s four weeks are those before the
+    filing of a Form 144 that supports the sale (filed on or before the sale date and not lapsed),
+    else those before the sale: a lapsed notice is no notice."""
     t = events.sale_date
     filed = events.form_144_filed_on
-    reference = np.where(~np.isnat(filed) & (filed <= t), filed, t)
-    changes.add(filed, *AVERAGE_VOLUME)  # from the filing day the reference stops following t
+    supports = ~np.isnat(filed) & (filed <= t) & (t < form_144_lapses_on)
+    reference = np.where(supports, filed, t)
+    # From the filing day the reference stops following t; from the lapse it follows t again.
+    changes.add(filed, *AVERAGE_VOLUME)
+    changes.add(form_144_lapses_on, *AVERAGE_VOLUME)
     weeks = param("volume_average_weeks").astype(np.int64)
     average = np.full(t.shape, np.nan)
     for w in np.unique(weeks).tolist():

@@ -113,9 +113,10 @@ def failing(codes: np.ndarray) -> np.ndarray:
     return (codes == FAIL) | (codes == UNDETERMINED)
 
 
-def blocks(rulebook: Rulebook, what: str) -> np.ndarray:
-    """Per rule, in rulebook order: whether its failure stops ``what`` (sale, legend_removal, dwac)."""
-    return np.array([what in r.blocks for r in rulebook.rules])
+def blocks(rulebook: Rulebook, *what: str) -> np.ndarray:
+    """Per rule, in rulebook order: whether its failure stops any of ``what`` (sale,
+    legend_removal, dwac)."""
+    return np.array([not set(what).isdisjoint(r.blocks) for r in rulebook.rules])
 
 
 def statuses(rulebook: Rulebook, facts: Facts, n: int) -> np.ndarray:

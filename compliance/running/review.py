@@ -411,7 +411,7 @@ def _outputs(
         "earliest_allowed_date": shown(earliest),
         "delivery_date": shown(facts["delivery_date"]),
         "delivery_late_business_days": shown(facts["delivery_late_business_days"]),
-        **{column: flag(vz.blocks(rulebook, blocked)) for column, blocked in FLAGS.items()},
+        **{column: flag(vz.blocks(rulebook, *blocked)) for column, blocked in FLAGS.items()},
         "regime": _placed(regime.distinct, regime.codes, at, n, errors),
         "reasons": _reasons(
             rulebook,
@@ -477,10 +477,11 @@ def _reasons(
         if rule.against == "company":
             _append_messages(append, failing[:, j], status[:, j], rule, facts)
     for route in facts["route"].present_values():
-        for known in (False, True):
-            note = delivery_note(route, known, agreement)
+        for known, owed in ((False, False), (False, True), (True, False), (True, True)):
+            note = delivery_note(route, known, owed, agreement)
             if note:
-                append(np.flatnonzero((facts["route"] == route) & (facts["delivery_date_known"] == known)), note)
+                match = (facts["delivery_date_known"] == known) & (facts["delivery_date_owed"] == owed)
+                append(np.flatnonzero((facts["route"] == route) & match), note)
     if errors:
         appended_rows.append(np.array([row for row, *_ in errors], dtype=np.int64))
         appended_messages.append(pa.array(error_texts, pa.string()))
