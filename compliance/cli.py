@@ -301,6 +301,14 @@ SWEEP_DEFAULTS = {
 }
 
 
+# capacity and plan: the sweep's defaults, less the quantity they find, and a manner of sale
+# Rule 144(f) permits.
+HOLDING_DEFAULTS = {
+    **{k: v for k, v in SWEEP_DEFAULTS.items() if k not in ("security", "quantity")},
+    "manner_of_sale": "brokers_transaction",
+}
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     """Exit 0 when every trading day of the range is allowed (or the range has none), 1 when any
     is denied or in error, 2 for a range that ends before it starts."""
@@ -333,8 +341,7 @@ def _history(args: argparse.Namespace, agreement):
 
 def _holding_event(args: argparse.Namespace, day: date) -> dict:
     """The event of ``capacity`` and ``plan``: the sweep's defaults, the options, ``--set``."""
-    event = {**SWEEP_DEFAULTS, "investor": args.investor, "security": args.security, "route": args.route}
-    del event["quantity"]
+    event = {**HOLDING_DEFAULTS, "investor": args.investor, "security": args.security, "route": args.route}
     for item in args.set or []:
         key, _, value = item.partition("=")
         event[key.strip()] = value.strip()
@@ -364,6 +371,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     steps = plan(_holding_event(args, first), agreement, _history(args, agreement), first, args.to)
     if args.output:
         out = steps.copy()
+        out.attrs = {}
         for column in ("binding_rules", "citations"):
             out[column] = out[column].map("; ".join)
         write_decisions(out, Path(args.output))
@@ -550,12 +558,11 @@ def _add_holding_commands(sub) -> None:
             p.add_argument("--from", required=True, metavar="DATE", type=_iso_date)
             p.add_argument("--to", metavar="DATE", type=_iso_date)
             p.add_argument("-o", "--output", help="write the steps to OUT.csv, OUT.json or OUT.parquet")
-        defaults = {k: v for k, v in SWEEP_DEFAULTS.items() if k not in ("security", "quantity")}
         p.add_argument(
             "--set",
             action="append",
             metavar="FIELD=VALUE",
-            help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in defaults.items()) + ")",
+            help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in HOLDING_DEFAULTS.items()) + ")",
         )
         p.add_argument(
             "--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)"

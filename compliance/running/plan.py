@@ -100,7 +100,8 @@ def plan_of(
     position = held.shares if event.security == "shares" else held.warrant_shares
     calendar = agreement.trading_calendar
     roll = lambda d: calendar.roll_forward_array(np.array([d], "M8[D]"))[0].astype(date)  # noqa: E731
-    day, steps, blocked, cumulative = roll(start), [], None, 0
+    first = day = roll(start)
+    steps, blocked, cumulative = [], None, 0
     remaining = position - int(prior_of(event.on(day), history).sold[0])
     while remaining > 0 and day <= end:
         versions = _versions(event, day)
@@ -133,7 +134,7 @@ def plan_of(
     frame = pd.DataFrame(steps, columns=list(PLAN_COLUMNS))
     frame.attrs["position"] = position
     frame.attrs["remaining"] = remaining
-    frame.attrs["out_on"] = steps[-1][0] if steps and remaining == 0 else None
+    frame.attrs["out_on"] = (steps[-1][0] if steps else first) if remaining <= 0 else None
     frame.attrs["blocked"] = blocked
     return frame
 
@@ -150,7 +151,8 @@ def plan(
     """The fastest sell-down of the event's investor's whole position in its security from
     ``start`` (default: the event's sale date) to ``end`` (default: the last date searched):
     one row per trading day with a sale (``PLAN_COLUMNS``). ``attrs``: ``position``,
-    ``remaining`` (unsold at the end), ``out_on`` (the day the position is gone, or None), and
+    ``remaining`` (unsold at the end), ``out_on`` (the day the position is gone: its last sale, or
+    the start when nothing is left to sell; None while some remains), and
     ``blocked`` (None, or where the rest cannot be sold at all: ``from``, ``remaining``, the
     binding rules, citations and reasons). Bad input raises ``InputError``."""
     if not isinstance(agreement, Agreement):
