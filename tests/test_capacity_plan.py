@@ -144,3 +144,15 @@ def test_capacity_and_plan_on_the_command_line(tmp_path, capsys):
     history.write_text("investor,security,quantity,sale_date,route\nNobody,shares,1,2003-01-02,rule_144\n")
     assert main(["plan", *args, "--from", "2003-01-17", "--history", str(history)]) == 2
     assert "history row 1: investor" in capsys.readouterr().err
+
+
+def test_plot_plan_draws_the_staircase_and_the_binding_rule(focus):
+    pytest.importorskip("matplotlib")
+    from compliance.views.plots import plot_plan
+
+    steps = compliance.plan(event(PAPELL, "rule_144", "2003-01-17", affiliate=True), focus)
+    ax = plot_plan(steps).axes[0]
+    # The staircase: the three sales' cumulative totals, held to the end.
+    assert list(ax.lines[0].get_ydata()) == [380_000, 760_000, 1_128_718, 1_128_718]
+    assert "rule144.volume" in [t.get_text() for t in ax.texts]
+    assert ax.get_title(loc="left") == "position gone on 2003-07-17"
