@@ -383,7 +383,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(_printable_frame(shown).to_string(index=False))
     position, out_on, blocked = steps.attrs["position"], steps.attrs["out_on"], steps.attrs["blocked"]
     if out_on is not None:
-        print(f"\nThe position of {position:,} {args.security} is gone on {out_on} ({len(steps)} sales).")
+        sales = f"{len(steps)} sale" + ("" if len(steps) == 1 else "s")
+        print(f"\nThe position of {position:,} {args.security} is gone on {out_on} ({sales}).")
         return 0
     print(f"\n{steps.attrs['remaining']:,} of {position:,} {args.security} still held at the end of the plan.")
     if blocked:
