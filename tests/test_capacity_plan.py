@@ -108,6 +108,8 @@ def test_every_plan_step_is_allowed_and_one_share_more_denied(fixture):
         for security in ("shares", "warrant_shares"):
             for route, affiliate in (("rule_144", True), ("rule_144", False), ("registration_statement", False)):
                 proposed = event(investor, route, start.isoformat(), affiliate=affiliate, security=security)
+                if security == "warrant_shares":  # exercised (cashless) at the closing
+                    proposed.update(warrant_exercised_on=start.isoformat(), warrant_exercise="cashless")
                 steps = compliance.plan(proposed, agreement)
                 plan_is_exact(steps, proposed, agreement)
                 sold = int(steps["quantity"].sum())
@@ -156,3 +158,11 @@ def test_plot_plan_draws_the_staircase_and_the_binding_rule(focus):
     assert list(ax.lines[0].get_ydata()) == [380_000, 760_000, 1_128_718, 1_128_718]
     assert "rule144.volume" in [t.get_text() for t in ax.texts]
     assert ax.get_title(loc="left") == "position gone on 2003-07-17"
+
+
+def test_a_plan_ends_at_its_end_date(focus):
+    steps = compliance.plan(event(PAPELL, "rule_144", "2003-01-17", affiliate=True), focus, end="2003-05-01")
+    # The sales of 2003-01-17 and 2003-04-17 (see above) fall before 2003-05-01; 368,718 remain,
+    # not blocked: the plan only stopped.
+    assert steps["quantity"].tolist() == [380_000, 380_000]
+    assert steps.attrs["remaining"] == 368_718 and steps.attrs["out_on"] is None and steps.attrs["blocked"] is None

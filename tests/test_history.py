@@ -124,3 +124,16 @@ def test_a_bad_history_row_is_an_error_naming_the_row_and_field(agreement, tmp_p
     path.write_text(pd.Series(sale()).to_json())
     assert main(["check", str(path), "--history", str(bad)]) == 2
     assert "history row 2: sale_date" in capsys.readouterr().err
+
+
+def test_a_history_file_that_cannot_be_read_is_an_error(agreement, tmp_path):
+    d = compliance.check(sale(), agreement, history=tmp_path / "missing.csv")
+    assert d.outcome == "error" and "history=" in d.error and "cannot be read" in d.error
+
+
+def test_sweep_counts_the_history_day_by_day(agreement):
+    event = sale(quantity=260_001, sale_price=1.05, form_144_filed_on="2003-03-03")
+    days = compliance.sweep(event, agreement, "2003-05-12", "2003-05-16", history=[sold(120_000, "2003-02-14")])
+    # The 2003-02-14 sale is in the window until Tue 2003-05-13 (window after 2003-02-13) and out
+    # from Wed 2003-05-14: denied Mon and Tue, allowed Wed to Fri.
+    assert days["outcome"].tolist() == ["deny", "deny", "allow", "allow", "allow"]

@@ -10,8 +10,6 @@ sale is a fact: it is not judged again. A bad row makes the whole history unusab
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,34 +49,6 @@ class SaleHistory:
 
     def take(self, rows) -> SaleHistory:
         return SaleHistory(**{name: getattr(self, name)[rows] for name in self.__dataclass_fields__})
-
-    def of(self, investor: str, on_or_before) -> SaleHistory:
-        """The sales of ``investor`` dated on or before ``on_or_before`` (a date)."""
-        return self.take((self.investor == investor) & (self.sale_date <= np.datetime64(on_or_before, "D")))
-
-    def records(self) -> list[dict[str, Any]]:
-        """The sales as mappings of plain values (dates as YYYY-MM-DD, absent price as None)."""
-        out = []
-        for i in range(len(self)):
-            price = float(self.sale_price[i])
-            out.append(
-                {
-                    "investor": self.investor[i],
-                    "security": self.security[i],
-                    "quantity": int(self.quantity[i]),
-                    "sale_date": str(self.sale_date[i]),
-                    "route": self.route[i],
-                    "sale_price": None if price != price else price,
-                    "notice_id": self.notice_id[i],
-                }
-            )
-        return out
-
-    def fingerprint(self) -> str:
-        """SHA-256 of the parsed sales (canonical JSON, in date order): the same sales give the same
-        fingerprint however they were given."""
-        text = json.dumps(self.records(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _row_problems(i: int, problems: list[tuple[Any, Any, str]]) -> list[tuple[Any, Any, str]]:
@@ -142,8 +112,12 @@ def parse_history(history: Any, agreement: Agreement) -> SaleHistory:
 
 
 def read_history_file(path: str | Path) -> pd.DataFrame:
-    """A history table from a .csv (every cell read as text) or .parquet file."""
+    """A history table from a .parquet file or a CSV file (every cell read as text); a file that
+    cannot be read raises ``InputError`` naming it."""
     path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001  (missing, unreadable, not a table: the history is unusable)
+        raise InputError([("history", str(path), f"cannot be read ({type(exc).__name__}: {exc})")]) from None

@@ -130,7 +130,8 @@ def plan_of(
         if following is None:
             blocked = {"from": day, "remaining": remaining, **found.to_dict()}
             break
-        day = following
+        # The search finds a later day whenever one share is denied today (always moving on).
+        day = max(following, roll(np.datetime64(day, "D") + np.timedelta64(1, "D")))
     frame = pd.DataFrame(steps, columns=list(PLAN_COLUMNS))
     frame.attrs["position"] = position
     frame.attrs["remaining"] = remaining
@@ -168,4 +169,5 @@ def plan(
     last = parser.day("end", False)
     if parser.problems:
         raise InputError(parser.problems)
-    return plan_of(parsed, agreement, engine, sales, parsed.sale_date, last or SEARCH_LIMIT.astype(date))
+    limit = SEARCH_LIMIT.astype(date)
+    return plan_of(parsed, agreement, engine, sales, parsed.sale_date, min(last or limit, limit))
