@@ -71,6 +71,9 @@ def test_capacity_with_a_history_names_the_volume_limit(focus):
     assert found.quantity == 260_000
     assert found.binding_rules == ["rule144.volume"] and "17 CFR 230.144(e)(1)" in found.citations
     assert found.to_dict()["quantity"] == 260_000 and "380000" in found.reasons[0]
+    # The window of 2003-03-03 holds the sales after 2002-12-03: the 120,000 of 2003-02-14.
+    assert found.reasons[1].startswith("120,000 shares already in the three-month aggregate")
+    assert "after 2002-12-03" in found.reasons[1]
     assert_exact(found, proposed, focus, history)
     # Without a Form 144 the notice thresholds bind: 120,000 in the window already need one.
     found = compliance.capacity({**proposed, "form_144_filed_on": None}, focus, history)

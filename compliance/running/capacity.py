@@ -89,13 +89,27 @@ def largest_allowed(
     return lo
 
 
-def decision_at(event: SaleEvent, quantity: int, agreement: Agreement, engine, prior: PriorSales) -> Decision:
+def decision_at(
+    event: SaleEvent, quantity: int, agreement: Agreement, engine, prior: PriorSales
+) -> tuple[Decision, dict[str, Any]]:
     """``check()``'s own judgement (durable_rules) of ``quantity`` shares on the sale date, without
-    an earliest-date search."""
+    an earliest-date search, and the facts it judged."""
     columns = EventColumns.from_events([dataclasses.replace(event, quantity=quantity)])
     facts, _ = derive_facts(columns, agreement, engine.rulebook.parameters, prior)
     values = row(facts, 0)
-    return compose(engine.rulebook, engine.evaluate(values), values, agreement, event.notice_id)
+    return compose(engine.rulebook, engine.evaluate(values), values, agreement, event.notice_id), values
+
+
+def already_counted(binding: list, rulebook, facts: dict[str, Any], quantity: int) -> list[str]:
+    """Where a binding rule reads the three-month aggregate: how much of it earlier sales take."""
+    reads = {name for r in rulebook.rules if r.id in {f.rule for f in binding} for name in r.condition_facts}
+    aggregate = facts.get("volume_aggregate_3m")
+    if "volume_aggregate_3m" not in reads or aggregate is None:
+        return []
+    return [
+        f"{aggregate - quantity:,} shares already in the three-month aggregate "
+        f"(Rule 144 sales after {facts['volume_window_starts_after']}, and any stated on the notice)"
+    ]
 
 
 def capacity_of(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine, history: SaleHistory) -> Capacity:
@@ -105,12 +119,12 @@ def capacity_of(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngi
     position = held.shares if event.security == "shares" else held.warrant_shares
     ceiling = max(int(position - prior.sold[0]), 0)
     quantity = largest_allowed(event, agreement, engine, prior, ceiling)
-    beyond = decision_at(event, quantity + 1, agreement, engine, prior)
+    beyond, facts = decision_at(event, quantity + 1, agreement, engine, prior)
     binding = [f for f in beyond.findings if f.failing and SALE in f.blocks]
     citations = list(dict.fromkeys(c for f in binding for c in f.citations))
-    return Capacity(
-        quantity, event.sale_date, [f.rule for f in binding], citations, [f"{f.rule}: {f.message}" for f in binding]
-    )
+    reasons = [f"{f.rule}: {f.message}" for f in binding]
+    reasons += already_counted(binding, engine.rulebook, facts, quantity + 1)
+    return Capacity(quantity, event.sale_date, [f.rule for f in binding], citations, reasons)
 
 
 def event_without_quantity(event: Mapping[str, Any], agreement: Agreement, engine: DurableRulesEngine) -> SaleEvent:
