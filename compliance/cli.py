@@ -1,5 +1,6 @@
 """The ``compliance`` command: ``check`` one event, ``review`` a file of notices, list ``rules``;
-``validate`` an agreement directory and show its clause ``coverage``.
+``validate`` an agreement directory and show its clause ``coverage``; ``capacity``: how much may
+be sold on a day, ``plan``: the fastest sell-down of a position.
 
 Exit status: 0 all allowed (or nothing to judge); 1 something denied or in error; 2 an unusable
 invocation or file; 3 an internal error (one line; the traceback with ``--debug``); 130 stopped by
@@ -26,13 +27,16 @@ import pyarrow
 import pyarrow.csv
 
 from compliance.contract.event import InputError, shown
+from compliance.contract.history import parse_history
 from compliance.contract.notice_files import NoticeFileError, read_notices
 from compliance.deal.agreement import AgreementError, load_agreement
 from compliance.decision.findings import Decision, rule_citations
 from compliance.decision_log import LogError
 from compliance.rulebook.durable import engine_for
 from compliance.rulebook.loader import RulebookError
+from compliance.running.capacity import capacity
 from compliance.running.check import check
+from compliance.running.plan import plan
 from compliance.running.review import ReviewError, review
 from compliance.running.sweep import sweep, sweep_bands
 from compliance.views.output_safety import CONTROL_PATTERN, guard_formulas, printable, printable_lines
@@ -192,7 +196,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"compliance check: {exc}", file=sys.stderr)
         return 2
-    decision = check(event, load_agreement(args.agreement), record=args.record)
+    agreement = load_agreement(args.agreement)
+    decision = check(event, agreement, record=args.record, history=_history(args, agreement))
     print(json.dumps(decision_json(decision), indent=2, default=str))
     return 0 if decision.outcome == "allow" else 1
 
@@ -217,6 +222,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
         raise CommandError(problem)
     notices = read_notices(notices_path, encoding=args.encoding, delimiter=args.delimiter)
     agreement = load_agreement(args.agreement)
+    history = _history(args, agreement)
     progress = _progress(len(notices))
     result = review(
         notices,
@@ -225,6 +231,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
         record=args.record,
         workers=args.workers,
         extra_columns=args.extra_columns,
+        history=history,
     )
     if progress:
         print(file=sys.stderr)
@@ -294,6 +301,14 @@ SWEEP_DEFAULTS = {
 }
 
 
+# capacity and plan: the sweep's defaults, less the quantity they find, and a manner of sale
+# Rule 144(f) permits.
+HOLDING_DEFAULTS = {
+    **{k: v for k, v in SWEEP_DEFAULTS.items() if k not in ("security", "quantity")},
+    "manner_of_sale": "brokers_transaction",
+}
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     """Exit 0 when every trading day of the range is allowed (or the range has none), 1 when any
     is denied or in error, 2 for a range that ends before it starts."""
@@ -305,7 +320,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         key, _, value = item.partition("=")
         event[key.strip()] = value.strip()
     event["sale_date"] = first.isoformat()
-    days = sweep(event, load_agreement(args.agreement), first, last)
+    agreement = load_agreement(args.agreement)
+    days = sweep(event, agreement, first, last, history=_history(args, agreement))
     if days.empty:
         print("no trading day in the range")
         return 0
@@ -316,6 +332,66 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         why = "" if band.outcome == "allow" else f"  ({band.failed_rules})"
         print(f"  {band.start} .. {band.end}  {band.outcome}{why}")
     return 0 if (days["outcome"] == "allow").all() else 1
+
+
+def _history(args: argparse.Namespace, agreement):
+    """The parsed ``--history`` file (none: no sales); a bad row raises ``InputError`` (exit 2)."""
+    return parse_history(Path(args.history) if args.history else None, agreement)
+
+
+def _holding_event(args: argparse.Namespace, day: date) -> dict:
+    """The event of ``capacity`` and ``plan``: the sweep's defaults, the options, ``--set``."""
+    event = {**HOLDING_DEFAULTS, "investor": args.investor, "security": args.security, "route": args.route}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        event[key.strip()] = value.strip()
+    event["sale_date"] = day.isoformat()
+    return event
+
+
+def _cmd_capacity(args: argparse.Namespace) -> int:
+    """Exit 0 when some shares may be sold, 1 when none."""
+    agreement = load_agreement(args.agreement)
+    found = capacity(_holding_event(args, args.on), agreement, _history(args, agreement))
+    print(f"{printable(args.investor)} may sell {found.quantity:,} {args.security} on {args.on} by {args.route}")
+    if found.binding_rules:
+        print("One share more is stopped by:")
+        for reason in found.reasons:
+            print(f"  {printable(reason)}")
+        print(f"Citations: {printable('; '.join(found.citations))}")
+    return 0 if found.quantity > 0 else 1
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    """Exit 0 when the whole position is sold by the end, 1 otherwise."""
+    agreement = load_agreement(args.agreement)
+    first = getattr(args, "from")
+    if args.to is not None and args.to < first:
+        raise CommandError(f"--to {args.to} is before --from {first}")
+    steps = plan(_holding_event(args, first), agreement, _history(args, agreement), first, args.to)
+    if args.output:
+        out = steps.copy()
+        out.attrs = {}
+        for column in ("binding_rules", "citations"):
+            out[column] = out[column].map("; ".join)
+        write_decisions(out, Path(args.output))
+        print(f"wrote {len(steps)} steps to {printable(args.output)}")
+    elif len(steps):
+        shown = steps[["sale_date", "quantity", "cumulative", "remaining", "binding_rules", "form_144_filed_on"]].copy()
+        shown["binding_rules"] = shown["binding_rules"].map("; ".join)
+        shown["form_144_filed_on"] = shown["form_144_filed_on"].map(lambda d: "" if d is None else d.isoformat())
+        print(_printable_frame(shown).to_string(index=False))
+    position, out_on, blocked = steps.attrs["position"], steps.attrs["out_on"], steps.attrs["blocked"]
+    if out_on is not None:
+        sales = f"{len(steps)} sale" + ("" if len(steps) == 1 else "s")
+        print(f"\nThe position of {position:,} {args.security} is gone on {out_on} ({sales}).")
+        return 0
+    print(f"\n{steps.attrs['remaining']:,} of {position:,} {args.security} still held at the end of the plan.")
+    if blocked:
+        print(f"From {blocked['from']} they cannot be sold at all:")
+        for reason in blocked["reasons"]:
+            print(f"  {printable(reason)}")
+    return 1
 
 
 def _delimiter(text: str) -> str:
@@ -467,6 +543,35 @@ def _add_log_commands(sub) -> None:
     p.set_defaults(run=_cmd_replay)
 
 
+def _add_holding_commands(sub) -> None:
+    """``capacity`` and ``plan``: how much may be sold, and when the position can be gone."""
+    for name, text in (
+        ("capacity", "the most shares that may be sold on a day, and the rules that bind"),
+        ("plan", "the fastest sell-down of an investor's whole position in a security"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--investor", required=True)
+        p.add_argument("--security", default="shares", choices=["shares", "warrant_shares"])
+        p.add_argument("--route", required=True, choices=["registration_statement", "rule_144", "other_exemption"])
+        if name == "capacity":
+            p.add_argument("--on", required=True, metavar="DATE", type=_iso_date)
+        else:
+            p.add_argument("--from", required=True, metavar="DATE", type=_iso_date)
+            p.add_argument("--to", metavar="DATE", type=_iso_date)
+            p.add_argument("-o", "--output", help="write the steps to OUT.csv, OUT.json or OUT.parquet")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="FIELD=VALUE",
+            help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in HOLDING_DEFAULTS.items()) + ")",
+        )
+        p.add_argument(
+            "--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)"
+        )
+        p.add_argument("--history", metavar="SALES", help="the seller's completed sales (.csv or .parquet)")
+        p.set_defaults(run=_cmd_capacity if name == "capacity" else _cmd_plan)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compliance", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -477,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("event")
     p.add_argument("--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)")
     p.add_argument("--record", metavar="PATH", help="append the decision to this decision log (SQLite)")
+    p.add_argument("--history", metavar="SALES", help="the seller's completed sales (.csv or .parquet)")
     p.set_defaults(run=_cmd_check)
     p = sub.add_parser("review", help="review a CSV or Parquet file of sale notices")
     p.add_argument("notices")
@@ -507,6 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         type=_delimiter,
         help="the CSV file's field separator (default: ','; e.g. ';', or tab)",
     )
+    p.add_argument("--history", metavar="SALES", help="the seller's completed sales (.csv or .parquet)")
     p.set_defaults(run=_cmd_review)
     p = sub.add_parser("sweep", help="the decision on every trading day of a range (all else equal)")
     p.add_argument("--investor", required=True)
@@ -520,7 +627,9 @@ def main(argv: list[str] | None = None) -> int:
         help="any other input field (defaults: " + ", ".join(f"{k}={v}" for k, v in SWEEP_DEFAULTS.items()) + ")",
     )
     p.add_argument("--agreement", help="agreement directory or bundled agreement name (default: fixtures/default.yaml)")
+    p.add_argument("--history", metavar="SALES", help="the seller's completed sales (.csv or .parquet)")
     p.set_defaults(run=_cmd_sweep)
+    _add_holding_commands(sub)
     p = sub.add_parser("rules", help="list every rule with its citations")
     p.add_argument("--agreement", help="agreement directory whose section numbers to show")
     p.set_defaults(run=_cmd_rules)

@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 
 from compliance.contract.event import EventColumns, InputError, SaleEvent, notice_id_text, validate_event
+from compliance.contract.history import parse_history
 from compliance.deal.agreement import Agreement, AgreementError, load_agreement
 from compliance.decision.earliest import earliest_allowed_dates
 from compliance.decision.findings import Decision, compose
 from compliance.facts.columns import Facts, NextChanges
 from compliance.facts.derive import derive_facts, row
-from compliance.facts.prior_sales import PriorSales
+from compliance.facts.prior_sales import PriorSales, prior_sales
 from compliance.rulebook import vectorized as vz
 from compliance.rulebook.durable import DurableRulesEngine, engine_for
 from compliance.rulebook.loader import RULES_DIR, Rulebook
@@ -54,10 +55,12 @@ def evaluate_event(
     """Judge a validated event with durable_rules on its sale date, then search for its earliest
     allowed date, judging it on each candidate day with the same rules compiled to scalar
     functions (a test holds both compilations equal). ``prior``: earlier allowed sales of the
-    same review (none for a lone check)."""
+    same review and the seller's history (none for a lone check)."""
     columns = EventColumns.from_events([event])
     prior = prior or PriorSales.none(1)
     start = columns.sale_date
+    if prior.declared_on is None:  # the stated sales stay dated on the sale date as the search moves
+        prior = PriorSales(prior.sold, prior.rule_144, prior.before, start)
     rulebook = engine.rulebook
     decision, facts, changes = _decide(columns, prior, agreement, engine, start)
     stops_sale = vz.blocks(rulebook, "sale")
@@ -106,20 +109,25 @@ def check(
     *,
     rules_dir: Path | str = RULES_DIR,
     record: str | Path | None = None,
+    history=None,
 ) -> Decision:
     """Judge one proposed sale. Bad input of any kind gives ``outcome == 'error'`` (never allow,
     never an exception).
-    ``record``: a decision log (``compliance.decision_log``) to append the decision to."""
+    ``record``: a decision log (``compliance.decision_log``) to append the decision to.
+    ``history``: the seller's completed sales (``contract.history``: a DataFrame, a list of
+    mappings or a file); those of the event's investor dated on or before its sale date count."""
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
     engine = engine_for(rules_dir)
     require_clauses(agreement, engine.rulebook)
     try:
+        sales = parse_history(history, agreement)
         parsed = validate_event(event, agreement, engine.rulebook)
     except InputError as exc:
         decision = error_decision(_given_notice_id(event), exc)
     else:
-        decision = evaluate_event(parsed, agreement, engine)
+        prior = prior_sales(EventColumns.from_events([parsed]), sales) if len(sales) else None
+        decision = evaluate_event(parsed, agreement, engine, prior)
     if record is not None:
         from compliance.decision_log import append_check
 

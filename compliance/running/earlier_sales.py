@@ -15,9 +15,17 @@ from __future__ import annotations
 import numpy as np
 
 from compliance.contract.event import EventColumns
+from compliance.contract.history import SaleHistory
 from compliance.facts.columns import NAT, Facts, NextChanges, parameter_on
-from compliance.facts.prior_sales import WINDOW_EXITS, PriorSales, aggregates, window_exit_day
-from compliance.facts.three_month_aggregate import WindowSales, three_month_aggregate
+from compliance.facts.prior_sales import (
+    WINDOW_EXITS,
+    PriorSales,
+    aggregates,
+    declared_in_window,
+    prior_sales,
+    window_exit_day,
+)
+from compliance.facts.three_month_aggregate import Ledger, WindowSales, three_month_aggregate
 from compliance.rulebook import vectorized as vz
 from compliance.rulebook.loader import Rulebook
 
@@ -67,8 +75,8 @@ def _stops_more_with_more_sales(rule) -> bool:
 class ReviewOrder:
     """The review order, and what the aggregates of any set of counted (allowed) rows are."""
 
-    def __init__(self, events: EventColumns, facts: Facts, order: np.ndarray):
-        self.events, self.facts, self.order = events, facts, order
+    def __init__(self, events: EventColumns, facts: Facts, order: np.ndarray, history: SaleHistory | None = None):
+        self.events, self.facts, self.order, self.history = events, facts, order, history
         self.rank = np.empty(len(events), np.int64)
         self.rank[order] = np.arange(len(events))
         self.investor, self.investors = events.investor.codes, events.investor.distinct
@@ -84,7 +92,8 @@ class ReviewOrder:
         self.coded: dict[str, np.ndarray | vz.Coded] = {}
 
     def prior_sales(self, counted: np.ndarray) -> PriorSales:
-        """Each row's earlier ``counted`` sales, in review order."""
+        """Each row's earlier sales: its seller's history and the ``counted`` rows before it in
+        review order."""
         events = self.events
         quantity = np.where(counted[self.by_holding], self.quantity_by_holding, 0)
         running = np.cumsum(quantity) - quantity
@@ -95,9 +104,9 @@ class ReviewOrder:
         for investor, mine in zip(self.investors, self.by_investor, strict=True):
             counts = rule_144[mine]
             sales = mine[counts]
-            groups[investor] = (events.sale_date[sales], np.concatenate([[0], np.cumsum(events.quantity[sales])]))
+            groups[investor] = (events.sale_date[sales], events.quantity[sales], events.sale_price[sales])
             before[mine] = np.cumsum(counts) - counts  # counted sales earlier in review order
-        return PriorSales(sold, groups, before)
+        return prior_sales(events, self.history, sold, groups, before)
 
     def _column(self, name: str):
         """A fact column, text coded once for all the rounds."""
@@ -141,10 +150,10 @@ def postpone_window_exits(
     stops = stopping[rows][:, counting]
     names = {n for r in rules for n in r.condition_facts}
     known = {n: vz.coded(facts[n][rows]) for n in names if n in facts}
-    quantity, declared, price = events.quantity[rows], events.prior_144_sales_3m[rows], events.sale_price[rows]
-    window = WindowSales(
-        events.investor[rows], prior.before[rows], prior.rule_144, facts["volume_window_starts_after"][rows]
-    )
+    window_from = facts["volume_window_starts_after"][rows]
+    declared = declared_in_window(events.take(rows), prior.take(rows), window_from)
+    quantity, price = events.quantity[rows], events.sale_price[rows]
+    window = WindowSales(events.investor[rows], prior.before[rows], prior.rule_144, window_from)
 
     def cured_after(k: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Whether one of the stopping rules of rows ``at`` passes after ``k`` exits."""
@@ -194,14 +203,21 @@ def decide_in_order(review_order: ReviewOrder, candidates: np.ndarray, rulebook:
     undecided = possible & ~known
     if not undecided.any():
         return known
-    return scan_in_order(events, facts, known | undecided, known, order, rules)
+    return scan_in_order(events, facts, known | undecided, known, order, rules, review_order.history)
 
 
 def scan_in_order(
-    events: EventColumns, facts: Facts, rows_mask: np.ndarray, known: np.ndarray, order: np.ndarray, rules
+    events: EventColumns,
+    facts: Facts,
+    rows_mask: np.ndarray,
+    known: np.ndarray,
+    order: np.ndarray,
+    rules,
+    history: SaleHistory | None = None,
 ) -> np.ndarray:
     """Decide, in review order, the rows of ``rows_mask`` not ``known`` to be allowed: each judged
-    with the scalar rules on its own facts and the aggregates of the rows allowed before it."""
+    with the scalar rules on its own facts, its seller's ``history`` and the aggregates of the rows
+    allowed before it."""
     allowed = np.zeros(len(events), dtype=bool)
     judges = [vz.scalar_status(r) for r in rules]
     names = sorted({n for r in rules for n in r.condition_facts} - set(GROWTH))
@@ -216,11 +232,12 @@ def scan_in_order(
         events.route[rows].tolist(),
     )
     sale_date, forced = events.sale_date[rows], known[rows].tolist()
-    history = SalesHistory(len(rows))
+    sales = SalesHistory(len(rows), history)
     for k, i in enumerate(rows.tolist()):
+        sales.add_history_until(sale_date[k])
         if not forced[k]:
             one = slice(k, k + 1)
-            prior = history.before(investor[k], security[k])
+            prior = sales.before(investor[k], security[k])
             window = WindowSales(np.array(investor[one], dtype=object), prior.before, prior.rule_144, window_from[one])
             shares, dollars = three_month_aggregate(quantity[one], declared[one], price[one], window)
             f = {n: columns[n][k] for n in names}
@@ -230,7 +247,7 @@ def scan_in_order(
             if not all(judge(f) in (vz.PASS, vz.NOT_APPLICABLE) for judge in judges):
                 continue
         allowed[i] = True
-        history.add(investor[k], security[k], route[k], sale_date[k], int(quantity[k]))
+        sales.add(investor[k], security[k], route[k], sale_date[k], int(quantity[k]), float(price[k]))
     return allowed
 
 
@@ -244,34 +261,50 @@ def _python_values(column: np.ndarray) -> list:
 
 
 class SalesHistory:
-    """The allowed sales of a review so far, appended one at a time in review order: for the
-    ordered scan and the row-by-row reference (``review.reference_review``), each event's earlier
-    sales in constant time, so that checking a hundred thousand rows in order does not grow
-    quadratically."""
+    """A seller's sales so far, appended one at a time in review order: its history (as the
+    review reaches each history sale's date) and the review's allowed sales. For the ordered scan
+    and the row-by-row reference (``review.reference_review``), each event's earlier sales in
+    constant time, so that checking a hundred thousand rows in order does not grow quadratically."""
 
-    def __init__(self, capacity: int):
-        """``capacity``: the most sales that will be added."""
-        self.capacity = capacity
+    def __init__(self, capacity: int, history: SaleHistory | None = None):
+        """``capacity``: the most review sales that will be added; ``history``: completed sales,
+        added by ``add_history_until``."""
+        self.history = history if history is not None else SaleHistory.empty()
+        self.next_history = 0
+        self.capacity = capacity + len(self.history)
         self.sold: dict[tuple[str, str], int] = {}
-        self.dates: dict[str, np.ndarray] = {}
-        self.cumulative: dict[str, np.ndarray] = {}
+        self.ledgers: dict[str, Ledger] = {}  # cumulative sums, grown in place
         self.count: dict[str, int] = {}
 
-    def add(self, investor: str, security: str, route: str, sale_date, quantity: int) -> None:
+    def add_history_until(self, day) -> None:
+        """Add the history sales dated on or before ``day`` not yet added."""
+        h, day = self.history, np.datetime64(day, "D")
+        while self.next_history < len(h) and h.sale_date[self.next_history] <= day:
+            i = self.next_history
+            self.add(h.investor[i], h.security[i], h.route[i], h.sale_date[i], int(h.quantity[i]), h.sale_price[i])
+            self.next_history += 1
+
+    def add(self, investor: str, security: str, route: str, sale_date, quantity: int, price: float) -> None:
+        """``price``: US$ per share, NaN where unknown."""
         self.sold[investor, security] = self.sold.get((investor, security), 0) + quantity
         if route != "rule_144":
             return
         if investor not in self.count:
-            self.dates[investor] = np.full(self.capacity, NAT)
-            self.cumulative[investor] = np.zeros(self.capacity + 1, np.int64)
+            n = self.capacity
+            self.ledgers[investor] = Ledger(
+                np.full(n, NAT), np.zeros(n + 1, np.int64), np.zeros(n + 1), np.zeros(n + 1, np.int64)
+            )
             self.count[investor] = 0
-        k = self.count[investor]
-        self.dates[investor][k] = np.datetime64(sale_date, "D")
-        self.cumulative[investor][k + 1] = self.cumulative[investor][k] + quantity
+        k, ledger = self.count[investor], self.ledgers[investor]
+        unknown = price is None or price != price
+        ledger.dates[k] = np.datetime64(sale_date, "D")
+        ledger.shares[k + 1] = ledger.shares[k] + quantity
+        ledger.dollars[k + 1] = ledger.dollars[k] + (0.0 if unknown else quantity * price)
+        ledger.unknown[k + 1] = ledger.unknown[k] + unknown
         self.count[investor] = k + 1
 
     def before(self, investor: str, security: str) -> PriorSales:
         """The earlier sales, for one event of ``investor`` and ``security``."""
         k = self.count.get(investor, 0)
-        groups = {investor: (self.dates[investor][:k], self.cumulative[investor][: k + 1])} if k else {}
+        groups = {investor: Ledger(*(c[: k + (j > 0)] for j, c in enumerate(self.ledgers[investor])))} if k else {}
         return PriorSales(np.array([self.sold.get((investor, security), 0)], np.int64), groups, np.array([k], np.int64))

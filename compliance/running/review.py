@@ -38,6 +38,7 @@ from compliance.contract.event import (
     notice_id_text,
     validate_event,
 )
+from compliance.contract.history import SaleHistory, parse_history
 from compliance.contract.table import column_problems, parse_table
 from compliance.deal.agreement import Agreement, load_agreement
 from compliance.decision.earliest import earliest_allowed_dates
@@ -134,11 +135,13 @@ def review_frame(
     on_output=None,
     output_chunk: int = OUTPUT_CHUNK,
     workers: int | None = None,
+    history: SaleHistory | None = None,
 ) -> pd.DataFrame:
-    """The batch review; ``progress(text)``, if given, is told each phase as it starts, and
-    ``on_output(start, frame)`` is given the output rows from input row ``start`` on, ``output_chunk``
-    rows at a time, as soon as they are made. ``workers``: threads to use (default:
-    ``workers.worker_count()``; the answers are the same with any number)."""
+    """The batch review, with the sellers' parsed ``history``; ``progress(text)``, if given, is
+    told each phase as it starts, and ``on_output(start, frame)`` is given the output rows from
+    input row ``start`` on, ``output_chunk`` rows at a time, as soon as they are made.
+    ``workers``: threads to use (default: ``workers.worker_count()``; the answers are the same
+    with any number)."""
     workers = workers or worker_count()
     tell = progress or (lambda text: None)
 
@@ -171,13 +174,15 @@ def review_frame(
     judged = events.without_ids()
     if len(groups) == 1:
         progress(f"judging {len(events):,} valid notices")
-        facts, status, earliest = _judge(judged, positions, agreement, rulebook, progress)
+        facts, status, earliest = _judge(judged, positions, agreement, rulebook, progress, history)
     else:
         progress(f"judging {len(events):,} valid notices, {len(groups)} groups of sellers in parallel")
         quiet = lambda text: release_free_memory()  # noqa: E731  (the groups' phases overlap: not told)
         parts = list(
             in_parallel(
-                lambda rows: _judge(judged.take(rows), positions[rows], agreement, rulebook, quiet), groups, workers
+                lambda rows: _judge(judged.take(rows), positions[rows], agreement, rulebook, quiet, history),
+                groups,
+                workers,
             )
         )
         release_free_memory()
@@ -206,11 +211,16 @@ def review_frame(
 
 
 def _judge(
-    events: EventColumns, positions: np.ndarray, agreement: Agreement, rulebook: Rulebook, progress
+    events: EventColumns,
+    positions: np.ndarray,
+    agreement: Agreement,
+    rulebook: Rulebook,
+    progress,
+    history: SaleHistory | None = None,
 ) -> tuple[Facts, np.ndarray, np.ndarray]:
     """The facts, rule statuses (rows x rules) and earliest allowed dates of valid ``events`` (at
-    input ``positions``, ascending), each row judged with the earlier allowed rows of the same
-    seller counted."""
+    input ``positions``, ascending), each row judged with its seller's ``history`` and the earlier
+    allowed rows of the same seller counted."""
     order = np.lexsort((positions, events.sale_date))  # ties in file order
     params = rulebook.parameters
 
@@ -219,7 +229,7 @@ def _judge(
     blind = ~reads_earlier_sales(rulebook)  # rules whose outcome does not depend on the order
     stopped_by_others = (vz.failing(status) & vz.blocks(rulebook, "sale") & blind).any(axis=1)
     progress(f"deciding {int((~stopped_by_others).sum()):,} notices in sale_date order")
-    review_order = ReviewOrder(events, facts, order)
+    review_order = ReviewOrder(events, facts, order, history)
     allowed = decide_in_order(review_order, ~stopped_by_others, rulebook)
 
     prior = review_order.prior_sales(allowed)
@@ -524,11 +534,14 @@ def _append_messages(append, selected: np.ndarray, codes: np.ndarray, rule, fact
         append(rows, render_column(rule.message_fail, shown, len(rows)))
 
 
-def reference_review(notices: pd.DataFrame, agreement: Agreement, rules_dir: Path | str = RULES_DIR) -> pd.DataFrame:
+def reference_review(
+    notices: pd.DataFrame, agreement: Agreement, rules_dir: Path | str = RULES_DIR, history=None
+) -> pd.DataFrame:
     """The batch semantics spelled out with ``check()``'s own path (durable_rules), one row at a
-    time in review order, each row seeing the earlier allowed rows as its history. Slow; the
-    tests and the benchmark hold ``review()`` equal to it."""
+    time in review order, each row seeing its seller's ``history`` and the earlier allowed rows.
+    Slow; the tests and the benchmark hold ``review()`` equal to it."""
     engine = engine_for(rules_dir)
+    history = parse_history(history, agreement)
     records = [{k: (None if is_missing(v) else v) for k, v in r.items()} for r in notices.to_dict("records")]
     ids = pd.Series([notice_id_text(r.get("notice_id")) for r in records], dtype=object)
     duplicated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
@@ -540,11 +553,13 @@ def reference_review(notices: pd.DataFrame, agreement: Agreement, rules_dir: Pat
             valid.append((i, validate_event(record, agreement, engine.rulebook, allow_extra=True)))
         except InputError as exc:
             decisions[i] = error_decision(record.get("notice_id"), exc)
-    history = SalesHistory(len(valid))
+    sales = SalesHistory(len(valid), history)
     for i, event in sorted(valid, key=lambda item: (item[1].sale_date, item[0])):
-        decisions[i] = evaluate_event(event, agreement, engine, history.before(event.investor, event.security))
+        sales.add_history_until(event.sale_date)
+        decisions[i] = evaluate_event(event, agreement, engine, sales.before(event.investor, event.security))
         if decisions[i].outcome == "allow":
-            history.add(event.investor, event.security, event.route, event.sale_date, event.quantity)
+            price = np.nan if event.sale_price is None else event.sale_price
+            sales.add(event.investor, event.security, event.route, event.sale_date, event.quantity, price)
     rows = [decisions[i].to_row() for i in range(len(records))]
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=notices.index)
 
@@ -558,6 +573,7 @@ def review(
     record: str | Path | None = None,
     workers: int | None = None,
     extra_columns: str = "refuse",
+    history=None,
 ) -> pd.DataFrame:
     """Review a DataFrame of sale notices; returns the output columns, index preserved.
     ``record``: a decision log (``compliance.decision_log``) to append every decision to.
@@ -565,20 +581,27 @@ def review(
     ``workers.MAX_WORKERS``; 1 keeps it in the calling thread); the answers do not depend on it.
     ``extra_columns``: "refuse" (a column that is not a field of the input contract raises
     ``ColumnError``, an ``InputError``) or "keep" (such columns follow the output columns,
-    unchanged; nothing reads them, and they are not recorded). Repeated columns raise either way."""
+    unchanged; nothing reads them, and they are not recorded). Repeated columns raise either way.
+    ``history``: the sellers' completed sales before these notices (``contract.history``: a
+    DataFrame, a list of mappings or a file); a bad history row raises ``InputError``."""
     problems, kept = column_problems(notices.columns, extra_columns, OUTPUT_COLUMNS)
     if problems:
         raise ColumnError(problems)
     judged = notices.drop(columns=kept) if kept else notices
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
+    sales = parse_history(history, agreement)
     if record is None:
-        return _with_kept(review_frame(judged, agreement, rules_dir, progress, workers=workers), notices, kept)
+        return _with_kept(
+            review_frame(judged, agreement, rules_dir, progress, workers=workers, history=sales), notices, kept
+        )
     from compliance.decision_log import ReviewRecorder
 
     recorder = ReviewRecorder(record, judged, OUTPUT_COLUMNS, agreement, rules_dir)
     try:
-        result = review_frame(judged, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers)
+        result = review_frame(
+            judged, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers, sales
+        )
         recorder.close()
     except BaseException:  # an error or KeyboardInterrupt: what was written stays; unsealed unless all was
         recorder.abandon()

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from compliance.contract.history import parse_history
 from compliance.deal.agreement import Agreement, load_agreement
 from compliance.running.check import check
 
@@ -60,21 +61,24 @@ def sweep(
     agreement: Agreement | None = None,
     start: date | str | None = None,
     end: date | str | None = None,
+    history=None,
 ) -> pd.DataFrame:
     """One row per trading day from ``start`` to ``end`` (inclusive): ``date`` (a
     ``datetime.date``), ``outcome`` (allow | deny | error) and ``failed_rules`` (rule ids,
     ``;``-separated, as in ``review`` output) of ``check(event with sale_date=date)``.
 
-    ``start`` defaults to the event's ``sale_date``; ``end`` is required."""
+    ``start`` defaults to the event's ``sale_date``; ``end`` is required. ``history``: the
+    seller's completed sales, as for ``check`` (parsed once; a bad row raises ``InputError``)."""
     if agreement is None:
         agreement = load_agreement()
+    history = parse_history(history, agreement)
     if start is None:
         start = event.get("sale_date")
     if end is None:
         raise ValueError("end: the last day of the sweep is required")
     rows = []
     for day in trading_days(agreement, start, end):
-        decision = check({**event, "sale_date": day.isoformat()}, agreement)
+        decision = check({**event, "sale_date": day.isoformat()}, agreement, history=history)
         rows.append({"date": day, "outcome": decision.outcome, "failed_rules": ";".join(decision.failed_rules)})
     return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
 

@@ -1,5 +1,7 @@
 """Pictures of a deal's resale windows (matplotlib), each backed by a table of what it draws.
 
+``plot_plan`` draws a sell-down plan (``running.plan``).
+
 ``timeline_segments(agreement, investor)`` lists, per security, the spans and milestone dates
 that decide when a sale can happen; ``plot_timeline`` draws them. ``plot_sweep`` draws the
 outcome of one proposed sale over a range of trading days (``sweep.sweep``), banded and labelled
@@ -518,5 +520,51 @@ def plot_sweep(
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def plot_plan(steps: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Draw a sell-down plan (``running.plan.plan``): cumulative shares sold over time as a
+    staircase, the position it runs up to as the ceiling, and each stretch between sales shaded
+    and labelled with the rule that binds from its first sale on (what stops one share more).
+    Returns the Figure."""
+    import matplotlib.dates as mdates
+
+    fig, ax = _new_axes(ax, (11, 3.6))
+    position = steps.attrs.get("position")
+    if steps.empty:
+        ax.set_title(title or "no sale in this plan", fontsize=10, loc="left")
+        return fig
+    days = list(steps["sale_date"])
+    last = steps.attrs.get("out_on") or days[-1]
+    right = last + timedelta(days=max(7, (days[-1] - days[0]).days // 20))
+    xs = [mdates.date2num(d) for d in days] + [mdates.date2num(right)]
+    cumulative = list(steps["cumulative"])
+    ax.step(xs, cumulative + cumulative[-1:], where="post", color="#0969da", linewidth=2, label="sold (cumulative)")
+    if position:
+        ax.axhline(position, color="#1f2328", linestyle="--", linewidth=1, label=f"position {position:,}")
+    palette = ("#ddf4ff", "#fff8c5", "#ffebe9", "#dafbe1", "#fbefff")
+    rules = list(dict.fromkeys(";".join(r) or "none" for r in steps["binding_rules"]))
+    for i, row in enumerate(steps.itertuples(index=False)):
+        rule = ";".join(row.binding_rules) or "none"
+        x0, x1 = xs[i], xs[i + 1]
+        ax.axvspan(x0, x1, color=palette[rules.index(rule) % len(palette)], alpha=0.9, zorder=0)
+        if x1 - x0 >= (xs[-1] - xs[0]) * 0.08:
+            ax.text((x0 + x1) / 2, (position or cumulative[-1]) * 0.05, rule, ha="center", fontsize=7.5)
+    ax.set_ylim(0, (position or cumulative[-1]) * 1.08)
+    ax.set_xlim(xs[0] - 1, xs[-1])
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    gone = steps.attrs.get("out_on")
+    ax.set_title(
+        title or (f"position gone on {gone}" if gone else f"{steps.attrs.get('remaining', 0):,} shares left unsold"),
+        fontsize=10,
+        loc="left",
+    )
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig
