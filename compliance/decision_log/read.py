@@ -14,20 +14,10 @@ import pandas as pd
 
 from .completeness import PREDATES_SEALS, batch_completeness
 from .formats import READ
-from .schema import FORMAT_1_COLUMNS, GENESIS, LogError
+from .schema import EARLIER_BATCH_COLUMNS, FORMAT_1_COLUMNS, GENESIS, LogError
 from .store import open_for_reading
 
-BATCH_FIELDS = (
-    "recorded_at",
-    "source",
-    "rulebook_fingerprint",
-    "agreement_fingerprint",
-    "agreement_dir",
-    "rules_dir",
-    "engine_version",
-    "event_columns",
-    "output_columns",
-)
+BATCH_FIELDS = EARLIER_BATCH_COLUMNS[1:-1]  # what a batch row holds for its records, between its id and hash
 READ_CHUNKS = (
     f"SELECT c.first_seq, c.count, c.batch, c.notice_ids, c.events, c.outputs, c.hashes, c.prev_hash, "
     f"{', '.join('b.' + f for f in BATCH_FIELDS)} "
