@@ -15,7 +15,7 @@ event is evaluated again on candidate days to find its earliest allowed date).
 
     MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 PYTHONPATH=. python bench/check_latency.py
 
-(the two variables avoid a glibc malloc slowdown of durable_rules posts, shared/stack-notes.md).
+(the two variables avoid a glibc malloc slowdown of durable_rules posts; see bench/memory_check.py).
 """
 
 from __future__ import annotations

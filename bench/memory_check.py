@@ -10,7 +10,7 @@ full run) to the last. Exits 1 when the growth exceeds ``--limit-mb`` (default 5
 With fewer calls than two checkpoints' worth (e.g. ``--calls 20000``), the checkpoint interval
 drops to a tenth of the calls so that a growth is still measured.
 
-glibc malloc advice (shared/stack-notes.md): some processes run durable_rules posts at 150-250 us
+glibc malloc advice, as measured on this project's machines: some processes run durable_rules posts at 150-250 us
 instead of 30-45 us, and keep freed arenas mapped, because of glibc's dynamic mmap threshold;
 pinning it removed the effect in every run tried. Run as
 

@@ -1,5 +1,5 @@
-"""Properties of the durable_rules adapter (compliance/engine.py), pinned against the traps in
-shared/stack-notes.md: not thread-safe, at most 1,024 live sessions per ruleset, a missing fact
+"""Properties of the durable_rules adapter (compliance/rulebook/durable.py), pinned against
+durable_rules' traps: not thread-safe, at most 1,024 live sessions per ruleset, a missing fact
 makes a rule match nothing, comparisons are loosely typed.
 """
 
