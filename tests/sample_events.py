@@ -31,3 +31,20 @@ ALLOWED = {
 def as_text(event: dict) -> dict:
     """The event as a CSV file gives it: every value as text (true/false for flags)."""
     return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in event.items()}
+
+
+class Unshowable:
+    """A cell value whose text cannot be had: its ``repr`` and ``str`` raise."""
+
+    def __repr__(self):
+        raise RuntimeError("repr refused")
+
+    __str__ = __repr__
+
+
+def nested(depth: int) -> list:
+    """A list nested ``depth`` deep (deeper than Python's recursion limit for 5,000)."""
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value

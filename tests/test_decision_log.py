@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from sample_events import ALLOWED
+from sample_events import ALLOWED, Unshowable, nested
 
 import compliance
 from compliance import decision_log as dl
@@ -1181,22 +1181,8 @@ def test_a_review_stopped_by_sigint_leaves_its_batch_unsealed(tmp_path):
     assert replay(log).left_out == {1: 1000}
 
 
-class _Unprintable:
-    def __repr__(self):
-        raise RuntimeError("no text")
-
-    __str__ = __repr__
-
-
-def _nested(depth: int) -> list:
-    value: list = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
 @pytest.mark.parametrize(
-    "cell", [_Unprintable(), _nested(5_000), {"a": _Unprintable()}], ids=["repr raises", "5,000 deep", "dict of it"]
+    "cell", [Unshowable(), nested(5_000), {"a": Unshowable()}], ids=["repr raises", "5,000 deep", "dict of it"]
 )
 def test_cells_that_cannot_be_encoded_are_recorded_as_their_error_quotes_them(tmp_path, agreement, cell):
     event = {

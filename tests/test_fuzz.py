@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_events import ALLOWED, as_text
+from sample_events import ALLOWED, Unshowable, as_text
 
 import compliance
 from compliance.cli import event_from_json, read_notices
@@ -56,11 +56,6 @@ DIGIT_FIELDS = ("quantity", "prior_144_sales_3m", "sale_price", "sale_date", "fo
 OTHER_ZEROS = [0xFF10, 0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0x1D7CE]
 
 
-class _Unshowable:
-    def __repr__(self):
-        raise RuntimeError("repr refused")
-
-
 WRONG_TYPES = st.sampled_from(
     [
         lambda v: [v],
@@ -70,7 +65,7 @@ WRONG_TYPES = st.sampled_from(
         lambda v: v.encode(),
         lambda v: np.array([v]),
         lambda v: np.array([v, v]),
-        lambda v: _Unshowable(),
+        lambda v: Unshowable(),
         lambda v: object(),
         lambda v: float("inf"),
         lambda v: complex(1, 1),

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from sample_events import ALLOWED
+from sample_events import ALLOWED, Unshowable, nested
 
 import compliance
 from compliance.cli import main
@@ -723,20 +723,6 @@ def test_a_time_of_day_where_a_date_is_expected_is_an_error_in_both_paths(agreem
     assert out.loc[0, "outcome"] == "error" and "sale_date" in out.loc[0, "error"]
 
 
-class _Unshowable:
-    def __repr__(self):
-        raise RuntimeError("repr refused")
-
-    __str__ = __repr__
-
-
-def _nested(depth: int) -> list:
-    value: list = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
 ODD_VALUES = [
     [100000],
     {"quantity": 100000},
@@ -744,8 +730,8 @@ ODD_VALUES = [
     np.array([1, 2]),
     {100000},
     b"100000",
-    _Unshowable(),
-    _nested(5000),
+    Unshowable(),
+    nested(5000),
     object(),
     10**5000,
     float("nan"),
@@ -769,7 +755,7 @@ def test_any_object_in_any_field_is_an_error_never_an_exception(agreement, field
     "field", ["notice_id", "quantity", "sale_date", "affiliate", "notice_received_at", "sale_price", "route"]
 )
 def test_list_and_dict_cells_make_error_rows_and_keep_every_row(agreement, field):
-    cells = [[1], {"a": 1}, np.array([1, 2]), _Unshowable(), _nested(5000), VALID.get(field)]
+    cells = [[1], {"a": 1}, np.array([1, 2]), Unshowable(), nested(5000), VALID.get(field)]
     notices = pd.DataFrame([{**VALID, "notice_id": f"R{i}"} for i in range(len(cells))], index=range(10, 16))
     notices[field] = pd.Series(cells, index=notices.index, dtype=object)
     out = compliance.review(notices, agreement)
@@ -854,7 +840,7 @@ def test_control_characters_in_a_notice_id_are_an_error_in_both_paths(agreement)
 
 @pytest.mark.parametrize(
     "event",
-    [_nested(5000), _Unshowable(), {"nested": _nested(5000)}],
+    [nested(5000), Unshowable(), {"nested": nested(5000)}],
     ids=["deep_list", "unshowable", "deep_value_of_unknown_key"],
 )
 def test_events_that_cannot_be_shown_are_errors(agreement, event):
