@@ -118,24 +118,23 @@ def output_problem(output: Path, notices: Path, record: Path | None) -> str | No
         return f"{output}: is the notices file itself; choose another output file"
     if record is not None and target == record.resolve():
         return f"{output}: is the decision log (--record); choose another output file"
-    if target.is_dir():
-        return f"{output}: is a folder; expected a file name ending in {output.suffix}"
-    if not target.parent.is_dir():
-        return f"{output}: the folder {output.parent} does not exist"
-    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        return f"{output}: cannot be written here (permission denied)"
-    return None
+    return _unwritable(output, f"a file name ending in {output.suffix}")
 
 
 def log_problem(record: Path) -> str | None:
     """Why ``record`` cannot be a decision log to append to, or None (checked before the review)."""
-    target = record.resolve()
+    return _unwritable(record, f"the decision log's file (e.g. {record / 'decisions.db'})")
+
+
+def _unwritable(path: Path, expected: str) -> str | None:
+    """Why a file cannot be written at ``path`` (a folder, no such folder, no permission), or None."""
+    target = path.resolve()
     if target.is_dir():
-        return f"{record}: is a folder; expected the decision log's file (e.g. {record / 'decisions.db'})"
+        return f"{path}: is a folder; expected {expected}"
     if not target.parent.is_dir():
-        return f"{record}: the folder {record.parent} does not exist"
+        return f"{path}: the folder {path.parent} does not exist"
     if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        return f"{record}: cannot be written here (permission denied)"
+        return f"{path}: cannot be written here (permission denied)"
     return None
 
 
