@@ -9,26 +9,51 @@ p = compliance.plan({...}, agreement)         # the fastest sell-down of a whole
 """
 
 from compliance._version import __version__
-from compliance.contract.event import InputError
-from compliance.deal.agreement import Agreement, AgreementError, load_agreement
-from compliance.decision.display import card, decision_html, style_review
-from compliance.decision.findings import OUTPUT_COLUMNS, Decision, Finding
-from compliance.decision_log import read_log
-from compliance.rulebook.loader import Rulebook, RulebookError, load_rulebook
-from compliance.running.capacity import Capacity, capacity
-from compliance.running.check import check
-from compliance.running.plan import plan
-from compliance.running.review import review
-from compliance.running.sweep import sweep, sweep_bands
+
+# Each public name and the module that defines it, imported on first use (PEP 562), so that
+# ``import compliance`` and the ``compliance`` command start without loading pandas or the engine.
+_EXPORTS = {
+    "InputError": "compliance.contract.event",
+    "Agreement": "compliance.deal.agreement",
+    "AgreementError": "compliance.deal.agreement",
+    "load_agreement": "compliance.deal.agreement",
+    "card": "compliance.decision.display",
+    "decision_html": "compliance.decision.display",
+    "style_review": "compliance.decision.display",
+    "OUTPUT_COLUMNS": "compliance.decision.findings",
+    "Decision": "compliance.decision.findings",
+    "Finding": "compliance.decision.findings",
+    "read_log": "compliance.decision_log",
+    "Rulebook": "compliance.rulebook.loader",
+    "RulebookError": "compliance.rulebook.loader",
+    "load_rulebook": "compliance.rulebook.loader",
+    "Capacity": "compliance.running.capacity",
+    "capacity": "compliance.running.capacity",
+    "check": "compliance.running.check",
+    "plan": "compliance.running.plan",
+    "review": "compliance.running.review",
+    "sweep": "compliance.running.sweep",
+    "sweep_bands": "compliance.running.sweep",
+    # The plots need matplotlib (the `notebook` extra).
+    "plot_plan": "compliance.views.plots",
+    "plot_sweep": "compliance.views.plots",
+    "plot_timeline": "compliance.views.plots",
+    "timeline_segments": "compliance.views.plots",
+}
 
 
 def __getattr__(name: str):
-    # The plots need matplotlib (the `notebook` extra); import them only when asked for.
-    if name in ("plot_plan", "plot_sweep", "plot_timeline", "timeline_segments"):
-        from compliance.views import plots
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'compliance' has no attribute {name!r}")
+    import importlib
 
-        return getattr(plots, name)
-    raise AttributeError(f"module 'compliance' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
 
 
 __all__ = [

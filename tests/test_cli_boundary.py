@@ -18,7 +18,8 @@ import pytest
 from sample_events import ALLOWED, as_text
 
 import compliance
-from compliance.cli import main, write_decisions
+from compliance.cli import main
+from compliance.cli.outputs import write_decisions
 from compliance.contract.notice_files import MAX_COLUMNS
 from compliance.contract.synthetic import synthetic_notices
 from compliance.deal.schema import validate_directory
@@ -249,7 +250,7 @@ def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("compliance.cli.review", broken)
+    monkeypatch.setattr("compliance.cli.review.review", broken)
     assert main(["review", str(FIXTURE_NOTICES)]) == 3
     assert capsys.readouterr().err == "compliance review: internal error: RuntimeError: boom\n"
     assert main(["--debug", "review", str(FIXTURE_NOTICES)]) == 3

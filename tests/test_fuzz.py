@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 from sample_events import ALLOWED, Unshowable, as_text
 
 import compliance
-from compliance.cli import event_from_json, read_notices
+from compliance.cli.events import event_from_json
 from compliance.contract.event import FIELDS, InputError
+from compliance.contract.notice_files import read_notices
 
 # Bases, every value as text as a CSV gives it:
 # - ALLOWED: Papell Holdings, 100,000 Shares under Rule 144 on Mon 2003-02-03 with every Rule 144

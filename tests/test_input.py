@@ -769,7 +769,7 @@ def test_a_parquet_list_column_makes_error_rows(agreement, tmp_path, capsys):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from compliance.cli import read_notices
+    from compliance.contract.notice_files import read_notices
 
     rows = [{**VALID, "notice_id": f"P{i}"} for i in range(3)]
     table = pa.table({k: [str(r[k]) for r in rows] for k in VALID if k != "quantity"})

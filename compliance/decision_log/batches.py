@@ -5,34 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
+from compliance.bundled import RULES_DIR
+from compliance.rulebook.files import fingerprint_files
+from compliance.rulebook.files import rulebook_fingerprint as fingerprint_of_rulebook
+
 from .schema import BATCH_COLUMNS, EARLIER_BATCH_COLUMNS
 
 
-def fingerprint_files(files: Iterable[Path], root: Path) -> str:
-    """sha256 over each file's path relative to ``root`` and its bytes, sorted by that path."""
-    digest = hashlib.sha256()
-    for rel, path in sorted((Path(p).resolve().relative_to(root).as_posix(), Path(p)) for p in files):
-        data = path.read_bytes()
-        digest.update(f"{rel}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()
-
-
 def rulebook_fingerprint(rules_dir: Path | str | None = None) -> str:
-    from compliance.rulebook.durable import engine_for
-    from compliance.rulebook.loader import RULES_DIR
-
-    files = engine_for(rules_dir or RULES_DIR).rulebook.files
-    root = Path(os.path.commonpath([str(Path(f).resolve()) for f in files]))
-    return fingerprint_files(files, root)
+    return fingerprint_of_rulebook(rules_dir or RULES_DIR)
 
 
 def agreement_fingerprint(directory: Path | str) -> str:

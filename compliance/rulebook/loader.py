@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from compliance.bundled import RULES_DIR
+from compliance.rulebook.files import FACTS_FILE, RULE_144_PARAMETERS, rule_files, rulebook_files
 from compliance.rulebook.parameters import Rule144Parameters, load_rule_144_parameters
 
 COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
@@ -438,12 +439,11 @@ def load_rulebook(rules_dir: Path | str = RULES_DIR) -> Rulebook:
     type mismatch, a missing citation, an unknown parameter or a duplicate id.
     """
     rules_dir = Path(rules_dir)
-    facts = _load_yaml(rules_dir / "facts.yaml")
-    params = load_rule_144_parameters(rules_dir / "parameters" / "rule_144.yaml")
+    facts = _load_yaml(rules_dir / FACTS_FILE)
+    params = load_rule_144_parameters(rules_dir / RULE_144_PARAMETERS)
     params = dataclasses.replace(params, facts_from=_facts_from_parameters(facts, params))
     rules: list[Rule] = []
-    files = sorted(p for p in rules_dir.glob("*.yaml") if p.name != "facts.yaml")
-    for path in files:
+    for path in rule_files(rules_dir):
         doc = _load_yaml(path)
         if (
             not isinstance(doc, dict)
@@ -463,5 +463,5 @@ def load_rulebook(rules_dir: Path | str = RULES_DIR) -> Rulebook:
         rules=tuple(rules),
         facts=facts,
         parameters=params,
-        files=tuple([rules_dir / "facts.yaml", rules_dir / "parameters" / "rule_144.yaml", *files]),
+        files=rulebook_files(rules_dir),
     )
