@@ -3,7 +3,8 @@
 Rows are judged in ``sale_date`` order (ties: file order). An allowed row counts toward later rows:
 its quantity leaves the investor's position, and an allowed Rule 144 sale joins the seller's
 three-month aggregate for the volume limit and Form 144. Denied and error rows count toward
-nothing, so the file's order matters only among rows of the same ``sale_date``.
+nothing, so the file's order matters only among rows of the same ``sale_date``. (``judge_apart``
+judges rows as alternatives instead, none counting toward another: a sweep's days.)
 
 How: facts are derived for every row at once with no earlier sales counted, and the rulebook
 (compiled to numpy) judges them. Rows stopped by a rule that does not read the aggregates are
@@ -68,7 +69,7 @@ from compliance.decision.output_columns import (
 )
 from compliance.facts.columns import Facts
 from compliance.facts.derive import derive_facts
-from compliance.facts.prior_sales import count_earlier_sales
+from compliance.facts.prior_sales import count_earlier_sales, prior_sales
 from compliance.rulebook import vectorized as vz
 from compliance.rulebook.durable import engine_for
 from compliance.rulebook.loader import RULES_DIR, Rulebook
@@ -258,6 +259,17 @@ def _judge(
         rulebook.date_search,
     )
     return facts, status, earliest
+
+
+def judge_apart(
+    events: EventColumns, agreement: Agreement, rulebook: Rulebook, history: SaleHistory | None = None
+) -> tuple[Facts, np.ndarray]:
+    """The facts and rule statuses (rows x rules) of valid ``events``, each row judged on its own
+    sale date as ``check()`` judges it: with its seller's ``history`` dated on or before that
+    date, and none of the other rows counted as earlier sales. For rows that are alternatives
+    rather than a sequence of sales (a sweep's days); no ordered decision, no earliest-date search."""
+    facts, _ = derive_facts(events, agreement, rulebook.parameters, prior_sales(events, history))
+    return facts, vz.statuses(rulebook, facts, len(events))
 
 
 def seller_groups(investor: Coded, groups: int) -> list[np.ndarray]:
