@@ -12,7 +12,7 @@ import dataclasses
 import html
 import re
 import runpy
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import matplotlib
@@ -26,7 +26,14 @@ import compliance  # noqa: E402
 from compliance.deal.agreement import Clause  # noqa: E402
 from compliance.decision.display import card, clauses_for, decision_html, style_review  # noqa: E402
 from compliance.running.sweep import first_allowed_day, sweep, sweep_bands, trading_days  # noqa: E402
-from compliance.views.plots import plot_sweep, plot_timeline, rule_144_dates, timeline_segments  # noqa: E402
+from compliance.views.plots import (  # noqa: E402
+    label_places,
+    plot_sweep,
+    plot_timeline,
+    rule_144_dates,
+    stagger,
+    timeline_segments,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FOCUS = ROOT / "fixtures" / "focus_enhancements"
@@ -210,11 +217,13 @@ def test_timeline_of_papell_holdings_by_hand(agreement):
     labels = dict(zip(seg["kind"], seg["label"], strict=True))
     assert labels["rule_144_conditions"] == "Rule 144 with (c), (e), (f), (h) for a non-affiliate"
     assert labels["rule_144k"] == "144(k) 2004-01-17"
-    # the SB-2: effective 2002-03-15 to the last day of the registration period, one suspension
-    assert spans(seg, "shares", "registration_effective") == [(D("2002-03-15"), D("2004-01-16"))]
+    # the SB-2 (test_registration_stretches_by_hand): effective 2002-03-15, one suspension, one
+    # post-effective amendment
+    assert spans(seg, "shares", "registration_effective_on") == [(D("2002-03-15"), D("2002-03-15"))]
     assert spans(seg, "shares", "suspension") == [(D("2002-08-01"), D("2002-08-20"))]
     assert spans(seg, "shares", "stop_order") == []
     assert spans(seg, "shares", "post_effective_amendment") == [(D("2003-05-12"), D("2003-05-12"))]
+    assert spans(seg, "shares", "rule_144_amended") == []  # 2008-02-15 is after 144(k) on 2004-01-17
     # the 10-Q due 2003-11-14 and filed 2003-11-26: not current 2003-11-15 .. 2003-11-25
     assert spans(seg, "issuer", "not_current") == [(D("2003-11-15"), D("2003-11-25"))]
     assert spans(seg, "issuer", "reporting_under_90_days") == []
@@ -222,8 +231,68 @@ def test_timeline_of_papell_holdings_by_hand(agreement):
     assert spans(seg, "warrant_shares", "warrant_exercise_window") == [(D("2002-01-16"), D("2006-01-16"))]
     assert spans(seg, "warrant_shares", "holding_period_met") == [(D("2003-01-17"), D("2003-01-17"))]
     assert spans(seg, "warrant_shares", "rule_144k") == [(D("2004-01-17"), D("2004-01-17"))]
-    assert spans(seg, "warrant_shares", "registration_effective") == [(D("2002-03-15"), D("2004-01-16"))]
+    assert spans(seg, "warrant_shares", "registration_effective") == spans(seg, "shares", "registration_effective")
     assert set(seg["shape"]) == {"span", "milestone"}
+
+
+# The registration lane of the Focus fixture, by hand from fixtures/focus_enhancements/agreement.yaml:
+# Shares paid at the Closing 2002-01-16; the SB-2 effective 2002-03-15 (information as of
+# 2001-12-31), so registered sales are denied 2002-01-16 .. 2002-03-14 (Section 5(a)); suspended
+# 2002-08-01 .. 2002-08-20. Section 10(a)(3): used more than nine months after 2002-03-15, i.e.
+# after 2002-12-15, the prospectus needs information not older than the sale date less sixteen
+# months: on 2003-04-30 that is 2001-12-30 (2001-12-31 is fresh enough), on 2003-05-01 it is
+# 2002-01-01 (stale). The POS AM effective 2003-05-12 brings information as of 2002-12-31, stale
+# only from 2004-05-01, after the registration period ends 2004-01-16. So:
+REGISTRATION_STRETCHES = [
+    ("registration_not_yet_effective", D("2002-01-16"), D("2002-03-14"), "registration.effective"),
+    ("registration_effective", D("2002-03-15"), D("2002-07-31"), ""),
+    ("suspension", D("2002-08-01"), D("2002-08-20"), "registration.not_suspended"),
+    ("registration_effective", D("2002-08-21"), D("2003-04-30"), ""),
+    ("prospectus_stale", D("2003-05-01"), D("2003-05-11"), "registration.prospectus_current"),
+    ("registration_effective", D("2003-05-12"), D("2004-01-16"), ""),
+    ("registration_period_ended", D("2004-01-17"), None, "registration.within_period"),
+]
+
+
+def registration_lane(seg: pd.DataFrame, security: str) -> pd.DataFrame:
+    return seg[(seg["security"] == security) & seg["lane"].str.startswith("Registration") & (seg["shape"] == "span")]
+
+
+def test_registration_stretches_by_hand(agreement):
+    seg = timeline_segments(agreement, PAPELL)
+    lane = registration_lane(seg, "shares")
+    assert list(zip(lane["kind"], lane["start"], lane["end"], strict=True)) == [k[:3] for k in REGISTRATION_STRETCHES]
+    assert lane["label"].iloc[4] == "registered sales denied, prospectus stale (10(a)(3)): 2003-05-01 to 2003-05-11"
+    # the Warrant Shares' lane starts at the warrant's issue, the Closing
+    warrant = registration_lane(seg, "warrant_shares")
+    assert list(zip(warrant["kind"], warrant["start"], warrant["end"], strict=True)) == [
+        k[:3] for k in REGISTRATION_STRETCHES
+    ]
+
+
+def test_effective_stretches_never_overlap_denied_ones(agreement):
+    lane = registration_lane(timeline_segments(agreement, PAPELL), "shares")
+    ends = [e if e is not None else D("9999-12-31") for e in lane["end"]]
+    starts = list(lane["start"])
+    # consecutive and disjoint: each stretch starts the day after the previous one ends
+    assert all(ends[i] + timedelta(days=1) == starts[i + 1] for i in range(len(starts) - 1))
+    effective = [(s, e) for k, s, e in zip(lane["kind"], starts, ends, strict=True) if k == "registration_effective"]
+    denied = [(s, e) for k, s, e in zip(lane["kind"], starts, ends, strict=True) if k != "registration_effective"]
+    assert effective and denied
+    assert not any(s1 <= e2 and s2 <= e1 for s1, e1 in effective for s2, e2 in denied)
+
+
+@pytest.mark.parametrize("kind, start, end, rule", REGISTRATION_STRETCHES)
+def test_registration_stretches_are_what_check_decides(agreement, kind, start, end, rule):
+    # a registered sale on the first and last day of each stretch (the open one: a year on) fails
+    # the stretch's registration rule first, or none in an effective stretch
+    for day in (start, end or start + timedelta(days=365)):
+        when = day.isoformat()
+        d = compliance.check(
+            registered(sale_date=when, notice_received_at=when, certificate_received_at=when), agreement
+        )
+        failed = [r for r in d.failed_rules if r.startswith("registration.")]
+        assert failed[:1] == ([rule] if rule else []), (kind, when, d.failed_rules)
 
 
 HARBOR = ROOT / "fixtures" / "harbor_2012"
@@ -270,6 +339,11 @@ def test_holding_period_shortened_by_the_2008_amendments_mid_period(agreement):
     # apply from 2008-02-15, so the period is met on 2008-02-15; 144(b)(1) one year: 2008-06-02
     later = dataclasses.replace(agreement, closing_date=D("2007-06-01"))
     assert rule_144_dates(later, D("2007-06-01")) == (D("2008-02-15"), D("2008-06-02"))
+    seg = timeline_segments(later, PAPELL)
+    amended = seg[(seg["security"] == "shares") & (seg["kind"] == "rule_144_amended")]
+    assert list(zip(amended["start"], amended["label"], strict=True)) == [
+        (D("2008-02-15"), "Rule 144 2008 amendments 2008-02-15")
+    ]
     d = compliance.check(rule_144(sale_date="2007-12-03", form_144_filed_on="2007-12-03"), later)
     assert d.failed_rules == ["rule144.holding_period"]
     assert d.earliest_allowed_date == D("2008-02-15")
@@ -292,6 +366,46 @@ def test_timeline_places_notices_coloured_by_their_review_outcome(agreement):
     ]
 
 
+def test_stagger_puts_overlapping_labels_on_separate_levels():
+    # labels two wide centred on 0, 1, 10, 2, taken left to right: 0 -> level 0 (ends at 1);
+    # 1 begins at 0, before 1 -> level 1 (ends at 2); 2 begins at 1, where level 0 ends (touching
+    # is not overlapping) -> level 0; 10 -> level 0
+    assert stagger([0, 1, 10, 2], [2, 2, 2, 2]) == [0, 1, 0, 0]
+    assert stagger([5, 5, 5], [1, 1, 1]) == [0, 1, 2]
+    assert stagger([], []) == []
+
+
+def test_labels_of_the_fixtures_notices_do_not_overlap(agreement):
+    notices = pd.read_csv(FOCUS / "sale_notices.csv", dtype=str, keep_default_na=False)
+    seg = timeline_segments(agreement, PAPELL, notices)
+    first, last = D("2001-12-01"), D("2008-06-01")
+    # about what the picture gives: 2,374 days over some 600 points of axes, a character 0.6 em
+    # of 7 points: 2374 * 4.2 / 600 = 16.6
+    days_per_char = 16.0
+    places = label_places(seg, days_per_char, first, last)
+    labelled = places[places["text"] != ""].join(seg[["security", "lane", "shape"]])
+    # every milestone is labelled with what it is; every notice with its id
+    assert set(labelled.loc[labelled["shape"] == "milestone", "text"]) >= {
+        "holding period met 2003-01-17",
+        "144(k) 2004-01-17",
+        "effective 2002-03-15",
+        "POS AM effective 2003-05-12 (information as of 2002-12-31)",
+    }
+    papell = notices[notices["investor"] == PAPELL]
+    assert sorted(labelled.loc[labelled["shape"] == "notice", "text"]) == sorted(papell["notice_id"])
+    # no two labels on one level of one side of one lane overlap, and none leaves the axes
+    for _, group in labelled.groupby(["security", "lane", "side", "level"]):
+        half = (group["text"].str.len() + 1) * days_per_char / 2
+        bounds = sorted(zip(group["centre"] - half, group["centre"] + half, strict=True))
+        assert all(right <= left for (_, right), (left, _) in zip(bounds, bounds[1:], strict=False))
+        assert bounds[0][0] >= first.toordinal() and bounds[-1][1] <= last.toordinal()
+    # FE-011 (2002-07-31) and FE-012 (2002-08-01), a day apart, are written on different lines
+    at = labelled[labelled["security"] == "shares"].set_index("text")
+    assert tuple(at.loc["FE-011", ["side", "level"]]) != tuple(at.loc["FE-012", ["side", "level"]])
+    # "effective 2002-03-15" would cross the left edge: it is moved inside
+    assert at.loc["effective 2002-03-15", "centre"] > D("2002-03-15").toordinal()
+
+
 def test_plot_timeline_draws_every_lane_and_milestone(agreement):
     fig = plot_timeline(agreement, PAPELL)
     ax = fig.axes[0]
@@ -300,8 +414,21 @@ def test_plot_timeline_draws_every_lane_and_milestone(agreement):
     assert "Issuer · Current information (144(c))" in lanes
     assert "Warrant Shares · Warrant exercise (4(n))" in lanes
     annotations = {t.get_text() for t in ax.texts}
-    assert {"2003-01-17", "2004-01-17", "2003-05-12"} <= annotations
-    assert "2003-11-15 to 11-25" in annotations and "2002-08-01 to 08-20" in annotations
+    assert {
+        "holding period met 2003-01-17",
+        "144(k) 2004-01-17",
+        "effective 2002-03-15",
+        "POS AM effective 2003-05-12 (information as of 2002-12-31)",
+    } <= annotations
+    assert {"2003-11-15 to 11-25", "2002-08-01 to 08-20", "2003-05-01 to 05-11"} <= annotations
+    legend = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert {
+        "registration statement effective and current",
+        "registered sales denied: not yet effective",
+        "registered sales denied: suspended",
+        "registered sales denied: prospectus stale (10(a)(3))",
+        "registered sales denied: registration period ended",
+    } <= legend
 
 
 def test_render_timeline_script_writes_a_png(tmp_path):

@@ -27,28 +27,48 @@ import pandas as pd
 
 from compliance.deal.agreement import Agreement, load_agreement
 from compliance.deal.periods import period_satisfied_on
-from compliance.rulebook.loader import RULES_DIR, load_rulebook
+from compliance.rulebook.loader import RULES_DIR, Rulebook, load_rulebook
 from compliance.rulebook.parameters import Rule144Parameters
 from compliance.running.check import check
 from compliance.running.sweep import _as_date, sweep, sweep_bands
+from compliance.views.registration_stretches import registration_stretches
 
 DAY = timedelta(days=1)
 SEGMENT_COLUMNS = ("security", "lane", "kind", "label", "start", "end", "shape", "outcome", "notice_id")
 
+# The stretches in which registered sales are denied, by the first registration rule a registered
+# sale fails there: rule id -> (kind, reason, colour); drawn hatched.
+DENIED = {
+    "registration.effective": ("registration_not_yet_effective", "not yet effective", "#afb8c1"),
+    "registration.not_suspended": ("suspension", "suspended", "#cf222e"),
+    "registration.no_stop_order": ("stop_order", "stop order (8(d))", "#82071e"),
+    "registration.prospectus_current": ("prospectus_stale", "prospectus stale (10(a)(3))", "#fb8f44"),
+    "registration.within_period": ("registration_period_ended", "registration period ended", "#6e7781"),
+}
+DENIED_HATCH = "////"
+UNNAMED_DENIAL = ("registration_denied", "#6e7781")  # a registration rule DENIED does not name
+DENIED_KINDS = {kind for kind, _, _ in DENIED.values()} | {UNNAMED_DENIAL[0]}
 # kind -> (colour, legend label)
 STYLE = {
     "holding_period": ("#afb8c1", "holding period running (144(d)(1))"),
     "rule_144_conditions": ("#f2cc60", "Rule 144 with conditions (non-affiliates)"),
     "rule_144_free": ("#4ac26b", "free resale for non-affiliates"),
-    "registration_effective": ("#54aeff", "registration statement effective"),
-    "suspension": ("#cf222e", "suspension / stop order"),
-    "stop_order": ("#cf222e", "suspension / stop order"),
+    "registration_effective": ("#54aeff", "registration statement effective and current"),
+    **{kind: (colour, f"registered sales denied: {reason}") for kind, reason, colour in DENIED.values()},
+    UNNAMED_DENIAL[0]: (UNNAMED_DENIAL[1], "registered sales denied: another registration rule"),
     "not_current": ("#fa4549", "issuer not current (144(c)(1))"),
     "reporting_under_90_days": ("#fa4549", "issuer not current (144(c)(1))"),
     "warrant_exercise_window": ("#c297ff", "warrant exercise window (4(n))"),
 }
 OUTCOME_COLOURS = {"allow": "#1a7f37", "deny": "#cf222e", "error": "#9a6700"}
 OUTCOME_MARKERS = {"allow": "o", "deny": "X", "error": "s"}
+LABEL_FONTSIZE = 7  # points, the labels of milestones, notices and short spans
+LABEL_STEP = 0.26  # the height of one level of labels, in lanes (a lane's bar is 0.6 high)
+LANE_GAP = 0.35  # between a lane's labels and the next lane, in lanes
+INCHES_PER_LANE = 0.62
+MARGIN_INCHES = 2.0  # the title, the date axis and the legend
+SHORT_SPAN_DAYS = 45  # a span shorter than this has its dates written beside it
+CHAR_WIDTH_EM = 0.6  # a label's width per character, in ems: above DejaVu Sans' 0.53 to 0.58 for these labels
 SECURITY_NAMES = {"shares": "Shares", "issuer": "Issuer", "warrant_shares": "Warrant Shares"}
 
 
@@ -56,8 +76,12 @@ SECURITY_NAMES = {"shares": "Shares", "issuer": "Issuer", "warrant_shares": "War
 
 
 @functools.lru_cache(maxsize=4)
+def _rulebook(rules_dir: str) -> Rulebook:
+    return load_rulebook(Path(rules_dir))
+
+
 def _parameters(rules_dir: str) -> Rule144Parameters:
-    return load_rulebook(Path(rules_dir)).parameters
+    return _rulebook(rules_dir).parameters
 
 
 def first_day_period_met(
@@ -154,6 +178,10 @@ def _rule_144_lane(agreement: Agreement, security: str, lane: str, acquired: dat
             )
         )
     out.append(_seg(security, lane, "holding_period_met", f"holding period met {met}", met, met, "milestone"))
+    for version in params.versions:
+        if acquired < version <= (free or met):  # a version that changes the periods counted here
+            label = f"Rule 144 {version.year} amendments {version}"
+            out.append(_seg(security, lane, "rule_144_amended", label, version, version, "milestone"))
     if free is not None:
         paragraph = _paragraph(params.reference("nonaffiliate_free_resale_months", free))
         out.append(_seg(security, lane, "rule_144_free", f"free resale for a non-affiliate ({paragraph})", free, None))
@@ -161,32 +189,32 @@ def _rule_144_lane(agreement: Agreement, security: str, lane: str, acquired: dat
     return out
 
 
-def _registration_lane(agreement: Agreement, security: str) -> list[dict]:
+def _registration_lane(agreement: Agreement, security: str, first_day: date) -> list[dict]:
+    """From ``first_day`` (the security's acquisition) on: the stretches in which the statement
+    is effective and current, and those in which registered sales are denied, by reason, as the
+    registration rules judge them; its effective date and post-effective amendments as milestones."""
     rs = agreement.registration_statement
     if rs is None or security not in rs.covers:
         return []
     lane = f"Registration statement ({rs.form})"
-    out = [
-        _seg(
-            security,
-            lane,
-            "registration_effective",
-            f"effective {rs.effective_on} to {rs.registration_period_ends_on}",
-            rs.effective_on,
-            rs.registration_period_ends_on,
-        )
-    ]
-    for w in rs.suspensions:
-        out.append(_seg(security, lane, "suspension", f"suspended {w.start} to {w.end or 'open'}", w.start, w.end))
-    for w in rs.stop_orders:
-        out.append(_seg(security, lane, "stop_order", f"stop order {w.start} to {w.end or 'open'}", w.start, w.end))
+    out = []
+    for stretch in registration_stretches(agreement, first_day, _rulebook(str(RULES_DIR))):
+        until = f"to {stretch.end}" if stretch.end is not None else "on"
+        if not stretch.failing_rule:
+            kind, label = "registration_effective", f"effective and current {stretch.start} {until}"
+        else:
+            kind, reason, _ = DENIED.get(stretch.failing_rule, (UNNAMED_DENIAL[0], stretch.failing_rule, ""))
+            label = f"registered sales denied, {reason}: {stretch.start} {until}"
+        out.append(_seg(security, lane, kind, label, stretch.start, stretch.end))
+    on = rs.effective_on
+    out.append(_seg(security, lane, "registration_effective_on", f"effective {on}", on, on, "milestone"))
     for effective_on, information_as_of in rs.post_effective_amendments:
         out.append(
             _seg(
                 security,
                 lane,
                 "post_effective_amendment",
-                f"post-effective amendment {effective_on} (information as of {information_as_of})",
+                f"POS AM effective {effective_on} (information as of {information_as_of})",
                 effective_on,
                 effective_on,
                 "milestone",
@@ -249,7 +277,7 @@ def _warrant_lanes(agreement: Agreement, investor_name: str) -> list[dict]:
         # Cashless exercise tacks to the warrant's issue date (144(d)(3)(x)); a cash exercise
         # restarts the holding period on the exercise date, which only the sale notice knows.
         out += _rule_144_lane(agreement, "warrant_shares", "Rule 144 (cashless exercise)", agreement.warrant_issued_on)
-    out += _registration_lane(agreement, "warrant_shares")
+    out += _registration_lane(agreement, "warrant_shares", agreement.warrant_issued_on)
     return out
 
 
@@ -297,9 +325,14 @@ def timeline_segments(
     Kinds: holding_period (acquisition to the day before it is met), holding_period_met,
     rule_144_conditions (met, until free resale), rule_144k and rule_144_free (free resale for a
     non-affiliate: 144(k) before 2008-02-15, 144(b)(1)(i) after; the label names which),
-    registration_effective (effective to the last day of the registration period), suspension,
-    stop_order, post_effective_amendment, not_current (a late report: due D, filed F -> D+1 to
-    F-1), reporting_under_90_days, warrant_exercise_window, notice.
+    rule_144_amended (a new version of Rule 144 in force while the periods run); for the
+    registration statement, from the acquisition on, consecutive stretches as its rules judge a
+    registered sale: registration_effective (effective and current) or denied, by the first rule
+    failed, registration_not_yet_effective, suspension, stop_order, prospectus_stale (Securities
+    Act 10(a)(3)), registration_period_ended (open-ended) or registration_denied (another rule),
+    and the milestones registration_effective_on and post_effective_amendment; not_current (a
+    late report: due D, filed F -> D+1 to F-1), reporting_under_90_days,
+    warrant_exercise_window, notice.
 
     ``notices``: sale notices (the input columns); those of ``investor`` are placed on their
     sale date, coloured by ``outcome`` (reviewed here with ``compliance.review`` unless the frame
@@ -311,7 +344,7 @@ def timeline_segments(
     if investor not in agreement.investors:
         raise ValueError(f"investor {investor!r} is not on the agreement ({', '.join(agreement.investors)})")
     rows = _rule_144_lane(agreement, "shares", "Rule 144", agreement.closing_date)
-    rows += _registration_lane(agreement, "shares")
+    rows += _registration_lane(agreement, "shares", agreement.closing_date)
     rows += _current_information_lane(agreement)
     rows += _warrant_lanes(agreement, investor)
     if notices is not None:
@@ -319,7 +352,61 @@ def timeline_segments(
     return pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS))
 
 
-# --- drawing -------------------------------------------------------------------------------------
+# --- where the labels go -------------------------------------------------------------------------
+
+
+def stagger(centres: list[float], widths: list[float]) -> list[int]:
+    """A level for each label (0 nearest its lane) so that no two labels on one level overlap.
+
+    Labels are centred on ``centres`` and ``widths`` wide (one unit, e.g. days); taken from left
+    to right, each goes on the lowest level whose labels all end before it begins. Labels that
+    only touch do not overlap."""
+    ends: list[float] = []  # per level, where its rightmost label ends
+    levels = [0] * len(centres)
+    for i in sorted(range(len(centres)), key=lambda i: centres[i]):
+        left, right = centres[i] - widths[i] / 2, centres[i] + widths[i] / 2
+        level = next((k for k, end in enumerate(ends) if end <= left), len(ends))
+        if level == len(ends):
+            ends.append(right)
+        ends[level] = right
+        levels[i] = level
+    return levels
+
+
+def label_places(segments: pd.DataFrame, days_per_char: float, first: date, last: date) -> pd.DataFrame:
+    """Where ``plot_timeline`` writes each label, one row per row of ``segments`` (same index).
+
+    Columns: ``text`` ("" for an unlabelled span), ``side`` (above | below the lane), ``level``
+    (0 nearest the lane), ``centre`` (ordinal of the day under the label's centre).
+
+    A milestone's label (what it is and its date) goes above its lane; a span shorter than
+    ``SHORT_SPAN_DAYS`` has its dates written below; a notice's id goes alternately above and
+    below as ``stagger`` gives levels. Widths: the text's characters plus one, ``days_per_char``
+    days each; labels on one (lane, side) are staggered, and a label that would cross
+    ``first`` or ``last`` (the edges of the axes) is moved inside."""
+    rows = []
+    for row in segments.itertuples(index=False):
+        centre = row.start.toordinal()
+        if row.shape == "milestone":
+            rows.append((row.label, "above", centre))
+        elif row.shape == "notice":
+            rows.append((row.notice_id, "notice", centre))
+        elif row.end is not None and (row.end - row.start).days < SHORT_SPAN_DAYS:
+            rows.append((f"{row.start:%Y-%m-%d} to {row.end:%m-%d}", "below", (centre + row.end.toordinal()) / 2))
+        else:
+            rows.append(("", "", centre))
+    places = pd.DataFrame(rows, columns=["text", "side", "centre"], index=segments.index)
+    half = (places["text"].str.len() + 1) * days_per_char / 2
+    places["centre"] = places["centre"].clip(lower=first.toordinal() + half, upper=last.toordinal() - half)
+    places["level"] = 0
+    labelled = places[places["text"] != ""].assign(security=segments["security"], lane=segments["lane"])
+    for _, group in labelled.groupby(["security", "lane", "side"], sort=False):
+        levels = stagger(list(group["centre"]), list(2 * half[group.index]))
+        places.loc[group.index, "level"] = levels
+    notices = places["side"] == "notice"
+    places.loc[notices, "side"] = places.loc[notices, "level"].map(lambda k: "above" if k % 2 == 0 else "below")
+    places.loc[notices, "level"] //= 2
+    return places[["text", "side", "level", "centre"]]
 
 
 def _new_axes(ax, figsize):
@@ -340,8 +427,11 @@ def plot_timeline(
     segments: pd.DataFrame | None = None,
 ):
     """Draw ``timeline_segments(agreement, investor, notices)`` (or ``segments`` given) and
-    return the matplotlib Figure. One row per (security, lane); milestones are diamonds with
-    their date; notices are markers coloured by outcome (allow green, deny red, error amber)."""
+    return the matplotlib Figure. One row per (security, lane); the stretches in which registered
+    sales are denied are hatched, coloured and named by reason in the legend; milestones are
+    diamonds labelled with what they are and their date; notices are markers coloured by outcome
+    (allow green, deny red, error amber) labelled with their id. Labels go where
+    ``label_places`` says; each lane is as tall as its levels of labels need."""
     import matplotlib.dates as mdates
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -357,75 +447,68 @@ def plot_timeline(
         dict.fromkeys(zip(segments["security"], segments["lane"], strict=True)),
         key=lambda lane: order.get(lane[0], len(order)),
     )  # stable: lanes keep their order
-    fig, ax = _new_axes(ax, (11, 0.62 * len(lanes) + 1.6))
+    own_figure = ax is None
+    fig, ax = _new_axes(ax, (11, INCHES_PER_LANE * len(lanes) + MARGIN_INCHES))
 
     days = [d for d in list(segments["start"]) + list(segments["end"]) if isinstance(d, date)]
     x_min = min(days) - timedelta(days=45)
     x_max = max(days) + timedelta(days=75)
-    y_of = {lane: len(lanes) - 1 - i for i, lane in enumerate(lanes)}
+    ax.set_xlim(mdates.date2num(x_min), mdates.date2num(x_max))
+    lane_names = [f"{SECURITY_NAMES.get(s, s)} · {lane}" for s, lane in lanes]
+    ax.set_yticks(range(len(lanes)), labels=lane_names, fontsize=8.5)
+    fig.draw_without_rendering()  # lays the figure out: the axes' width is known
+    width_points = ax.get_window_extent().width * 72 / fig.dpi
+    places = label_places(segments, (x_max - x_min).days * CHAR_WIDTH_EM * LABEL_FONTSIZE / width_points, x_min, x_max)
+    centre_of, half_of, height = _stack_lanes(lanes, segments, places)
+    if own_figure:
+        fig.set_figheight(INCHES_PER_LANE * height + MARGIN_INCHES)
+
     legend: dict[str, Any] = {}
-    for row in segments.itertuples(index=False):
-        y = y_of[(row.security, row.lane)]
+    for i, row in zip(segments.index, segments.itertuples(index=False), strict=True):
+        lane = (row.security, row.lane)
+        y, half = centre_of[lane], half_of[lane]
         if row.shape == "span":
             colour, name = STYLE.get(row.kind, ("#8c959f", row.kind))
+            hatch = DENIED_HATCH if row.kind in DENIED_KINDS else None
             end = (row.end if row.end is not None else x_max) + DAY
             start_n = mdates.date2num(row.start)
-            height, top = (0.36, y - 0.18) if row.kind in ("suspension", "stop_order") else (0.6, y - 0.3)
             ax.broken_barh(
                 [(start_n, mdates.date2num(end) - start_n)],
-                (top, height),
+                (y - half, 2 * half),
                 facecolors=colour,
-                edgecolor="none",
-                zorder=2 if height < 0.6 else 1,
+                edgecolor="white",
+                hatch=hatch,
+                linewidth=0,
+                zorder=1,
             )
-            legend.setdefault(name, Patch(facecolor=colour, label=name))
-            if row.end is not None and (row.end - row.start).days < 45:  # too short to see its dates
-                ax.annotate(
-                    f"{row.start:%Y-%m-%d} to {row.end:%m-%d}",
-                    (mdates.date2num(end), y),
-                    xytext=(3, -2),
-                    textcoords="offset points",
-                    fontsize=7,
-                    va="top",
-                    color=colour,
-                )
+            legend.setdefault(name, Patch(facecolor=colour, edgecolor="white", hatch=hatch, label=name))
         elif row.shape == "milestone":
             ax.plot([row.start], [y], marker="D", color="#1f2328", markersize=6, zorder=4)
-            ax.annotate(
-                row.start.isoformat(),
-                (mdates.date2num(row.start), y),
-                xytext=(0, 9),
-                textcoords="offset points",
-                ha="center",
-                fontsize=7.5,
-                color="#1f2328",
-            )
         elif row.shape == "notice":
             colour = OUTCOME_COLOURS.get(row.outcome, "#6e7781")
             marker = OUTCOME_MARKERS.get(row.outcome, "o")
-            ax.plot(
-                [row.start],
-                [y],
-                marker=marker,
-                linestyle="none",
-                color=colour,
-                markersize=7,
-                markeredgecolor="white",
-                zorder=5,
-            )
+            ax.plot([row.start], [y], marker=marker, color=colour, markersize=7, markeredgecolor="white", zorder=5)
             legend.setdefault(
                 f"notice: {row.outcome}",
                 Line2D([], [], marker=marker, linestyle="none", color=colour, label=f"notice: {row.outcome}"),
             )
-    if (segments["shape"] == "milestone").any():
-        legend["milestone (date)"] = Line2D(
-            [], [], marker="D", linestyle="none", color="#1f2328", label="milestone (date)"
-        )
+        place = places.loc[i]
+        if place.text:
+            above = place.side == "above"
+            edge = y + half + place.level * LABEL_STEP if above else y - half - place.level * LABEL_STEP
+            ax.annotate(
+                place.text,
+                (mdates.date2num(x_min) + place.centre - x_min.toordinal(), edge),
+                xytext=(0, 1.5 if above else -1.5),
+                textcoords="offset points",
+                ha="center",
+                va="bottom" if above else "top",
+                fontsize=LABEL_FONTSIZE,
+                color=STYLE.get(row.kind, ("#1f2328",))[0] if row.shape == "span" else "#1f2328",
+            )
 
-    ax.set_yticks(list(y_of.values()))
-    ax.set_yticklabels([f"{SECURITY_NAMES.get(s, s)} · {lane}" for s, lane in lanes], fontsize=8.5)
-    ax.set_ylim(-0.7, len(lanes) - 0.35)
-    ax.set_xlim(mdates.date2num(x_min), mdates.date2num(x_max))
+    ax.set_yticks([centre_of[lane] for lane in lanes], labels=lane_names, fontsize=8.5)
+    ax.set_ylim(-LANE_GAP / 2, height - LANE_GAP / 2)
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -437,12 +520,27 @@ def plot_timeline(
     ax.legend(
         handles=list(legend.values()),
         fontsize=7.5,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
+        loc="upper right",  # the lane names widen the figure to the left of the axes
+        bbox_to_anchor=(1, -0.08),
         ncol=3,
         frameon=False,
     )
     return fig
+
+
+def _stack_lanes(lanes: list[tuple], segments: pd.DataFrame, places: pd.DataFrame):
+    """Each lane's centre and half height (in lanes: a lane of spans is 0.6 high, one of
+    markers only 0.24), stacked from the bottom with room for its levels of labels above and
+    below and ``LANE_GAP`` between lanes; and the height of the stack."""
+    centre_of, half_of, cursor = {}, {}, 0.0
+    for lane in reversed(lanes):
+        mine = (segments["security"] == lane[0]) & (segments["lane"] == lane[1])
+        levels = places[mine & (places["text"] != "")].groupby("side")["level"].max() + 1
+        half = 0.3 if (segments.loc[mine, "shape"] == "span").any() else 0.12
+        centre_of[lane] = cursor + levels.get("below", 0) * LABEL_STEP + half
+        half_of[lane] = half
+        cursor = centre_of[lane] + half + levels.get("above", 0) * LABEL_STEP + LANE_GAP
+    return centre_of, half_of, cursor
 
 
 def plot_sweep(
