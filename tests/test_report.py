@@ -168,6 +168,20 @@ def test_the_page_needs_no_network(page_html):
     assert "default-src 'none'" in policy
 
 
+def test_an_empty_review_makes_a_page_that_says_so(notices, agreement):
+    empty = notices.iloc[:0]
+    page = review_report_html(compliance.review(empty, agreement), empty, agreement)
+    assert dict(re.findall(r'data-outcome="(\w+)">([\d,]+)<', page)) == {o: "0" for o in (*OUTCOMES, "total")}
+    assert "No notice was denied." in page
+    assert embedded_data(page)["rows"] == []
+
+
+def test_a_rule_the_rulebook_lacks_is_refused(result, notices, agreement):
+    renamed = result.assign(failed_rules=result["failed_rules"].str.replace("rule144.volume", "rule144.gone"))
+    with pytest.raises(ValueError, match="rule144.gone"):
+        review_report_html(renamed, notices, agreement)
+
+
 def test_result_and_notices_must_have_the_same_rows(result, notices, agreement):
     with pytest.raises(ValueError, match="different rows"):
         review_report_html(result, notices.iloc[1:], agreement)
