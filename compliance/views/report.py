@@ -266,8 +266,8 @@ def _script_json(data: dict) -> str:
 def _shown_path(path: Path | str) -> str:
     """``path`` relative to the current directory when it lies under it (as one would type it
     there), else absolute."""
-    path = Path(path).resolve()
-    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+    path, here = Path(path).resolve(), Path.cwd().resolve()
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
 
 
 def _sources_html(agreement: Agreement, rules_dir: Path | str, rulebook: Rulebook) -> str:
