@@ -125,7 +125,8 @@ def _agreement_sections(citations: Iterable[str]) -> list[str]:
     return [c for c in citations if c.startswith(("Section", "Schedule"))]
 
 
-def _quotes(clauses: list[tuple[str, Clause]]) -> str:
+def quoted_clauses_html(clauses: list[tuple[str, Clause]]) -> str:
+    """Each (clause key, Clause) as its section, its key and its words in a block quote, escaped."""
     return "".join(
         f'<div style="margin-top: 4px"><b>{_e(c.section)}</b> '
         f'<span style="color: #59636e">({_e(key)})</span>'
@@ -155,7 +156,7 @@ def _finding_html(f: Finding, agreement: Agreement, rulebook: Rulebook | None) -
         f'<div style="margin: 2px 0 0 1.2em">'
         f"{_FACTS_HEADING + _kv_table(f.facts.items()) if f.facts else ''}"
         f"{_kv_table([('citations', _e('; '.join(f.citations))), ('a failure stops', _e(stops))], raw=True)}"
-        f"{_quotes(quoted)}{missing}</div>"
+        f"{quoted_clauses_html(quoted)}{missing}</div>"
     )
     is_open = " open" if f.failing else ""
     return (
@@ -269,7 +270,7 @@ def why_html(row: pd.Series | dict, agreement: Agreement) -> str:
         body = (
             f"<div>{_e(row.get('reasons', ''))}</div>"
             f'<div style="color: #59636e">{_e("; ".join(sections))}</div>'
-            f"{_quotes(clauses_for_sections(_agreement_sections(sections), agreement))}"
+            f"{quoted_clauses_html(clauses_for_sections(_agreement_sections(sections), agreement))}"
         )
     return (
         f'<details><summary style="cursor: pointer">why</summary>'
