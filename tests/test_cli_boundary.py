@@ -153,7 +153,8 @@ def test_unreadable_csv_names_the_line_and_the_fix(tmp_path, capsys):
     latin = tmp_path / "latin.csv"
     latin.write_bytes(pd.DataFrame([ALLOWED, {**ALLOWED, "notice_id": "Café"}]).to_csv(index=False).encode("latin-1"))
     assert main(["review", str(latin)]) == 2
-    assert "line 3: not utf-8 text (byte 0xe9)" in capsys.readouterr().err
+    # header on line 1, ALLOWED on line 2, 'Café' on line 3 in its first column
+    assert "line 3, column notice_id: not utf-8 text (byte 0xe9)" in capsys.readouterr().err
     assert main(["review", str(latin), "--encoding", "latin-1", "-o", str(tmp_path / "out.json")]) == 0
     assert json.loads((tmp_path / "out.json").read_text())[1]["notice_id"] == "Café"
 
