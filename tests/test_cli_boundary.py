@@ -60,7 +60,7 @@ def test_csv_output_guards_formula_cells_and_json_keeps_them(tmp_path):
         written = list(csv.DictReader(file))
     assert [r["notice_id"] for r in written] == ["'" + text for text in FORMULAS] + ["C9"]
     assert [r["outcome"] for r in written] == ["allow"] * 4 + ["error"]
-    assert written[4]["error"].startswith("investor=")  # the investor is quoted inside the message
+    assert written[4]["error"].startswith("row 5: investor=")  # the investor is quoted inside the message
     assert main(["review", str(notices), "-o", str(tmp_path / "out.json")]) == 1
     assert [r["notice_id"] for r in json.loads((tmp_path / "out.json").read_text())][:4] == FORMULAS
 
@@ -85,7 +85,7 @@ def test_control_characters_are_escaped_on_the_terminal(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x9b" not in out
     assert "A\\x1b[2J" in out  # the decision table
-    assert "error in B: investor='Evil\\x1b[2J\\x9b'" in out  # the summary's error line
+    assert "row 2: investor='Evil\\x1b[2J\\x9b'" in out  # the summary's error line
 
 
 # --- paths checked before the review -----------------------------------------------------
@@ -133,7 +133,7 @@ def test_a_three_megabyte_field_reads_normally(tmp_path):
     assert main(["review", str(notices), "-o", str(out)]) == 1
     written = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert written["outcome"].tolist() == ["allow", "error"]
-    assert written["error"][1].startswith("investor=")
+    assert written["error"][1].startswith("row 2: investor=")
 
 
 def test_a_header_of_100000_columns_is_refused_without_reading_the_rows(tmp_path, capsys):
@@ -154,7 +154,8 @@ def test_unreadable_csv_names_the_line_and_the_fix(tmp_path, capsys):
     latin = tmp_path / "latin.csv"
     latin.write_bytes(pd.DataFrame([ALLOWED, {**ALLOWED, "notice_id": "Café"}]).to_csv(index=False).encode("latin-1"))
     assert main(["review", str(latin)]) == 2
-    assert "line 3: not utf-8 text (byte 0xe9)" in capsys.readouterr().err
+    # header on line 1, ALLOWED on line 2, 'Café' on line 3 in its first column
+    assert "line 3, column notice_id: not utf-8 text (byte 0xe9)" in capsys.readouterr().err
     assert main(["review", str(latin), "--encoding", "latin-1", "-o", str(tmp_path / "out.json")]) == 0
     assert json.loads((tmp_path / "out.json").read_text())[1]["notice_id"] == "Café"
 

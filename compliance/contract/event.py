@@ -97,19 +97,31 @@ def _type_name(value: Any) -> str:
         return "object"
 
 
-def _named(field: Any) -> str:
-    """A field (or column) name for an error text: as it is when it is plain printable text."""
-    if isinstance(field, str) and field.isprintable() and len(field) <= QUOTE_LIMIT:
+def field_name(field: Any) -> str:
+    """A field (or column) name for an error text: as it is when it is plain printable text
+    without surrounding blanks, else quoted (``' investor'``)."""
+    if isinstance(field, str) and field.isprintable() and field == field.strip() and 0 < len(field) <= QUOTE_LIMIT:
         return field
     return shown(field)
 
 
 class InputError(ValueError):
-    """Bad input. ``problems`` is a list of (field, value, what is wrong)."""
+    """Bad input. ``problems`` is a list of (field, value, what is wrong); the message names each
+    field, and its value unless it is absent (None, NaN, pandas' NA or NaT: "notice_id: is
+    required")."""
 
     def __init__(self, problems: list[tuple[Any, Any, str]]):
         self.problems = problems
-        super().__init__("; ".join(f"{_named(f)}={shown(v)}: {why}" for f, v, why in problems))
+        super().__init__("; ".join(f"{field_name(f)}{_given(v)}: {why}" for f, v, why in problems))
+
+
+def _given(value: Any) -> str:
+    """``=value`` for an error text, or nothing for an absent value (blank text is shown)."""
+    try:
+        absent = not isinstance(value, str) and is_missing(value)
+    except Exception:  # noqa: BLE001  (any object can sit in a cell)
+        absent = False
+    return "" if absent else f"={shown(value)}"
 
 
 @dataclass(frozen=True)
@@ -398,6 +410,11 @@ def unknown_field(name: Any, listing: bool = True) -> str:
     """What is wrong with a key or column ``name`` that is not a field of the input contract;
     ``listing``: name the fields where none resembles it."""
     like = resembling(name)
+    if like is not None and like.lower() == str.strip(name).lower():
+        return (
+            f"is not a field of the input contract; did you mean '{like}'? (names must match exactly: "
+            "one that differs only in case or surrounding spaces is not taken for the field)"
+        )
     if like is not None:
         return f"is not a field of the input contract; did you mean '{like}'?"
     return (

@@ -1,8 +1,8 @@
 """Reading a notices file (CSV or Parquet) into a DataFrame of text cells, or a clear refusal.
 
 Every CSV cell is read as text (the engine parses values itself), empty cells as "". A file that
-cannot be read gets a ``NoticeFileError`` naming the file and, where it can be found, the line and
-the fix (``--encoding``, ``--delimiter``).
+cannot be read gets a ``NoticeFileError`` naming the file and, where it can be found, the line,
+the column and the fix (``--encoding`` with an encoding that reads the file, ``--delimiter``).
 
 Arrow reads the CSV: from the path itself, or from the file's text re-encoded as UTF-8 in memory
 for another encoding, never from a Python file object. Arrow reads ahead on threads of its own;
@@ -22,6 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from compliance.contract.event import field_name
 
 # More columns than any notices file needs (the contract has about twenty): a wider header is
 # refused before any row is read.
@@ -78,7 +80,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> pd.DataFrame:
         names = header(path, _first_line(path), delimiter)
         source: str | pa.BufferReader = str(path)
     else:
-        data = _as_utf8(path, codec)
+        data = _as_utf8(path, codec, delimiter)
         names = header(path, data[: (data.find(b"\n") + 1) or len(data)], delimiter)
         source = pa.BufferReader(pa.py_buffer(data))
     parse = pacsv.ParseOptions(delimiter=delimiter)
@@ -97,7 +99,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> pd.DataFrame:
                 source.seek(0)
         except OSError as exc:
             raise NoticeFileError(f"{path}: cannot be read: {exc}") from None
-    if _holds_line_break(table) and (problem := _unclosed_quote(path, _text(path, codec), delimiter)):
+    if _holds_line_break(table) and (problem := _unclosed_quote(path, _text(path, codec, delimiter), delimiter)):
         raise NoticeFileError(problem)
     return table.to_pandas()
 
@@ -135,10 +137,7 @@ def header(path: Path, first: bytes, delimiter: str) -> list[str]:
             f"{path}: line 1: holds NUL bytes, so it is not UTF-8 text; if the file is "
             f"text in another encoding, give it with --encoding (e.g. --encoding utf-16)"
         )
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise NoticeFileError(_encoding_message(path, "utf-8", first, exc)) from None
+    text = _decode(path, first, "utf-8", delimiter)
     try:
         names = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter, strict=True))
     except csv.Error as exc:
@@ -155,29 +154,89 @@ def header(path: Path, first: bytes, delimiter: str) -> list[str]:
     if len(names) == 1:
         others = [d for d in LIKELY_DELIMITERS if d != delimiter and d in names[0]]
         if others:
+            given = "tab" if others[0] == "\t" else repr(others[0])
             raise NoticeFileError(
                 f"{path}: line 1: one column named {names[0][:200]!r}; if the fields are "
-                f"separated by {others[0]!r}, give --delimiter {others[0]!r}"
+                f"separated by {given}, give --delimiter {given}"
             )
     return names
 
 
-def _as_utf8(path: Path, encoding: str) -> bytes:
+def _as_utf8(path: Path, encoding: str, delimiter: str) -> bytes:
     """The file's text, in ``encoding``, as UTF-8."""
-    data = path.read_bytes()
+    return _decode(path, path.read_bytes(), encoding, delimiter).encode("utf-8")
+
+
+# Encodings a file that is not text in the one given may be in, in the order they are suggested:
+# cp1252 reads 0x80-0x9f as the characters Windows puts there (curly quotes, the euro sign),
+# where latin-1 has control characters; latin-1 reads any bytes.
+LIKELY_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+
+
+def _decode(path: Path, data: bytes, encoding: str, delimiter: str) -> str:
+    """``data`` (the file ``path``, or its first line) as text in ``encoding``, a UTF-8 byte order
+    mark dropped; NoticeFileError naming the line and column of the first byte that is not
+    ``encoding`` text, and an encoding that reads it."""
+    bom = len(codecs.BOM_UTF8) if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return data.decode(encoding).encode("utf-8")
+        return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as exc:
-        raise NoticeFileError(_encoding_message(path, encoding, data, exc)) from None
+        at = exc.start + bom  # utf-8-sig counts from after the mark
+        raise NoticeFileError(_encoding_message(path, encoding, data, at, delimiter)) from None
 
 
-def _encoding_message(path: Path, encoding: str, data: bytes, exc: UnicodeDecodeError) -> str:
-    line = data.count(b"\n", 0, exc.start) + 1
-    hint = " (e.g. --encoding latin-1 or --encoding cp1252)" if encoding == "utf-8" else ""
+def _encoding_message(path: Path, encoding: str, data: bytes, at: int, delimiter: str) -> str:
+    """The message for ``data`` (the file ``path``, or its first line), which is not text in
+    ``encoding`` from byte offset ``at``: the line (lines counted from 1, by line feeds), the
+    column, and the first of ``LIKELY_ENCODINGS`` that reads all of ``data``, with the character
+    the byte is in it."""
+    line = data.count(b"\n", 0, at) + 1
+    byte = data[at]
+    where = f"line {line}"
+    if column := _column_at(data, at, encoding, delimiter):
+        where += f", {column}"
+    readable = next(e for e in LIKELY_ENCODINGS if e != encoding and _reads(data, e))
+    character = f", where 0x{byte:02x} is {bytes([byte]).decode(readable)!r}" if readable != "utf-8" else ""
     return (
-        f"{path}: line {line}: not {encoding} text (byte 0x{data[exc.start]:02x}); if the file is in "
-        f"another encoding, give it with --encoding{hint}"
+        f"{path}: {where}: not {encoding} text (byte 0x{byte:02x}); it reads as {readable}{character}: "
+        f"if that is its encoding, give --encoding {readable}"
     )
+
+
+def _reads(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _column_at(data: bytes, at: int, encoding: str, delimiter: str) -> str | None:
+    """Which column of the CSV ``data`` byte offset ``at`` falls in: "column NAME" (from the
+    header), "column N of the header" when it is in the header itself, "column N" past the
+    header's columns; None where the text before it is not CSV."""
+    before = data[:at].decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
+    # A character stands in for the byte, so that the row being read ends inside its field.
+    reader = csv.reader(io.StringIO(before + "?", newline=""), delimiter=delimiter)
+    limit = csv.field_size_limit(MAX_FIELD_BYTES)
+    rows, last = 0, []
+    try:
+        for row in reader:  # the last row read is the one the byte is in
+            rows, last = rows + 1, row
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(limit)
+    number = len(last)
+    if rows == 1:
+        return f"column {number} of the header"
+    first = data[: (data.find(b"\n") + 1) or len(data)]
+    text = first.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace").rstrip("\r\n")
+    try:
+        names = next(csv.reader([text], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        names = []
+    return f"column {field_name(names[number - 1])}" if number <= len(names) else f"column {number}"
 
 
 def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Exception) -> str:
@@ -187,7 +246,7 @@ def _located(path: Path, encoding: str, delimiter: str, columns: int, exc: Excep
     again in Python (Arrow, parsing blocks in parallel, does not know the line)."""
     if "straddling" in str(exc):
         return f"{path}: a row longer than {LONG_ROW_BLOCK // 2**20} MB (at most {MAX_FIELD_BYTES // 2**20} MB a field)"
-    text = _text(path, encoding)
+    text = _text(path, encoding, delimiter)
     if unclosed := _unclosed_quote(path, text, delimiter):
         return unclosed
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -230,10 +289,7 @@ def _unclosed_quote(path: Path, text: str, delimiter: str) -> str | None:
     return None
 
 
-def _text(path: Path, encoding: str) -> str:
-    """The whole file as text; NoticeFileError naming the line where it is not ``encoding``."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
-    except UnicodeDecodeError as error:
-        raise NoticeFileError(_encoding_message(path, encoding, data, error)) from None
+def _text(path: Path, encoding: str, delimiter: str) -> str:
+    """The whole file as text; NoticeFileError naming the line and column where it is not
+    ``encoding``."""
+    return _decode(path, path.read_bytes(), encoding, delimiter)

@@ -11,6 +11,7 @@ row parser, which names the field and value that are wrong.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -26,6 +27,7 @@ from compliance.contract.event import (
     DELIVERIES,
     FIELDS,
     MANNERS_OF_SALE,
+    REQUIRED,
     ROUTES,
     SECURITIES,
     WARRANT_EXERCISES,
@@ -33,6 +35,7 @@ from compliance.contract.event import (
     EventColumns,
     InputError,
     _Parser,
+    field_name,
     is_missing,
     notice_id_text,
     shown,
@@ -226,6 +229,40 @@ def column_problems(columns: pd.Index, extra_columns: str, output_columns) -> tu
             "--extra-columns keep)",
         )
     return problems, kept
+
+
+def missing_columns(columns: pd.Index) -> str | None:
+    """The message for a table (``columns``: its header) without every required column, or None:
+    the columns missing, the header as found, and for each missing column the names of the header
+    that resemble it (``difflib``, case and surrounding spaces set aside; names of other fields
+    are never offered). A name that differs from a required column only in case or surrounding
+    spaces is not taken for it: the message says so."""
+    names = list(columns)
+    present = set(names)
+    missing = [c for c in REQUIRED if c not in present]
+    if not missing:
+        return None
+    plural = "s" if len(missing) > 1 else ""
+    parts = [f"missing required column{plural} {', '.join(missing)} (required: {', '.join(REQUIRED)})"]
+    listed = ", ".join(field_name(n) for n in names[:_NAMED])
+    more = f", and {len(names) - _NAMED:,} more" if len(names) > _NAMED else ""
+    parts.append(f"the header has: {listed}{more}" if names else "the header names no column")
+    others = {}  # lower-cased, stripped text -> the header's names that read so
+    for name in names:
+        if isinstance(name, str) and name not in FIELDS:
+            others.setdefault(name.strip(BLANKS).lower(), []).append(name)
+    for column in missing:
+        near = [n for key in difflib.get_close_matches(column, others, n=3, cutoff=0.6) for n in others[key]]
+        if not near:
+            continue
+        hint = f"for {column}, did you mean {' or '.join(repr(n[:200]) for n in near)}?"
+        if column in others:
+            hint += (
+                f" (column names must match exactly: {others[column][0][:200]!r} differs from {column} only in "
+                f"case or surrounding spaces and is not taken for it; rename it {column})"
+            )
+        parts.append(hint)
+    return "; ".join(parts)
 
 
 def parse_table(

@@ -23,6 +23,7 @@ sellers side by side, in threads (``workers``), as its columns are parsed and it
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from compliance.contract.event import (
-    REQUIRED,
     Coded,
     EventColumns,
     InputError,
@@ -40,7 +40,7 @@ from compliance.contract.event import (
     validate_event,
 )
 from compliance.contract.history import SaleHistory, parse_history
-from compliance.contract.table import column_problems, parse_table
+from compliance.contract.table import column_problems, missing_columns, parse_table
 from compliance.deal.agreement import Agreement, load_agreement
 from compliance.decision.earliest import earliest_allowed_dates
 from compliance.decision.findings import (
@@ -105,12 +105,10 @@ class ColumnError(ReviewError, InputError):
 
 
 def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook, workers: int | None = None):
-    """Valid rows as columns, in input order, their positions, and an error text for every other
-    row."""
-    missing = [c for c in REQUIRED if c not in notices.columns]
-    if missing:
-        raise ReviewError(f"missing required column(s): {', '.join(missing)} (required: {', '.join(REQUIRED)})")
+    """Valid rows as columns, in input order, their positions, and an error text (``in_row``) for
+    every other row."""
     blocks, errors = parse_table(notices, agreement, rulebook, workers)
+    errors = {i: (notice_id, in_row(i, message)) for i, (notice_id, message) in errors.items()}
     if not blocks:
         return EventColumns.from_events([]), np.zeros(0, np.int64), errors, len(notices)
     if len(blocks) == 1:
@@ -122,6 +120,13 @@ def _parse(notices: pd.DataFrame, agreement: Agreement, rulebook: Rulebook, work
     )
     in_input_order = np.argsort(positions, kind="stable")
     return events.take(in_input_order), positions[in_input_order], errors, len(notices)
+
+
+def in_row(position: int, error: object) -> str:
+    """The error text of the input row at ``position`` (from 0): "row N: ..." with N the data row
+    number, from 1 (in a CSV file without line breaks inside a field, row N is on line N + 1,
+    after the header)."""
+    return f"row {position + 1}: {error}"
 
 
 def _concatenate(columns: list):
@@ -564,7 +569,7 @@ def reference_review(
                 raise InputError([("notice_id", record["notice_id"], "is not unique in this file")])
             valid.append((i, validate_event(record, agreement, engine.rulebook, allow_extra=True)))
         except InputError as exc:
-            decisions[i] = error_decision(record.get("notice_id"), exc)
+            decisions[i] = replace(error_decision(record.get("notice_id"), exc), error=in_row(i, exc))
     sales = SalesHistory(len(valid), history)
     for i, event in sorted(valid, key=lambda item: (item[1].sale_date, item[0])):
         sales.add_history_until(event.sale_date)
@@ -593,12 +598,16 @@ def review(
     ``workers.MAX_WORKERS``; 1 keeps it in the calling thread); the answers do not depend on it.
     ``extra_columns``: "refuse" (a column that is not a field of the input contract raises
     ``ColumnError``, an ``InputError``) or "keep" (such columns follow the output columns,
-    unchanged; nothing reads them, and they are not recorded). Repeated columns raise either way.
+    unchanged; nothing reads them, and they are not recorded). Repeated columns raise either way,
+    and so does a required column missing (``ReviewError`` naming the header and its names like
+    the column). A row in error has the error text "row N: ..." (N counted from 1).
     ``history``: the sellers' completed sales before these notices (``contract.history``: a
     DataFrame, a list of mappings or a file); a bad history row raises ``InputError``."""
     problems, kept = column_problems(notices.columns, extra_columns, OUTPUT_COLUMNS)
     if problems:
         raise ColumnError(problems)
+    if missing := missing_columns(notices.columns):
+        raise ReviewError(missing)
     judged = notices.drop(columns=kept) if kept else notices
     if not isinstance(agreement, Agreement):
         agreement = load_agreement(agreement)
