@@ -8,21 +8,34 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow
+import pyarrow.compute
 import pyarrow.csv
+import pyarrow.parquet
 
 from compliance.cli.errors import CommandError
+from compliance.decision.output_columns import ABSENT, FLAGS
 from compliance.views.output_safety import guard_formulas
 
 OUTPUT_SUFFIXES = (".csv", ".json", ".parquet", ".pq")
 CSV_SLICE = 100_000  # rows written at a time
+# The typed columns of a decision row (``decision/output_columns.py``), which the review gives as
+# text with ``ABSENT`` for a value that is not there: in Parquet and JSON each keeps its type and
+# an absent value is null. Every other column is written with the type its values have.
+COLUMN_TYPES = {
+    "earliest_allowed_date": pyarrow.date32(),
+    "delivery_date": pyarrow.date32(),
+    "delivery_late_business_days": pyarrow.int64(),
+    **dict.fromkeys(FLAGS, pyarrow.bool_()),
+}
 
 
 def write_decisions(frame: pd.DataFrame, path: Path) -> None:
     """Write the decisions to ``path`` (.csv, .json, .parquet or .pq), whole or not at all: into a
     temporary file beside it, renamed to ``path`` once complete (removed if anything, Ctrl-C
-    included, stops the writing). In CSV, a text cell that a spreadsheet would take for a formula
-    gets a leading ``'`` (``output_safety.guard_formulas``); JSON and Parquet keep every value as
-    it is."""
+    included, stops the writing). CSV is text: a text cell that a spreadsheet would take for a
+    formula gets a leading ``'`` (``output_safety.guard_formulas``). Parquet and JSON keep each
+    value's type (``typed_table``): flags are booleans, dates dates (in JSON, ``YYYY-MM-DD``
+    text), counts whole numbers, and a value that is not there is null."""
     suffix = path.suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise CommandError(f"{path}: output must end in .csv, .json or .parquet")
@@ -31,13 +44,48 @@ def write_decisions(frame: pd.DataFrame, path: Path) -> None:
         if suffix == ".csv":
             _write_csv(frame, partial)
         elif suffix == ".json":
-            frame.to_json(partial, orient="records", indent=2)
+            _json_frame(typed_table(frame)).to_json(partial, orient="records", indent=2)
         else:
-            frame.astype(str).to_parquet(partial, index=False)
+            pyarrow.parquet.write_table(typed_table(frame), partial)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def typed_table(frame: pd.DataFrame) -> pyarrow.Table:
+    """``frame`` as an Arrow table: a column of ``COLUMN_TYPES`` in its type, ``ABSENT`` and None
+    as null (a value that is not of that type raises ``ArrowInvalid``); any other column as Arrow
+    takes its values (``datetime.date`` as date32, None as null), and text when it holds nothing
+    else."""
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        kind = COLUMN_TYPES.get(name)
+        if kind is None:
+            array = pyarrow.array(values, from_pandas=True)
+            columns[str(name)] = array.cast(pyarrow.string()) if pyarrow.types.is_null(array.type) else array
+        elif kind == pyarrow.bool_():
+            columns[name] = pyarrow.array(values.mask(values.eq(ABSENT) | values.isna(), None), kind, from_pandas=True)
+        else:  # dates and counts given as text
+            text = pyarrow.array(values.astype(object).mask(values.isna(), ABSENT).astype(str), pyarrow.string())
+            columns[name] = pyarrow.compute.if_else(pyarrow.compute.equal(text, ABSENT), None, text).cast(kind)
+    return pyarrow.table(columns)
+
+
+def _json_frame(table: pyarrow.Table) -> pd.DataFrame:
+    """The typed table as the frame ``DataFrame.to_json`` writes as wanted: dates as
+    ``YYYY-MM-DD`` text, and null, booleans and whole numbers as themselves (object columns,
+    where pandas would make a whole-number column holding nulls floating point)."""
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pyarrow.types.is_string(column.type):
+            columns[name] = column.to_pandas()
+            continue
+        if pyarrow.types.is_date(column.type):
+            column = column.cast(pyarrow.string())
+        columns[name] = pd.Series(column.to_pylist(), dtype=object)
+    return pd.DataFrame(columns)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
