@@ -1,5 +1,6 @@
-"""Files the commands write: the decisions (CSV, JSON, Parquet), whole or not at all, and the
-checks made before a review starts that the output and the decision log can be written."""
+"""Files the commands write, whole or not at all: the decisions (CSV, JSON, Parquet) and
+synthetic notices (CSV, Parquet); and the checks made before a command starts that the output and
+the decision log can be written."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from compliance.decision.output_columns import ABSENT, FLAGS
 from compliance.views.output_safety import guard_formulas
 
 OUTPUT_SUFFIXES = (".csv", ".json", ".parquet", ".pq")
+NOTICE_SUFFIXES = (".csv", ".parquet", ".pq")  # what ``review`` reads
 CSV_SLICE = 100_000  # rows written at a time
 # The typed columns of a decision row (``decision/output_columns.py``), which the review gives as
 # text with ``ABSENT`` for a value that is not there: in Parquet and JSON each keeps its type and
@@ -39,14 +41,29 @@ def write_decisions(frame: pd.DataFrame, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise CommandError(f"{path}: output must end in .csv, .json or .parquet")
+    if suffix == ".csv":
+        _whole_or_not(path, lambda partial: _write_csv(frame, partial))
+    elif suffix == ".json":
+        _whole_or_not(path, lambda partial: _json_frame(typed_table(frame)).to_json(partial, orient="records", indent=2))
+    else:
+        _whole_or_not(path, lambda partial: pyarrow.parquet.write_table(typed_table(frame), partial))
+
+
+def write_notices(frame: pd.DataFrame, path: Path) -> None:
+    """Write sale notices (text columns, as ``review`` reads them) to ``path`` (.csv, .parquet or
+    .pq), whole or not at all; every cell as it is (a notice file is input, not a report)."""
+    if path.suffix.lower() == ".csv":
+        _whole_or_not(path, lambda partial: frame.to_csv(partial, index=False))
+    else:
+        _whole_or_not(path, lambda partial: frame.to_parquet(partial, index=False))
+
+
+def _whole_or_not(path: Path, write) -> None:
+    """``write(partial)`` into a temporary file beside ``path``, renamed to ``path`` once complete
+    (removed if anything, Ctrl-C included, stops the writing)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        if suffix == ".csv":
-            _write_csv(frame, partial)
-        elif suffix == ".json":
-            _json_frame(typed_table(frame)).to_json(partial, orient="records", indent=2)
-        else:
-            pyarrow.parquet.write_table(typed_table(frame), partial)
+        write(partial)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -109,6 +126,13 @@ def output_problem(output: Path, notices: Path, record: Path | None) -> str | No
         return f"{output}: is the notices file itself; choose another output file"
     if record is not None and target == record.resolve():
         return f"{output}: is the decision log (--record); choose another output file"
+    return _unwritable(output, f"a file name ending in {output.suffix}")
+
+
+def notices_output_problem(output: Path) -> str | None:
+    """Why notices cannot be written to ``output``, or None (checked before they are made)."""
+    if output.suffix.lower() not in NOTICE_SUFFIXES:
+        return f"{output}: notices must be written to a file ending in .csv or .parquet"
     return _unwritable(output, f"a file name ending in {output.suffix}")
 
 
