@@ -44,7 +44,7 @@ def write_decisions(frame: pd.DataFrame, path: Path) -> None:
     if suffix == ".csv":
         _whole_or_not(path, lambda partial: _write_csv(frame, partial))
     elif suffix == ".json":
-        _whole_or_not(path, lambda partial: _json_frame(typed_table(frame)).to_json(partial, orient="records", indent=2))
+        _whole_or_not(path, lambda partial: _write_json(frame, partial))
     else:
         _whole_or_not(path, lambda partial: pyarrow.parquet.write_table(typed_table(frame), partial))
 
@@ -90,10 +90,11 @@ def typed_table(frame: pd.DataFrame) -> pyarrow.Table:
     return pyarrow.table(columns)
 
 
-def _json_frame(table: pyarrow.Table) -> pd.DataFrame:
-    """The typed table as the frame ``DataFrame.to_json`` writes as wanted: dates as
-    ``YYYY-MM-DD`` text, and null, booleans and whole numbers as themselves (object columns,
-    where pandas would make a whole-number column holding nulls floating point)."""
+def _write_json(frame: pd.DataFrame, path: Path) -> None:
+    """The rows as a JSON array of objects, from the typed table: dates as ``YYYY-MM-DD`` text,
+    and null, booleans and whole numbers as themselves (in object columns: pandas would make a
+    whole-number column holding nulls floating point)."""
+    table = typed_table(frame)
     columns = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pyarrow.types.is_string(column.type):
@@ -102,7 +103,7 @@ def _json_frame(table: pyarrow.Table) -> pd.DataFrame:
         if pyarrow.types.is_date(column.type):
             column = column.cast(pyarrow.string())
         columns[name] = pd.Series(column.to_pylist(), dtype=object)
-    return pd.DataFrame(columns)
+    pd.DataFrame(columns).to_json(path, orient="records", indent=2)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
