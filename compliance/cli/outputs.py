@@ -71,38 +71,41 @@ def _whole_or_not(path: Path, write) -> None:
 
 
 def typed_table(frame: pd.DataFrame) -> pyarrow.Table:
-    """``frame`` as an Arrow table: a column of ``COLUMN_TYPES`` in its type, ``ABSENT`` and None
-    as null (a value that is not of that type raises ``ArrowInvalid``); any other column as Arrow
-    takes its values (``datetime.date`` as date32, None as null), and text when it holds nothing
-    else."""
-    columns = {}
-    for name in frame.columns:
-        values = frame[name]
-        kind = COLUMN_TYPES.get(name)
-        if kind is None:
-            array = pyarrow.array(values, from_pandas=True)
-            columns[str(name)] = array.cast(pyarrow.string()) if pyarrow.types.is_null(array.type) else array
-        elif kind == pyarrow.bool_():
-            columns[name] = pyarrow.array(values.mask(values.eq(ABSENT) | values.isna(), None), kind, from_pandas=True)
-        else:  # dates and counts given as text
-            text = pyarrow.array(values.astype(object).mask(values.isna(), ABSENT).astype(str), pyarrow.string())
-            columns[name] = pyarrow.compute.if_else(pyarrow.compute.equal(text, ABSENT), None, text).cast(kind)
-    return pyarrow.table(columns)
+    """``frame`` as an Arrow table, each column as ``typed_column`` makes it."""
+    return pyarrow.table({str(name): typed_column(frame[name], name) for name in frame.columns})
+
+
+def typed_column(values: pd.Series, name) -> pyarrow.Array:
+    """A column of ``COLUMN_TYPES`` in its type, ``ABSENT`` and None as null (a value that is not
+    of that type raises ``ArrowInvalid``); any other column as Arrow takes its values
+    (``datetime.date`` as date32, None as null), and as text when it holds nothing else."""
+    kind = COLUMN_TYPES.get(name)
+    if kind is None:
+        array = pyarrow.array(values, from_pandas=True)
+        return array.cast(pyarrow.string()) if pyarrow.types.is_null(array.type) else array
+    if kind == pyarrow.bool_():
+        return pyarrow.array(values.mask(values.eq(ABSENT) | values.isna(), None), kind, from_pandas=True)
+    # dates and counts, given as text
+    text = pyarrow.array(values.astype(object).mask(values.isna(), ABSENT).astype(str), pyarrow.string())
+    return pyarrow.compute.if_else(pyarrow.compute.equal(text, ABSENT), None, text).cast(kind)
 
 
 def _write_json(frame: pd.DataFrame, path: Path) -> None:
-    """The rows as a JSON array of objects, from the typed table: dates as ``YYYY-MM-DD`` text,
-    and null, booleans and whole numbers as themselves (in object columns: pandas would make a
-    whole-number column holding nulls floating point)."""
-    table = typed_table(frame)
+    """The rows as a JSON array of objects: dates as ``YYYY-MM-DD`` text, and null, booleans and
+    whole numbers as themselves. Only the typed columns and those pandas keeps as objects (dates,
+    flags) go through ``typed_column``; text and number columns are written as they are."""
     columns = {}
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if pyarrow.types.is_string(column.type):
-            columns[name] = column.to_pandas()
+    for name in frame.columns:
+        values = frame[name]
+        if name not in COLUMN_TYPES and values.dtype != object:
+            columns[name] = values
             continue
-        if pyarrow.types.is_date(column.type):
-            column = column.cast(pyarrow.string())
-        columns[name] = pd.Series(column.to_pylist(), dtype=object)
+        array = typed_column(values, name)
+        if pyarrow.types.is_date(array.type):
+            array = array.cast(pyarrow.string())
+        # a whole-number column holding nulls as pandas' nullable Int64, which JSON writes as
+        # whole numbers and null (as NumPy it would be floating point)
+        columns[name] = array.to_pandas(types_mapper={pyarrow.int64(): pd.Int64Dtype()}.get)
     pd.DataFrame(columns).to_json(path, orient="records", indent=2)
 
 
