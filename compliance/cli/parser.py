@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("directory")
     p.set_defaults(run="compliance.cli.rulebook:run_coverage")
     _add_log_commands(sub)
+    _add_synth_command(sub)
     return parser
 
 
@@ -171,3 +172,29 @@ def _add_log_commands(sub) -> None:
     p.add_argument("--agreement", help="agreement directory to use instead of each record's own")
     p.add_argument("--rules-dir", help="rules directory (default: the bundled rules/)")
     p.set_defaults(run="compliance.cli.log:run_replay")
+
+
+def _add_synth_command(sub) -> None:
+    p = sub.add_parser(
+        "synth",
+        help="write N synthetic sale notices (seeded) to a CSV or Parquet file, for trying out review",
+        description="Write N synthetic sale notices for the agreement's investors: every route and\n"
+        "security, sale dates 2002-2007, a mix of allowed and denied, and about one notice in a\n"
+        "thousand deliberately invalid. The same N, seed and agreement give the same file.\n"
+        "The notices are generated data, not records of any sale.",
+        epilog="example:\n  compliance synth 10000 -o notices.csv --seed 7\n  compliance review notices.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("count", metavar="N", type=arguments.positive, help="how many notices (a whole number, at least 1)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="the file to write: FILE.csv (text, as review reads it) or FILE.parquet",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="the random seed, a whole number of at least 0 (default: 0)"
+    )
+    p.add_argument("--agreement", help=AGREEMENT_HELP + "; its investors and positions")
+    p.set_defaults(run="compliance.cli.synth:run")
