@@ -269,12 +269,40 @@ def command(*args: str, **popen) -> subprocess.Popen:
     )
 
 
-def test_output_to_a_closed_pipe_ends_quietly():
-    process = command("rules", stdout=subprocess.PIPE)
+@pytest.mark.parametrize("args", [("rules",), ("review", str(FIXTURE_NOTICES)), ("--version",)])
+def test_output_to_a_closed_pipe_ends_quietly(args):
+    process = command(*args, stdout=subprocess.PIPE)
     process.stdout.close()  # the reader is gone before anything is written (compliance rules | head -0)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 141
     assert err == b""
+
+
+def test_output_read_in_part_ends_quietly():
+    process = command("review", str(FIXTURE_NOTICES), stdout=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"notice_id ")  # compliance review ... | head -1
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 141
+    assert err == b""
+
+
+def test_a_date_given_to_any_option_is_checked(tmp_path, capsys):
+    log = tmp_path / "log.db"
+    assert main(["review", str(FIXTURE_NOTICES), "-o", str(tmp_path / "out.csv"), "--record", str(log)]) == 1
+    assert status_of(["log", "show", str(log), "--since", "yesterday"]) == 2
+    assert "argument --since: expected a date YYYY-MM-DD, not 'yesterday'" in capsys.readouterr().err
+    assert main(["log", "show", str(log), "--since", "2000-01-01"]) == 0
+
+
+def test_replay_with_an_unusable_agreement_is_one_error(tmp_path, capsys):
+    log = tmp_path / "log.db"
+    assert main(["review", str(FIXTURE_NOTICES), "-o", str(tmp_path / "out.csv"), "--record", str(log)]) == 1
+    capsys.readouterr()
+    assert main(["replay", str(log), "--agreement", str(tmp_path / "nonexistent")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "no agreement file" in captured.err
 
 
 @pytest.fixture(scope="module")
