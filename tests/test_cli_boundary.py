@@ -295,6 +295,19 @@ def test_a_date_given_to_any_option_is_checked(tmp_path, capsys):
     assert main(["log", "show", str(log), "--since", "2000-01-01"]) == 0
 
 
+def test_a_date_set_on_a_sweep_is_checked_before_any_day_is_judged(capsys):
+    base = ["sweep", "--investor", "Papell Holdings Limited", "--route", "rule_144"]
+    days = ["--from", "2003-02-03", "--to", "2003-02-05"]
+    assert status_of(base + days + ["--set", "form_144_filed_on=yesterday"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "compliance sweep: form_144_filed_on='yesterday': must be a date YYYY-MM-DD\n"
+    # Rule 144 sales Mon 2003-02-03 .. Wed 02-05 with the Form 144 filed: only the manner of sale
+    # (not set) denies them.
+    assert status_of(base + days + ["--set", "form_144_filed_on=2003-02-03"]) == 1
+    assert "2003-02-03 .. 2003-02-05  deny  (rule144.manner_of_sale)" in capsys.readouterr().out
+
+
 def test_replay_with_an_unusable_agreement_is_one_error(tmp_path, capsys):
     log = tmp_path / "log.db"
     assert main(["review", str(FIXTURE_NOTICES), "-o", str(tmp_path / "out.csv"), "--record", str(log)]) == 1
