@@ -19,7 +19,7 @@ import compliance
 from compliance.cli import main
 from compliance.deal.agreement import default_agreement_dir
 from compliance.deal.calendars import business_day_calendar, trading_calendar
-from compliance.deal.schema import SCHEMA_PATH, schema, validate_directory
+from compliance.deal.schema import SCHEMA_FORMATS, SCHEMA_PATH, schema, validate_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 FOCUS = ROOT / "fixtures" / "focus_enhancements"
@@ -782,3 +782,17 @@ def test_reference_page_documents_every_schema_field():
     assert not undocumented, f"docs/agreement-format.md lacks {undocumented}"
     for values in ("settlement", "exchange", "banking", "trading", "day_after", "anniversary", "XNYS", "XNAS"):
         assert f"`{values}`" in page
+
+
+def test_the_validator_checks_every_format_the_schema_uses():
+    # The validator checks only SCHEMA_FORMATS; a format added to the schema but not there would
+    # pass any value unchecked.
+    def formats(node) -> set[str]:
+        if isinstance(node, dict):
+            found = {node["format"]} if isinstance(node.get("format"), str) else set()
+            return found.union(*(formats(v) for v in node.values()))
+        if isinstance(node, list):
+            return set().union(*(formats(v) for v in node))
+        return set()
+
+    assert formats(json.loads(SCHEMA_PATH.read_text())) == set(SCHEMA_FORMATS)

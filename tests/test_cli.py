@@ -117,3 +117,64 @@ def test_review_in_one_thread_writes_the_same_file_and_a_bad_worker_count_exits_
             status = exit_.code
         assert status == 2
     assert "--workers: must be a whole number of at least 1, not 'two'" in capsys.readouterr().err
+
+
+# --- what review prints without -o ------------------------------------------------------------
+
+HARBOR_NOTICES = FIXTURE_NOTICES.parent.parent / "harbor_2012" / "sale_notices.csv"
+
+
+def decision_lines(out: str) -> list[str]:
+    """The rows of the printed decisions table (after its header, before the summary)."""
+    table = out.split("\nAgreement: ")[0].splitlines()
+    return [line for line in table[1:] if line.strip() and not line.startswith("...")]
+
+
+def test_review_prints_the_first_50_decisions_unless_told_to_show_all(capsys):
+    notices = len(pd.read_csv(FIXTURE_NOTICES, dtype=str))
+    assert notices > 50
+    main(["review", str(FIXTURE_NOTICES)])
+    out = capsys.readouterr().out
+    assert len(decision_lines(out)) == 50
+    assert f"\n... {notices - 50} more; use -o FILE or --show all\n" in out
+    main(["review", str(FIXTURE_NOTICES), "--show", "all"])
+    out = capsys.readouterr().out
+    assert len(decision_lines(out)) == notices and "more; use -o FILE" not in out
+    main(["review", str(FIXTURE_NOTICES), "--show", "3"])
+    assert len(decision_lines(capsys.readouterr().out)) == 3
+
+
+def test_review_summary_names_the_agreement_used(capsys):
+    main(["review", str(HARBOR_NOTICES), "--agreement", "harbor_2012"])
+    summary = capsys.readouterr().out.split("\nAgreement: ")[1]
+    assert summary.startswith("Securities Purchase Agreement of Harbor Light Therapeutics, Inc. (")
+    assert summary.splitlines()[0].endswith("harbor_2012)")
+    assert "investor schedule" not in summary
+
+
+def test_review_with_the_wrong_agreement_says_so_once(capsys):
+    # The Harbor notices name Alder (9) and Birch (27), investors of harbor_2012, and one Papell
+    # notice (HL-34), an investor of the default agreement: 36 of the 37 are strangers to it.
+    main(["review", str(HARBOR_NOTICES)])
+    out = capsys.readouterr().out
+    hints = [line for line in out.splitlines() if "investor schedule" in line]
+    assert hints == [
+        "  36 of 37 notices name an investor not on the investor schedule of focus_enhancements: if they "
+        "belong to another agreement, name it with --agreement (they fit harbor_2012)"
+    ]
+
+
+def test_review_summary_lists_20_rows_in_error_and_counts_the_rest(tmp_path, capsys):
+    # 25 rows in error (affiliate 'maybe'); rows 3 and 24 have no notice_id.
+    rows = [{**ALLOWED, "notice_id": f"E{i}", "affiliate": "maybe"} for i in range(1, 26)]
+    rows[2]["notice_id"] = rows[23]["notice_id"] = ""
+    notices = tmp_path / "notices.csv"
+    pd.DataFrame(rows).to_csv(notices, index=False)
+    assert main(["review", str(notices)]) == 1
+    out = capsys.readouterr().out
+    errors = [line for line in out.splitlines() if line.startswith("  error in ")]
+    assert len(errors) == 20
+    assert errors[2].startswith("  error in row 3: ")  # line 4 of the file
+    assert errors[3].startswith("  error in E4: ")
+    assert not any("(no id)" in line for line in errors)
+    assert out.rstrip().endswith("\n  ... and 5 more rows in error")

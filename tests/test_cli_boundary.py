@@ -270,12 +270,53 @@ def command(*args: str, **popen) -> subprocess.Popen:
     )
 
 
-def test_output_to_a_closed_pipe_ends_quietly():
-    process = command("rules", stdout=subprocess.PIPE)
+@pytest.mark.parametrize("args", [("rules",), ("review", str(FIXTURE_NOTICES)), ("--version",)])
+def test_output_to_a_closed_pipe_ends_quietly(args):
+    process = command(*args, stdout=subprocess.PIPE)
     process.stdout.close()  # the reader is gone before anything is written (compliance rules | head -0)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 141
     assert err == b""
+
+
+def test_output_read_in_part_ends_quietly():
+    process = command("review", str(FIXTURE_NOTICES), stdout=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"notice_id ")  # compliance review ... | head -1
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 141
+    assert err == b""
+
+
+def test_a_date_given_to_any_option_is_checked(tmp_path, capsys):
+    log = tmp_path / "log.db"
+    assert main(["review", str(FIXTURE_NOTICES), "-o", str(tmp_path / "out.csv"), "--record", str(log)]) == 1
+    assert status_of(["log", "show", str(log), "--since", "yesterday"]) == 2
+    assert "argument --since: expected a date YYYY-MM-DD, not 'yesterday'" in capsys.readouterr().err
+    assert main(["log", "show", str(log), "--since", "2000-01-01"]) == 0
+
+
+def test_a_date_set_on_a_sweep_is_checked_before_any_day_is_judged(capsys):
+    base = ["sweep", "--investor", "Papell Holdings Limited", "--route", "rule_144"]
+    days = ["--from", "2003-02-03", "--to", "2003-02-05"]
+    assert status_of(base + days + ["--set", "form_144_filed_on=yesterday"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "compliance sweep: form_144_filed_on='yesterday': must be a date YYYY-MM-DD\n"
+    # Rule 144 sales Mon 2003-02-03 .. Wed 02-05 with the Form 144 filed: only the manner of sale
+    # (not set) denies them.
+    assert status_of(base + days + ["--set", "form_144_filed_on=2003-02-03"]) == 1
+    assert "2003-02-03 .. 2003-02-05  deny  (rule144.manner_of_sale)" in capsys.readouterr().out
+
+
+def test_replay_with_an_unusable_agreement_is_one_error(tmp_path, capsys):
+    log = tmp_path / "log.db"
+    assert main(["review", str(FIXTURE_NOTICES), "-o", str(tmp_path / "out.csv"), "--record", str(log)]) == 1
+    capsys.readouterr()
+    assert main(["replay", str(log), "--agreement", str(tmp_path / "nonexistent")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "no agreement file" in captured.err
 
 
 @pytest.fixture(scope="module")

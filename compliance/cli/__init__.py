@@ -9,12 +9,22 @@ validate, coverage), ``log`` (log and replay), ``synth`` (synthetic notices); ``
 
 from __future__ import annotations
 
+import sys
+
 
 def main(argv: list[str] | None = None) -> int:
     from compliance.cli.parser import build_parser
-    from compliance.cli.runner import run_command
+    from compliance.cli.runner import discard_stdout, run_command
 
-    return run_command(build_parser().parse_args(argv))
+    try:
+        args = build_parser().parse_args(argv)
+    except BrokenPipeError:  # --help or --version read by a pipe closed early
+        discard_stdout()
+        return 141
+    if args.run is None:  # a command family named without one of its commands: ``compliance log``
+        args.family.print_help(sys.stderr)
+        return 2
+    return run_command(args)
 
 
 __all__ = ["main"]

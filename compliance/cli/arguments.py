@@ -24,6 +24,20 @@ def positive(text: str) -> int:
     return int(text)
 
 
+SHOWN_DECISIONS = 50
+"""The decisions ``review`` prints without ``-o`` unless ``--show`` says otherwise."""
+
+
+def shown_count(text: str) -> int | None:
+    """How many decisions to print: a whole number of at least 1, or ``all`` (None: no limit)."""
+    if text == "all":
+        return None
+    try:
+        return positive(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1 or all, not {_shown(text)}") from None
+
+
 def delimiter(text: str) -> str:
     """A field separator: one character, or ``tab`` (also written ``\\t``)."""
     return "\t" if text in ("tab", "\\t") else text

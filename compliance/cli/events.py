@@ -8,9 +8,10 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from compliance.cli.defaults import HOLDING_DEFAULTS
-from compliance.contract.event import shown
+from compliance.contract.event import FIRST_DATE, InputError, parse_event, shown
 from compliance.contract.history import parse_history
 
 
@@ -66,10 +67,21 @@ def event_text(argument: str) -> str:
 
 
 def with_settings(event: dict, settings: list[str] | None) -> dict:
-    """``event`` with each ``FIELD=VALUE`` of ``--set`` applied (the last of a field wins)."""
+    """``event`` with each ``FIELD=VALUE`` of ``--set`` applied (the last of a field wins). A value
+    the input contract refuses (a date that is not YYYY-MM-DD, ...), or a field it does not know,
+    raises InputError (exit 2) naming the field before anything is judged: a sweep would otherwise
+    judge every day of its range in error."""
+    given: dict[str, str] = {}
     for item in settings or []:
         key, _, value = item.partition("=")
-        event[key.strip()] = value.strip()
+        given[key.strip()] = value.strip()
+    event.update(given)
+    try:
+        # The caller sets sale_date to each day it judges; any valid day serves to check the rest.
+        parse_event({"sale_date": FIRST_DATE.isoformat(), **event}, ZoneInfo("UTC"))
+    except InputError as exc:
+        if problems := [problem for problem in exc.problems if problem[0] in given]:
+            raise InputError(problems) from None
     return event
 
 

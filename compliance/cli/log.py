@@ -52,9 +52,13 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_replay(args: argparse.Namespace) -> int:
     """Exit 0 when every replayed decision is unchanged, 1 when any differs or cannot be replayed
-    (the records of incomplete batches are left out, and counted, not judged)."""
+    (the records of incomplete batches are left out, and counted, not judged); 2 for an
+    ``--agreement`` that cannot be loaded."""
+    from compliance.deal.agreement import load_agreement
     from compliance.running.replay import replay
 
+    if args.agreement is not None:
+        load_agreement(args.agreement)  # an unusable --agreement: one error (exit 2), not one per record
     result = replay(args.path, args.agreement, rules_dir=args.rules_dir)
     print(result.report())
     return 0 if result.ok else 1

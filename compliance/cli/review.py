@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from compliance.bundled import bundled_agreements
 from compliance.cli.errors import CommandError
 from compliance.cli.events import history
 from compliance.cli.outputs import output_problem, write_decisions
 from compliance.cli.terminal import printable_frame, progress
+from compliance.contract.event import BLANKS
 from compliance.contract.notice_files import read_notices
-from compliance.deal.agreement import load_agreement
+from compliance.deal.agreement import Agreement, load_agreement
 from compliance.decision.findings import rule_citations
 from compliance.rulebook.durable import engine_for
 from compliance.running.review import review
@@ -31,6 +33,7 @@ SUMMARY_COLUMNS = [
     "dwac_eligible",
     "regime",
 ]
+LISTED_ERRORS = 20  # rows in error the summary lists by name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,21 +62,61 @@ def run(args: argparse.Namespace) -> int:
         write_decisions(result, Path(args.output))
         print(f"wrote {len(result)} decisions to {printable(args.output)}")
     else:
-        print(printable_frame(result[SUMMARY_COLUMNS]).to_string(index=False))
-    print(summary(result, agreement))
+        shown = result if args.show is None else result.iloc[: args.show]
+        print(printable_frame(shown[SUMMARY_COLUMNS]).to_string(index=False))
+        if len(shown) < len(result):
+            print(f"... {len(result) - len(shown)} more; use -o FILE or --show all")
+    print(summary(result, agreement, notices))
     return 0 if (result["outcome"] == "allow").all() else 1
 
 
-def summary(result: pd.DataFrame, agreement) -> str:
-    """Counts by outcome, denials by rule (most first, ties in rulebook order) with the rule's
-    citations, and the rows in error."""
+def off_schedule(notices: pd.DataFrame, agreement: Agreement) -> int:
+    """How many notices name an investor who is not on the agreement's investor schedule (names
+    compared as the input contract compares them: spaces and tabs around them dropped). A notice
+    without an investor is not counted: the review reports it on its own."""
+    if "investor" not in notices.columns:
+        return 0
+    named = notices["investor"].map(lambda v: v.strip(BLANKS) if isinstance(v, str) else None)
+    return int((named.notna() & ~named.isin(list(agreement.investors))).sum())
+
+
+def schedule_hint(notices: pd.DataFrame, agreement: Agreement) -> str | None:
+    """One line when at least half the notices name investors not on the agreement's schedule (the
+    notices most likely belong to another agreement), naming the bundled agreements whose schedules
+    hold more of them; None otherwise."""
+    strangers = off_schedule(notices, agreement)
+    if not len(notices) or 2 * strangers < len(notices):
+        return None
+    others = [
+        name
+        for name in bundled_agreements()
+        if (other := load_agreement(name)).directory.resolve() != agreement.directory.resolve()
+        and off_schedule(notices, other) < strangers
+    ]
+    better = f" (they fit {', '.join(others)})" if others else ""
+    return (
+        f"  {strangers} of {len(notices)} notices name an investor not on the investor schedule of "
+        f"{printable(agreement.directory.name)}: if they belong to another agreement, name it with --agreement{better}"
+    )
+
+
+def summary(result: pd.DataFrame, agreement: Agreement, notices: pd.DataFrame) -> str:
+    """The agreement used; counts by outcome; ``schedule_hint`` when the notices seem to belong to
+    another agreement; denials by rule (most first, ties in rulebook order) with the
+    rule's citations; and the first ``LISTED_ERRORS`` rows in error, each by its notice_id or, for
+    a row without one, as ``row N`` (N counted from 1 over the data rows: line N+1 of a CSV file),
+    then how many more."""
     counts = result["outcome"].value_counts()
+    used = f"{printable(agreement.title)} of {printable(agreement.issuer)} ({printable(agreement.directory)})"
     lines = [
         "",
+        f"Agreement: {used}",
         "Summary: "
         + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("allow", "deny", "error"))
         + f" of {len(result)} notices",
     ]
+    if hint := schedule_hint(notices, agreement):
+        lines.append(hint)
     rules = {r.id: r for r in engine_for().rulebook.rules}
     by_rule = dict.fromkeys(rules, 0)
     # Per distinct list of failed rules, which only denied rows have: no row is copied.
@@ -85,6 +128,12 @@ def summary(result: pd.DataFrame, agreement) -> str:
         cites = rule_citations(rule, agreement)
         lines.append(f"  denied by {rule_id}: {n}  ({printable('; '.join(cites))})")
     in_error = np.flatnonzero((result["outcome"] == "error").to_numpy(dtype=bool))
-    for notice_id, error in zip(result["notice_id"].iloc[in_error], result["error"].iloc[in_error], strict=True):
-        lines.append(f"  error in {printable(notice_id) if notice_id else '(no id)'}: {printable(error)}")
+    listed = in_error[:LISTED_ERRORS]
+    for row, notice_id, error in zip(
+        listed, result["notice_id"].iloc[listed], result["error"].iloc[listed], strict=True
+    ):
+        named = printable(notice_id) if isinstance(notice_id, str) and notice_id else f"row {row + 1}"
+        lines.append(f"  error in {named}: {printable(error)}")
+    if len(in_error) > LISTED_ERRORS:
+        lines.append(f"  ... and {len(in_error) - LISTED_ERRORS} more rows in error")
     return "\n".join(lines)

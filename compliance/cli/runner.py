@@ -69,7 +69,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"{name}: terminated (SIGTERM); stopped without finishing", file=sys.stderr)
         return 143
     except BrokenPipeError:
-        _discard_stdout()
+        discard_stdout()
         return 141
     except Exception as exc:
         if isinstance(exc, errors):
@@ -88,7 +88,7 @@ def _terminate(signum, frame) -> None:
     raise Terminated()
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """The reader of stdout has gone (``compliance rules | head``): send what is still buffered
     nowhere, so that the exit is quiet."""
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -13,16 +13,19 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_PATH = Path(__file__).resolve().with_name("agreement.schema.json")
 AGREEMENT_FILE = "agreement.yaml"
@@ -73,10 +76,49 @@ def schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
+SCHEMA_FORMATS = ("date",)
+"""The ``format`` values the schema uses: the only ones the validator checks."""
+
+# What jsonschema imports, when installed, to check formats the schema does not use (hostnames,
+# URIs and IRIs, colours, JSON pointers, URI templates, durations, date-times). ``rfc3987_syntax``
+# alone builds a grammar for seconds; "date" needs none of them.
+_OTHER_FORMAT_PACKAGES = (
+    "fqdn",
+    "idna",
+    "rfc3987",
+    "rfc3986_validator",
+    "rfc3987_syntax",
+    "rfc3339_validator",
+    "webcolors",
+    "jsonpointer",
+    "uri_template",
+    "isoduration",
+)
+
+
+def _jsonschema():
+    """jsonschema, imported on the first validation; if this is its first import anywhere, without
+    the packages of ``_OTHER_FORMAT_PACKAGES`` (jsonschema imports each if it can, so a package
+    it cannot import only leaves a format unchecked that the schema does not use). Those packages
+    stay importable by anything else."""
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    blocked = [name for name in _OTHER_FORMAT_PACKAGES if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(blocked))  # None in sys.modules: that import raises ImportError
+    try:
+        import jsonschema
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return jsonschema
+
+
 @cache
 def _validator() -> Draft202012Validator:
-    Draft202012Validator.check_schema(schema())
-    return Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    jsonschema = _jsonschema()
+    jsonschema.Draft202012Validator.check_schema(schema())
+    return jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker(SCHEMA_FORMATS))
 
 
 def _resolve(node: dict) -> dict:
