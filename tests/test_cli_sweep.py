@@ -3,6 +3,10 @@ any day, and names the rules and the missing inputs behind a range denied on eve
 
 from __future__ import annotations
 
+import io
+import sys
+import time
+
 from compliance.cli import main
 from compliance.contract.event import MANNERS_OF_SALE
 
@@ -78,3 +82,26 @@ def test_a_range_denied_every_day_without_missing_input_names_the_rule_alone(cap
     out = capsys.readouterr().out
     told = out[out.index("Denied on every trading day of the range by:") :].splitlines()[1:]
     assert len(told) == 1 and told[0].startswith("  rule144.holding_period: Holding period not met")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_phase_ticker_shows_the_phase_only_once_the_run_is_slow(monkeypatch):
+    from compliance.cli.terminal import PhaseTicker
+
+    slow = _Terminal()
+    monkeypatch.setattr(sys, "stderr", slow)
+    with PhaseTicker(after_seconds=0.05) as ticker:
+        ticker.tell("judging 2015 trading days")
+        time.sleep(0.4)
+    assert "judging 2015 trading days" in slow.getvalue()
+    assert slow.getvalue().endswith("\r")  # the line is cleared at the end
+
+    quick = _Terminal()
+    monkeypatch.setattr(sys, "stderr", quick)
+    with PhaseTicker(after_seconds=5.0) as ticker:
+        ticker.tell("judging 20 trading days")
+    assert quick.getvalue() == ""

@@ -7,6 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pyarrow
 import pyarrow.parquet
 import pytest
@@ -96,3 +97,16 @@ def test_a_plan_keeps_its_dates_and_a_missing_form_144_date_is_null(tmp_path):
     assert main(["plan", *args, "-o", str(tmp_path / "plan.json")]) == 0
     step = json.loads((tmp_path / "plan.json").read_text())[0]
     assert step["sale_date"] == "2002-07-25" and step["form_144_filed_on"] is None
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".json"])
+def test_a_kept_column_of_mixed_values_is_written_as_text(tmp_path, suffix):
+    frame = pd.DataFrame({"notice_id": ["A", "B", "C"], "memo": [1, "two", None]})
+    path = tmp_path / f"out{suffix}"
+    write_decisions(frame, path)
+    back = (
+        pyarrow.parquet.read_table(path).column("memo").to_pylist()
+        if suffix == ".parquet"
+        else [r["memo"] for r in json.loads(path.read_text())]
+    )
+    assert back == ["1", "two", None]

@@ -78,16 +78,24 @@ def typed_table(frame: pd.DataFrame) -> pyarrow.Table:
 def typed_column(values: pd.Series, name) -> pyarrow.Array:
     """A column of ``COLUMN_TYPES`` in its type, ``ABSENT`` and None as null (a value that is not
     of that type raises ``ArrowInvalid``); any other column as Arrow takes its values
-    (``datetime.date`` as date32, None as null), and as text when it holds nothing else."""
+    (``datetime.date`` as date32, None as null), and as text when it holds nothing else or values
+    of several kinds (a kept input column mixing numbers and text)."""
     kind = COLUMN_TYPES.get(name)
     if kind is None:
-        array = pyarrow.array(values, from_pandas=True)
+        try:
+            array = pyarrow.array(values, from_pandas=True)
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):  # a kept input column of mixed values
+            return pyarrow.array(values.astype(object).mask(values.isna(), None).map(_text), pyarrow.string())
         return array.cast(pyarrow.string()) if pyarrow.types.is_null(array.type) else array
     if kind == pyarrow.bool_():
         return pyarrow.array(values.mask(values.eq(ABSENT) | values.isna(), None), kind, from_pandas=True)
     # dates and counts, given as text
     text = pyarrow.array(values.astype(object).mask(values.isna(), ABSENT).astype(str), pyarrow.string())
     return pyarrow.compute.if_else(pyarrow.compute.equal(text, ABSENT), None, text).cast(kind)
+
+
+def _text(value):
+    return None if value is None else str(value)
 
 
 def _write_json(frame: pd.DataFrame, path: Path) -> None:
@@ -138,6 +146,18 @@ def notices_output_problem(output: Path) -> str | None:
     if output.suffix.lower() not in NOTICE_SUFFIXES:
         return f"{output}: notices must be written to a file ending in .csv or .parquet"
     return _unwritable(output, f"a file name ending in {output.suffix}")
+
+
+def report_problem(report: Path, notices: Path, output: Path | None, record: Path | None) -> str | None:
+    """Why the HTML report cannot be written to ``report``, or None (checked before the review)."""
+    if report.suffix.lower() not in (".html", ".htm"):
+        return f"{report}: the report must be written to a file ending in .html"
+    target = report.resolve()
+    taken = {"the notices file": notices, "the decisions (-o)": output, "the decision log (--record)": record}
+    for what, path in taken.items():
+        if path is not None and target == path.resolve():
+            return f"{report}: is {what}; choose another report file"
+    return _unwritable(report, "a file name ending in .html")
 
 
 def log_problem(record: Path) -> str | None:

@@ -162,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=arguments.delimiter,
         help="the CSV file's field separator, one character or the word tab (default: ','; e.g. ';')",
     )
+    p.add_argument(
+        "--report",
+        metavar="REPORT.html",
+        help="also write the review as one self-contained HTML page (opens with no network): the agreement and "
+        "rulebook used, counts, charts, denials by rule with the clauses quoted, and every decision in a table "
+        "filtered by outcome, investor and rule",
+    )
     p.add_argument("--history", metavar="SALES", help=HISTORY_HELP)
     p.set_defaults(run="compliance.cli.review:run")
     p = _command(
@@ -347,15 +354,14 @@ def _add_log_commands(sub) -> None:
 
 
 def _add_synth_command(sub) -> None:
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "synth",
-        help="write N synthetic sale notices (seeded) to a CSV or Parquet file, for trying out review",
-        description="Write N synthetic sale notices for the agreement's investors: every route and\n"
-        "security, sale dates 2002-2007, a mix of allowed and denied, and about one notice in a\n"
-        "thousand deliberately invalid. The same N, seed and agreement give the same file.\n"
-        "The notices are generated data, not records of any sale.",
-        epilog="example:\n  compliance synth 10000 -o notices.csv --seed 7\n  compliance review notices.csv",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "write N synthetic sale notices (seeded) to a CSV or Parquet file, for trying out review",
+        "Write N synthetic sale notices for the agreement's investors: every route and security, sale "
+        "dates 2002-2007, a mix of allowed and denied, and about one notice in a thousand deliberately "
+        "invalid. The same N, seed and agreement give the same file. The notices are generated data, "
+        "not records of any sale; the benchmarks review the same notices.",
     )
     p.add_argument("count", metavar="N", type=arguments.positive, help="how many notices (a whole number, at least 1)")
     p.add_argument(
@@ -368,5 +374,5 @@ def _add_synth_command(sub) -> None:
     p.add_argument(
         "--seed", type=int, default=0, metavar="S", help="the random seed, a whole number of at least 0 (default: 0)"
     )
-    p.add_argument("--agreement", help=AGREEMENT_HELP + "; its investors and positions")
+    p.add_argument("--agreement", help=_agreement_help() + "; its investors and positions")
     p.set_defaults(run="compliance.cli.synth:run")

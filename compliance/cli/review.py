@@ -13,7 +13,7 @@ import pandas as pd
 from compliance.bundled import bundled_agreements
 from compliance.cli.errors import CommandError
 from compliance.cli.events import history
-from compliance.cli.outputs import output_problem, write_decisions
+from compliance.cli.outputs import output_problem, report_problem, write_decisions
 from compliance.cli.terminal import printable_frame, progress
 from compliance.contract.event import BLANKS
 from compliance.contract.notice_files import read_notices
@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 when every notice is allowed, 1 when any is denied or in error."""
     notices_path = Path(args.notices)
     record = Path(args.record) if args.record else None
-    problem = output_problem(Path(args.output), notices_path, record) if args.output else None
+    output = Path(args.output) if args.output else None
+    problem = output_problem(output, notices_path, record) if output else None
+    if args.report and not problem:
+        problem = report_problem(Path(args.report), notices_path, output, record)
     if problem:
         raise CommandError(problem)
     notices = read_notices(notices_path, encoding=args.encoding, delimiter=args.delimiter)
@@ -66,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
         print(printable_frame(shown[SUMMARY_COLUMNS]).to_string(index=False))
         if len(shown) < len(result):
             print(f"... {len(result) - len(shown)} more; use -o FILE or --show all")
+    if args.report:
+        from compliance.views.report import write_report
+
+        write_report(Path(args.report), result, notices, agreement)
+        print(f"wrote the report of {len(result)} decisions to {printable(args.report)}")
     print(summary(result, agreement, notices))
     return 0 if (result["outcome"] == "allow").all() else 1
 
@@ -132,8 +140,11 @@ def summary(result: pd.DataFrame, agreement: Agreement, notices: pd.DataFrame) -
     for row, notice_id, error in zip(
         listed, result["notice_id"].iloc[listed], result["error"].iloc[listed], strict=True
     ):
-        named = printable(notice_id) if isinstance(notice_id, str) and notice_id else f"row {row + 1}"
-        lines.append(f"  error in {named}: {printable(error)}")
+        # A row's error starts with its row ("row 7: quantity=..."); the id, where there is one, before it.
+        where = f"row {row + 1}: "
+        text = error if error.startswith(where) else where + error
+        named = f"{printable(notice_id)}, " if isinstance(notice_id, str) and notice_id else ""
+        lines.append(f"  error in {named}{printable(text)}")
     if len(in_error) > LISTED_ERRORS:
         lines.append(f"  ... and {len(in_error) - LISTED_ERRORS} more rows in error")
     return "\n".join(lines)

@@ -9,8 +9,8 @@ import argparse
 from compliance.cli.defaults import SWEEP_DEFAULTS
 from compliance.cli.errors import CommandError
 from compliance.cli.events import history, with_settings
-from compliance.cli.terminal import printable_frame
-from compliance.contract.event import FIELDS, is_missing, validate_event
+from compliance.cli.terminal import PhaseTicker, printable_frame
+from compliance.contract.event import FIELDS, is_missing
 from compliance.deal.agreement import load_agreement
 from compliance.decision.findings import Decision
 from compliance.rulebook.durable import engine_for
@@ -36,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     agreement = load_agreement(args.agreement)
     sales = history(args, agreement)
     on_first = {**event, "sale_date": first.isoformat()}
-    validate_event(on_first, agreement, engine_for().rulebook)
-    days = sweep(on_first, agreement, first, last, history=sales)
+    with PhaseTicker(after_seconds=1.0) as ticker:
+        days = sweep(on_first, agreement, first, last, history=sales, progress=ticker.tell)
     if days.empty:
         print("no trading day in the range")
         return 0
