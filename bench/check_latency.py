@@ -11,7 +11,10 @@ the cost of one bare durable_rules post of a trivial rule in the same run.
 
 Prints median and 99th percentile in microseconds for both, their ratios, the outcome mix, and how
 many rule evaluations (durable_rules assert_fact calls) a ``check()`` made on average (a denied
-event is evaluated again on candidate days to find its earliest allowed date).
+event is evaluated again on candidate days to find its earliest allowed date), and where a
+``check()``'s time goes on average: deriving the facts on the sale date, the durable_rules
+evaluation, the earliest-date search (facts and scalar rules on each candidate day), composing the
+explanation, and the rest (validation, parsing, set-up).
 
     MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 PYTHONPATH=. python bench/check_latency.py
 
@@ -35,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import compliance  # noqa: E402
 from compliance.rulebook.durable import engine_for  # noqa: E402
+from compliance.running import check as check_module  # noqa: E402
 
 INVESTORS = [
     "Stone Street Limited Partnership",
@@ -91,6 +95,47 @@ def summary(ns: np.ndarray) -> tuple[float, float]:
     return float(np.median(us)), float(np.percentile(us, 99))
 
 
+class Split:
+    """Nanoseconds spent in each part of ``check()``, by wrapping the functions ``check.py`` calls
+    for it; facts derived inside the search count as search."""
+
+    PARTS = {
+        "derive_facts": "facts",
+        "row": "facts",
+        "compose": "explanation",
+        "earliest_allowed_dates": "search",
+    }
+
+    def __init__(self, engine):
+        self.ns = Counter()
+        self._searching = False
+        self._wrapped = {name: getattr(check_module, name) for name in self.PARTS}
+        for name, part in self.PARTS.items():
+            setattr(check_module, name, self._timed(self._wrapped[name], part))
+        engine.evaluate = self._timed(engine.evaluate, "engine")  # instance attribute
+
+    def _timed(self, func, part):
+        clock = time.perf_counter_ns
+
+        def timed(*args, **kwargs):
+            if self._searching:
+                return func(*args, **kwargs)
+            self._searching = part == "search"
+            t0 = clock()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.ns[part] += clock() - t0
+                self._searching = False
+
+        return timed
+
+    def restore(self, engine):
+        for name, func in self._wrapped.items():
+            setattr(check_module, name, func)
+        del engine.evaluate
+
+
 def bare_posts(n: int) -> np.ndarray:
     from durable.engine import Host
 
@@ -135,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         return evaluate(facts)
 
     engine.evaluate = counting  # instance attribute: counts the durable_rules evaluations per check()
+    split = Split(engine)
 
     outcomes: Counter[str] = Counter()
     times = np.empty(len(events), dtype=np.int64)
@@ -146,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         times[i] = clock() - t0
         outcomes[d.outcome] += 1
     wall = time.perf_counter() - wall
-    del engine.evaluate
+    split.restore(engine)
 
     bare = bare_posts(len(events))
     check_med, check_p99 = summary(times)
@@ -161,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'bare durable_rules post':26}{bare_med:>12.1f}{bare_p99:>12.1f}")
     print(f"{'ratio check()/bare':26}{check_med / bare_med:>12.1f}{check_p99 / bare_p99:>12.1f}")
     print(f"check() wall time {wall:.1f} s for {len(events):,} events")
+    split.ns["other"] = int(times.sum()) - sum(split.ns.values())
+    parts = ("facts", "engine", "search", "explanation", "other")
+    print(
+        "where a check() goes, mean us: "
+        + "  ".join(f"{part} {split.ns[part] / len(events) / 1000:.1f}" for part in parts)
+    )
     return 0
 
 

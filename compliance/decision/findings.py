@@ -181,13 +181,26 @@ def render_column(template: str, shown: dict[str, Any], n: int):
 
 
 def render(template: str, facts: dict[str, Any]) -> str:
-    values = {k: ("unknown" if v is None else _display(v)) for k, v in facts.items()}
-    return template.format_map(_Unknown(values))
+    """``template`` with each placeholder a fact as displayed ("unknown" where absent); only the
+    facts the template names are displayed."""
+    return template.format_map(_Shown(facts))
 
 
 class _Unknown(dict):
     def __missing__(self, key: str) -> str:
         return "unknown"
+
+
+class _Shown(dict):
+    """Facts displayed as a template asks for them."""
+
+    def __init__(self, facts: dict[str, Any]):
+        super().__init__()
+        self.facts = facts
+
+    def __missing__(self, key: str) -> str:
+        value = self.facts.get(key)
+        return "unknown" if value is None else _display(value)
 
 
 def rule_citations(rule: Rule, agreement: Agreement) -> tuple[str, ...]:

@@ -80,6 +80,9 @@ def per_distinct(compute, days: np.ndarray, months: np.ndarray) -> np.ndarray:
     """``compute(days, months)`` (date arithmetic: a date column and a whole number of months)
     evaluated once per distinct (day, months) pair and spread back."""
     out = np.full(days.shape, NAT)
+    if len(days) == 1:  # one event: nothing to share
+        out[:] = compute(days, int(months[0]))
+        return out
     for m in np.unique(months).tolist():
         rows = months == m
         codes, distinct = pd.factorize(days[rows].view(np.int64))

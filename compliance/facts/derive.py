@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from compliance.contract.event import Coded, EventColumns
+from compliance.contract.event import FIRST_DATE, Coded, EventColumns
 from compliance.deal.agreement import Agreement
+from compliance.deal.calendars import LAST_DATE
 from compliance.deal.periods import ONE_DAY
 from compliance.facts.columns import NAT, Facts, NextChanges, in_windows, parameter_on, span
 from compliance.facts.current_information import current_information
@@ -51,11 +52,10 @@ def derive_facts(
 ) -> tuple[Facts, NextChanges]:
     """The facts of ``events`` on their sale dates, and when each fact next changes.
 
-    Facts that depend on the sale date alone are derived once per calendar day of the events'
-    span and looked up; the others per event (date arithmetic once per distinct value)."""
+    Facts that depend on the sale date alone are derived once per calendar day (``_every_day``)
+    and looked up; the others per event (date arithmetic once per distinct value)."""
     t = events.sale_date
-    days, at = span(t)
-    daily, in_force, daily_changes = _on_each_day(days, agreement, params)
+    daily, in_force, daily_changes, at = _every_day(agreement, params).lookup(t)
     facts: Facts = {
         "sale_date": t,
         "route": events.route,
@@ -81,6 +81,41 @@ def derive_facts(
     facts.update(delivery(events, agreement, facts, changes))
     count_earlier_sales(facts, changes, events, params, prior or PriorSales.none(len(events)))
     return facts, changes
+
+
+class _DailyTable:
+    """The facts that depend on the sale date alone (``_on_each_day``) for every day from
+    ``FIRST_DATE`` to ``LAST_DATE``, the range a sale date may take."""
+
+    def __init__(self, agreement: Agreement, params: Rule144Parameters):
+        self.agreement, self.params = agreement, params  # held: the cache is keyed by their ids
+        self.first, self.last = np.datetime64(FIRST_DATE, "D"), np.datetime64(LAST_DATE, "D")
+        self.tables = _on_each_day(np.arange(self.first, self.last + ONE_DAY), agreement, params)
+
+    def lookup(self, t: np.ndarray):
+        """The daily facts, parameters in force and next changes, and the row of each of ``t`` in
+        them; days outside the range are derived over their own span."""
+        if len(t) and (t.min() < self.first or t.max() > self.last):
+            days, at = span(t)
+            return (*_on_each_day(days, self.agreement, self.params), at)
+        return (*self.tables, (t - self.first).astype(np.int64))
+
+
+_daily_tables: dict[tuple[int, int], _DailyTable] = {}
+_DAILY_TABLES_KEPT = 8  # agreements and parameter sets of a process; each table is a few MB
+
+
+def _every_day(agreement: Agreement, params: Rule144Parameters) -> _DailyTable:
+    """The daily table of ``agreement`` and ``params``, built once and shared (nothing mutates it:
+    ``derive_facts`` takes rows of it, which copies)."""
+    key = (id(agreement), id(params))
+    table = _daily_tables.get(key)
+    if table is None or table.agreement is not agreement or table.params is not params:
+        table = _DailyTable(agreement, params)
+        while len(_daily_tables) >= _DAILY_TABLES_KEPT:
+            _daily_tables.pop(next(iter(_daily_tables)))
+        _daily_tables[key] = table
+    return table
 
 
 def _on_each_day(days: np.ndarray, agreement: Agreement, params: Rule144Parameters):

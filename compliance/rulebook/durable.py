@@ -29,6 +29,7 @@ was required). A rule whose facts are missing matches none of them and is *undet
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from datetime import date
 from pathlib import Path
@@ -166,13 +167,21 @@ def _resolve(matched: set[str]) -> str:
 
 
 _engines: dict[Path, DurableRulesEngine] = {}
+_engines_as_named: dict[Path | str, DurableRulesEngine] = {}  # by absolute ``rules_dir`` as given
 _engines_lock = threading.Lock()
 
 
 def engine_for(rules_dir: Path | str = RULES_DIR) -> DurableRulesEngine:
-    """The compiled rulebook of ``rules_dir``, built once per process and shared."""
+    """The compiled rulebook of ``rules_dir``, built once per process and shared. A folder named
+    by an absolute path is resolved the first time it is named so; a relative one every time (it
+    depends on the working directory)."""
+    engine = _engines_as_named.get(rules_dir)
+    if engine is not None:
+        return engine
     key = Path(rules_dir).resolve()
     with _engines_lock:
         if key not in _engines:
             _engines[key] = DurableRulesEngine(load_rulebook(key))
+        if os.path.isabs(rules_dir):
+            _engines_as_named[rules_dir] = _engines[key]
         return _engines[key]

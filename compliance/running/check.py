@@ -22,6 +22,7 @@ from compliance.rulebook.durable import DurableRulesEngine, engine_for
 from compliance.rulebook.loader import RULES_DIR, Rulebook
 
 _scalar_rulebooks: dict[int, list] = {}
+_searches: dict[int, tuple] = {}
 
 
 def scalar_rulebook(rulebook: Rulebook) -> list:
@@ -30,6 +31,15 @@ def scalar_rulebook(rulebook: Rulebook) -> list:
     if key not in _scalar_rulebooks:
         _scalar_rulebooks[key] = [vz.scalar_status(r) for r in rulebook.rules]
     return _scalar_rulebooks[key]
+
+
+def _search_terms(rulebook: Rulebook) -> tuple:
+    """What the earliest-date search needs of the rulebook, once per rulebook: the rules that stop
+    the sale (a mask), the rule ids in order, and ``Rulebook.date_search``."""
+    key = id(rulebook)
+    if key not in _searches:
+        _searches[key] = (vz.blocks(rulebook, "sale"), [r.id for r in rulebook.rules], rulebook.date_search)
+    return _searches[key]
 
 
 def _decide(
@@ -63,7 +73,7 @@ def evaluate_event(
         prior = PriorSales(prior.sold, prior.rule_144, prior.before, start)
     rulebook = engine.rulebook
     decision, facts, changes = _decide(columns, prior, agreement, engine, start)
-    stops_sale = vz.blocks(rulebook, "sale")
+    stops_sale, rule_ids, date_search = _search_terms(rulebook)
     scalar_statuses = scalar_rulebook(rulebook)
 
     def judge(rows: np.ndarray, days: np.ndarray):
@@ -72,9 +82,10 @@ def evaluate_event(
         codes = np.array([[status(values) for status in scalar_statuses]])
         return vz.failing(codes) & stops_sale, later, later_changes
 
-    stopping = np.array([[rule_id in decision.failed_rules for rule_id in (r.id for r in rulebook.rules)]])
+    failed = set(decision.failed_rules)
+    stopping = np.array([[rule_id in failed for rule_id in rule_ids]])
     earliest = earliest_allowed_dates(
-        start, (stopping, facts, changes), judge, agreement.trading_calendar.roll_forward_array, rulebook.date_search
+        start, (stopping, facts, changes), judge, agreement.trading_calendar.roll_forward_array, date_search
     )[0]
     decision.earliest_allowed_date = None if np.isnat(earliest) else earliest.astype(date)
     return decision
