@@ -175,6 +175,6 @@ def test_review_summary_lists_20_rows_in_error_and_counts_the_rest(tmp_path, cap
     errors = [line for line in out.splitlines() if line.startswith("  error in ")]
     assert len(errors) == 20
     assert errors[2].startswith("  error in row 3: ")  # line 4 of the file
-    assert errors[3].startswith("  error in E4: ")
+    assert errors[3].startswith("  error in E4, row 4: ")
     assert not any("(no id)" in line for line in errors)
     assert out.rstrip().endswith("\n  ... and 5 more rows in error")

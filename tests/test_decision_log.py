@@ -656,7 +656,7 @@ def test_review_is_recorded_in_chunks_as_if_encoded_at_once(tmp_path, agreement)
 
 
 def test_review_recorded_while_it_runs_holds_what_append_review_records(tmp_path, agreement, monkeypatch):
-    review_module = sys.modules["compliance.running.review"]  # the package's review() hides the module
+    review_module = importlib.import_module("compliance.running.review")  # the package's review() hides the module
     from compliance.contract.synthetic import synthetic_notices
 
     monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)  # several runs, a short last one
@@ -688,7 +688,7 @@ def test_a_review_whose_log_is_refused_raises_the_log_error(tmp_path, agreement)
 
 
 def test_a_review_that_fails_stops_its_recorder(tmp_path, agreement, monkeypatch):
-    review_module = sys.modules["compliance.running.review"]  # the package's review() hides the module
+    review_module = importlib.import_module("compliance.running.review")  # the package's review() hides the module
     log = tmp_path / "log.sqlite"
 
     def broken(*args, **kwargs):
@@ -895,7 +895,7 @@ def test_a_check_is_recorded_sealed_in_one_transaction(tmp_path, agreement, monk
 def test_an_interrupted_review_is_incomplete_and_left_out_of_replay(
     tmp_path, agreement, monkeypatch, capsys, interruption
 ):
-    review_module = sys.modules["compliance.running.review"]  # the package's review() hides the module
+    review_module = importlib.import_module("compliance.running.review")  # the package's review() hides the module
     from compliance.contract.synthetic import synthetic_notices
 
     monkeypatch.setattr(review_module, "RECORDED_OUTPUT_CHUNK", 700)
@@ -1146,8 +1146,8 @@ def test_c_keyed_chain_equals_the_python_hmac_chain(secret):
 INTERRUPTED_REVIEW = textwrap.dedent("""
     import sys, time
     import compliance
+    import compliance.running.review as review_module
     from compliance.contract.synthetic import synthetic_notices
-    review_module = sys.modules["compliance.running.review"]
     review_module.RECORDED_OUTPUT_CHUNK = 1000
     review_frame = review_module.review_frame
 
