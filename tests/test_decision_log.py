@@ -3,6 +3,7 @@ replay after a one-value parameter edit, and refusal of foreign files."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import signal
