@@ -183,16 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--route", required=True, choices=ROUTES, help=ROUTE_HELP)
     p.add_argument("--from", required=True, metavar="DATE", type=arguments.iso_date, help=f"the first day, {DATE_HELP}")
     p.add_argument("--to", required=True, metavar="DATE", type=arguments.iso_date, help=f"the last day, {DATE_HELP}")
-    p.add_argument(
-        "--set",
-        action="append",
-        metavar="FIELD=VALUE",
-        help="any other input field, as FIELD=VALUE (repeat for more; defaults: "
-        + ", ".join(f"{k}={v}" for k, v in SWEEP_DEFAULTS.items())
-        + ")",
-    )
-    p.add_argument("--agreement", help=_agreement_help())
-    p.add_argument("--history", metavar="SALES", help=HISTORY_HELP)
+    _add_assumed_event_options(p, SWEEP_DEFAULTS)
     p.set_defaults(run="compliance.cli.sweep:run")
     _add_holding_commands(sub)
     p = _command(
@@ -268,17 +259,23 @@ def _add_holding_commands(sub) -> None:
                 help=f"the last day, {DATE_HELP} (default: until the position is gone or cannot be sold)",
             )
             p.add_argument("-o", "--output", metavar="OUT", help="write the steps to OUT.csv, OUT.json or OUT.parquet")
-        p.add_argument(
-            "--set",
-            action="append",
-            metavar="FIELD=VALUE",
-            help="any other input field, as FIELD=VALUE (repeat for more; defaults: "
-            + ", ".join(f"{k}={v}" for k, v in HOLDING_DEFAULTS.items())
-            + ")",
-        )
-        p.add_argument("--agreement", help=_agreement_help())
-        p.add_argument("--history", metavar="SALES", help=HISTORY_HELP)
+        _add_assumed_event_options(p, HOLDING_DEFAULTS)
         p.set_defaults(run=f"compliance.cli.holdings:run_{name}")
+
+
+def _add_assumed_event_options(p: argparse.ArgumentParser, defaults: dict[str, str]) -> None:
+    """The options of a command that assumes an event (sweep, capacity, plan): ``--set`` over
+    ``defaults``, the agreement, the seller's history."""
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="any other input field, as FIELD=VALUE (repeat for more; defaults: "
+        + ", ".join(f"{k}={v}" for k, v in defaults.items())
+        + ")",
+    )
+    p.add_argument("--agreement", help=_agreement_help())
+    p.add_argument("--history", metavar="SALES", help=HISTORY_HELP)
 
 
 def _add_log_commands(sub) -> None:
