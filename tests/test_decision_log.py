@@ -876,6 +876,128 @@ def test_a_newer_format_is_refused(tmp_path):
         dl.append(log, cheap_batch(1), [cheap_decisions(1)])
 
 
+PAPELL = "Papell Holdings Limited"
+LIMITED = {
+    "notice_id": "V1",
+    "investor": PAPELL,
+    "security": "shares",
+    "quantity": 260_001,
+    "sale_date": "2003-03-03",
+    "route": "rule_144",
+    "affiliate": True,
+    "opinion_of_counsel": True,
+    "company_advised": True,
+    "manner_of_sale": "brokers_transaction",
+    "sale_price": 1.05,
+    "form_144_filed_on": "2003-03-03",
+}
+"""An affiliate's Rule 144 sale of Mon 2003-03-03 that the volume limit allows alone (260,001 of
+the 380,000 limit of early 2003: 1% of 38,000,000 outstanding) and denies after
+:data:`SOLD_BEFORE` (120,000 + 260,001 = 380,001)."""
+SOLD_BEFORE = [
+    {
+        "investor": PAPELL,
+        "security": "shares",
+        "quantity": 120_000,
+        "sale_date": "2003-02-14",
+        "route": "rule_144",
+        "sale_price": 1,
+    },
+    # another investor's sale, of unknown price and with a notice id: recorded, counts for no one here
+    {
+        "investor": "Folkinburg Investments",
+        "security": "shares",
+        "quantity": 5,
+        "sale_date": "2003-01-10",
+        "route": "other_exemption",
+        "notice_id": "F9",
+    },
+]
+
+
+def test_the_history_a_call_was_given_is_recorded_and_replayed_with_it(tmp_path, agreement, capsys):
+    log = tmp_path / "log.sqlite"
+    assert compliance.check(LIMITED, agreement).outcome == "allow"
+    d = compliance.check(LIMITED, agreement, record=log, history=SOLD_BEFORE)
+    assert d.outcome == "deny" and d.failed_rules == ["rule144.volume"]
+    out = compliance.review(pd.DataFrame([{**LIMITED, "notice_id": "V2"}]), agreement, record=log, history=SOLD_BEFORE)
+    assert out["outcome"].tolist() == ["deny"]
+    compliance.check({**LIMITED, "notice_id": "V3"}, agreement, record=log)  # no history
+    frame = compliance.read_log(log)
+    recorded = [None if h is None else json.loads(h) for h in frame["history"]]
+    # the parsed sales, in sale_date order, every history column present
+    assert (
+        recorded[0]
+        == recorded[1]
+        == [
+            {
+                "investor": "Folkinburg Investments",
+                "notice_id": "F9",
+                "quantity": 5,
+                "route": "other_exemption",
+                "sale_date": "2003-01-10",
+                "sale_price": None,
+                "security": "shares",
+            },
+            {
+                "investor": PAPELL,
+                "notice_id": None,
+                "quantity": 120_000,
+                "route": "rule_144",
+                "sale_date": "2003-02-14",
+                "sale_price": 1.0,
+                "security": "shares",
+            },
+        ]
+    )
+    assert recorded[2] is None
+    capsys.readouterr()
+    assert main(["log", "show", str(log), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [r["history"] for r in shown] == frame["history"].tolist()
+    assert dl.verify(log).ok
+    back = replay(log)
+    assert back.ok and back.records == 3 and not back.differences
+
+
+def test_an_edited_history_fails_verification_naming_its_batch(tmp_path, agreement):
+    log = tmp_path / "log.sqlite"
+    compliance.check(event("C1"), agreement, record=log)
+    compliance.check(LIMITED, agreement, record=log, history=SOLD_BEFORE)  # batch 2, record 2
+    con = sqlite3.connect(log)
+    con.execute("UPDATE batches SET history = replace(history, '120000', '1') WHERE batch = 2")
+    con.commit()
+    con.close()
+    result = dl.verify(log)
+    assert not result.ok and result.first_bad == 2
+    assert "batch 2" in result.problem and "history" in result.problem
+    assert main(["log", "verify", str(log)]) != 0
+
+
+def test_a_format_4_log_without_histories_reads_verifies_replays_and_gains_them(tmp_path, agreement):
+    log = tmp_path / "log.sqlite"
+    compliance.check(event("C1"), agreement, record=log)
+    compliance.review(pd.DataFrame([event("R1")]).astype(str), agreement, record=log)
+    con = sqlite3.connect(log)
+    con.execute("ALTER TABLE batches DROP COLUMN history")  # the layout before batches recorded it
+    con.commit()
+    con.close()
+    result = dl.verify(log)
+    assert result.ok and result.records == 2
+    frame = compliance.read_log(log)
+    assert frame["history"].tolist() == [None, None]
+    assert replay(log).ok
+    compliance.check(LIMITED, agreement, record=log, history=SOLD_BEFORE)  # appending adds the column
+    con = sqlite3.connect(log)
+    assert [r[1] for r in con.execute("PRAGMA table_info(batches)")] == list(dl.schema.BATCH_COLUMNS)
+    assert con.execute("SELECT history IS NULL FROM batches ORDER BY batch").fetchall() == [(1,), (1,), (0,)]
+    con.close()
+    result = dl.verify(log)
+    assert result.ok and result.records == 3 and result.head == dl.head(log)
+    back = replay(log)
+    assert back.ok and back.records == 3
+
+
 def test_a_check_is_recorded_sealed_in_one_transaction(tmp_path, agreement, monkeypatch):
     log = tmp_path / "log.sqlite"
     compliance.check(event("C1"), agreement, record=log)
@@ -966,8 +1088,9 @@ def rewrite_chain(log: Path, key: dl.LogKey | None = None) -> None:
 
     con = sqlite3.connect(log)
     batches = {}
-    for batch_id, *fields, _ in con.execute(f"SELECT {', '.join(dl.BATCH_COLUMNS)} FROM batches").fetchall():
-        batches[batch_id] = stored_batch(*fields)
+    columns = ", ".join(dl.schema.HISTORYLESS_BATCH_COLUMNS)
+    for batch_id, *fields, _, history in con.execute(f"SELECT {columns}, history FROM batches").fetchall():
+        batches[batch_id] = stored_batch(*fields, history=history)
         con.execute("UPDATE batches SET hash = ? WHERE batch = ?", (batches[batch_id].hash, batch_id))
     prev, last = bytes(32), {}
     for first_seq, batch_id, *columns in con.execute(

@@ -20,6 +20,10 @@ call that recorded decisions, holding what all of that call's decisions share::
     key_id                 the id of the log key the batch's records are keyed with (``keys``),
                            NULL when they are not keyed
     hash                   sha256 of the batch's canonical JSON (:meth:`Batch.canonical`)
+    history                JSON array: the seller's history the call was given, as parsed
+                           (:func:`history_text`), NULL when it was given none; ``replay``
+                           gives it back. A format 4 log written before this column gains it
+                           (NULL for its batches, whose hashes do not change) when appended to
 
 ``chunks``: one row per run of consecutive records of one batch, written in one transaction::
 
@@ -84,7 +88,7 @@ chunks and seals), ``recording`` (what ``check()`` and ``review()`` call), ``com
 (``compliance.running.replay``).
 """
 
-from .batches import Batch, agreement_fingerprint, fingerprint_files, new_batch, rulebook_fingerprint
+from .batches import Batch, agreement_fingerprint, fingerprint_files, history_text, new_batch, rulebook_fingerprint
 from .chain import Decisions, chain_hashes, record_chain, record_hash, record_texts, seal_hash
 from .completeness import INCOMPLETE, PREDATES_SEALS, SEALED
 from .encoding import json_rows, json_values
@@ -143,6 +147,7 @@ __all__ = [
     "json_values",
     "log_key",
     "new_batch",
+    "history_text",
     "open_for_reading",
     "open_for_writing",
     "read_log",

@@ -15,16 +15,17 @@ import pandas as pd
 from .completeness import PREDATES_SEALS, batch_completeness
 from .formats import READ
 from .schema import EARLIER_BATCH_COLUMNS, FORMAT_1_COLUMNS, GENESIS, LogError
-from .store import open_for_reading
+from .store import has_history, open_for_reading
 
 BATCH_FIELDS = EARLIER_BATCH_COLUMNS[1:-1]  # what a batch row holds for its records, between its id and hash
 READ_CHUNKS = (
     f"SELECT c.first_seq, c.count, c.batch, c.notice_ids, c.events, c.outputs, c.hashes, c.prev_hash, "
-    f"{', '.join('b.' + f for f in BATCH_FIELDS)} "
+    f"{', '.join('b.' + f for f in BATCH_FIELDS)}, {{history}} "
     f"FROM (SELECT *, lag(substr(hashes, -32)) OVER (ORDER BY first_seq) AS prev_hash FROM chunks) c "
     f"LEFT JOIN batches b ON b.batch = c.batch"
 )
-"""Formats 3 and 4: each chunk, the hash of the record before its first, and its batch's fields."""
+"""Formats 3 and 4: each chunk, the hash of the record before its first, its batch's fields and
+history (``{history}``: ``b.history``, or ``NULL`` for a log whose batches do not record it)."""
 HEAD = {
     1: "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1",
     2: "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1",
@@ -41,9 +42,10 @@ def _json_lines(data: bytes) -> list[Any]:
 
 def _chunk_rows(con: sqlite3.Connection, path, where: str, params: list) -> pd.DataFrame:
     """Format 3 and 4's records, one row per record, ``event`` and ``output`` decoded to lists."""
-    columns: dict[str, list] = {name: [] for name in (*FORMAT_1_COLUMNS, "event_columns", "output_columns")}
-    for first_seq, count, batch_id, notice_ids, events, outputs, hashes, prev, *fields in con.execute(
-        READ_CHUNKS + where + " ORDER BY c.first_seq", params
+    columns: dict[str, list] = {name: [] for name in (*FORMAT_1_COLUMNS, "event_columns", "output_columns", "history")}
+    history = "b.history" if has_history(con) else "NULL"
+    for first_seq, count, batch_id, notice_ids, events, outputs, hashes, prev, *fields, given in con.execute(
+        READ_CHUNKS.format(history=history) + where + " ORDER BY c.first_seq", params
     ):
         if fields[0] is None:
             raise LogError(
@@ -65,14 +67,16 @@ def _chunk_rows(con: sqlite3.Connection, path, where: str, params: list) -> pd.D
         records["seq"] = range(first_seq, first_seq + count)
         records["batch"] = [batch_id] * count
         records.update({name: [value] * count for name, value in zip(BATCH_FIELDS, fields, strict=True)})
+        records["history"] = [given] * count
         for name, values in records.items():
             columns[name].extend(values)
     return pd.DataFrame(columns)
 
 
 def _rows(path, notice: str | None = None, since: str | date | None = None) -> pd.DataFrame:
-    """The records in ``seq`` order, ``event`` and ``output`` decoded to dicts, and the state of
-    each record's batch (``batch_state``: sealed, incomplete or predates seals)."""
+    """The records in ``seq`` order, ``event`` and ``output`` decoded to dicts, the state of
+    each record's batch (``batch_state``: sealed, incomplete or predates seals), and the history
+    its batch was given (``history``: JSON text, None when none or not recorded)."""
     con, version = open_for_reading(path)
     try:
         batches = batch_completeness(con, version)
@@ -96,6 +100,9 @@ def _rows(path, notice: str | None = None, since: str | date | None = None) -> p
     finally:
         con.close()
     frame["batch_state"] = [batches[b].state if b in batches else PREDATES_SEALS for b in frame["batch"]]
+    # object, None where no history was given (formats 1 and 2 predate recording it), not NaN
+    given = frame["history"] if "history" in frame else [None] * len(frame)
+    frame["history"] = pd.Series([h if isinstance(h, str) else None for h in given], index=frame.index, dtype=object)
     if version == 1:
         frame["event"] = [json.loads(e) for e in frame["event"]]
         frame["output"] = [json.loads(o) for o in frame["output"]]

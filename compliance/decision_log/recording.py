@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .batches import new_batch
+from .batches import history_text, new_batch
 from .chain import Decisions
 from .encoding import _dumps, _notice_id_lines, _row_lines
 from .keys import log_key
@@ -22,23 +22,32 @@ from .writing import append
 CHUNK = 10_000
 
 
-def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=None) -> None:
-    """Record one ``check()`` decision: a batch of one, written sealed in one transaction."""
+def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=None, history=None) -> None:
+    """Record one ``check()`` decision: a batch of one, written sealed in one transaction.
+    ``history``: the parsed history the check was given (``contract.history.SaleHistory``), or None."""
     row = decision.to_row()
     if isinstance(event, Mapping):
         columns, values = list(event), _dumps(list(event.values()))
     else:
         columns, values = None, _dumps(event)
     key = log_key()
-    batch = new_batch("check", agreement.directory, rules_dir, columns, list(row), 1, key and key.id)
+    batch = new_batch(
+        "check", agreement.directory, rules_dir, columns, list(row), 1, key and key.id, history_text(history)
+    )
     append(path, batch, [Decisions.of([str(row["notice_id"])], [values], [_dumps(list(row.values()))])], key)
 
 
 def append_review(
-    path: Path | str, notices: pd.DataFrame, result: pd.DataFrame, agreement, rules_dir=None, chunk_size: int = CHUNK
+    path: Path | str,
+    notices: pd.DataFrame,
+    result: pd.DataFrame,
+    agreement,
+    rules_dir=None,
+    chunk_size: int = CHUNK,
+    history=None,
 ) -> None:
     """Record every row of one ``review()``: the notice row as the event, the output row; one
-    chunk row per ``chunk_size`` records."""
+    chunk row per ``chunk_size`` records; the parsed ``history`` the review was given, if any."""
     key = log_key()
     batch = new_batch(
         "review",
@@ -48,6 +57,7 @@ def append_review(
         list(result.columns),
         len(result),
         key and key.id,
+        history_text(history),
     )
     notice_ids, events, outputs = _notice_id_lines(result["notice_id"]), _row_lines(notices), _row_lines(result)
 
@@ -65,14 +75,20 @@ class ReviewRecorder:
     hashes and appends it (the C loops and SQLite release the GIL), so recording overlaps the
     review's last phase instead of following it. The records are those ``append_review`` makes of
     the finished result, chunked where the output was, in a batch that declares one record per
-    notice. ``close`` returns once every chunk, and with the last the batch's seal, is committed
-    (or raises what went wrong, the batch left unsealed). ``abandon``, for a review that stopped
-    (an exception, KeyboardInterrupt, a signal handler raising), stops after the chunks the writer
-    already holds: they stay, whole, and the batch stays unsealed, which ``log verify`` reports
-    and ``replay`` leaves out."""
+    notice, with the parsed ``history`` the review was given. ``close`` returns once every chunk,
+    and with the last the batch's seal, is committed (or raises what went wrong, the batch left
+    unsealed). ``abandon``, for a review that stopped (an exception, KeyboardInterrupt, a signal
+    handler raising), stops after the chunks the writer already holds: they stay, whole, and the
+    batch stays unsealed, which ``log verify`` reports and ``replay`` leaves out."""
 
     def __init__(
-        self, path: Path | str, notices: pd.DataFrame, output_columns: Sequence[str], agreement, rules_dir=None
+        self,
+        path: Path | str,
+        notices: pd.DataFrame,
+        output_columns: Sequence[str],
+        agreement,
+        rules_dir=None,
+        history=None,
     ):
         self.key = log_key()
         self.batch = new_batch(
@@ -83,6 +99,7 @@ class ReviewRecorder:
             list(output_columns),
             len(notices),
             self.key and self.key.id,
+            history_text(history),
         )
         self.events = _row_lines(notices)
         self.recorded = 0

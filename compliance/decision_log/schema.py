@@ -23,7 +23,10 @@ EARLIER_BATCH_COLUMNS = (
     "hash",
 )
 """The ``batches`` table of formats 2 and 3, whose batches do not declare their size."""
-BATCH_COLUMNS = (*EARLIER_BATCH_COLUMNS[:-1], "expected", "key_id", "hash")
+HISTORYLESS_BATCH_COLUMNS = (*EARLIER_BATCH_COLUMNS[:-1], "expected", "key_id", "hash")
+"""The ``batches`` table of a format 4 log written before batches recorded the seller's history;
+such a log gains the ``history`` column (NULL for its batches) when it is next appended to."""
+BATCH_COLUMNS = (*HISTORYLESS_BATCH_COLUMNS, "history")
 DECISION_COLUMNS = ("seq", "batch", "notice_id", "event", "output", "prev_hash", "hash")
 CHUNK_COLUMNS = ("first_seq", "count", "batch", "notice_ids", "events", "outputs", "hashes")
 SEAL_COLUMNS = ("batch", "count", "hash")
@@ -50,8 +53,15 @@ LAYOUTS = {
     4: {"batches": BATCH_COLUMNS, "chunks": CHUNK_COLUMNS, "seals": SEAL_COLUMNS},
 }
 """The tables and columns of each format this engine reads."""
-RECORD_COLUMNS = (*FORMAT_1_COLUMNS, "batch_state")
-"""The columns of a record as read (:func:`read_log`), whichever format the file has."""
+OLDER_LAYOUTS = {(4, "batches"): HISTORYLESS_BATCH_COLUMNS}
+"""The other columns a table of a format may have: those of a log written before a column was added."""
+RECORD_COLUMNS = (*FORMAT_1_COLUMNS, "batch_state", "history")
+"""The columns of a record as read (:func:`read_log`), whichever format the file has (``history``
+None where the batch was given none or its format did not record it)."""
+
+ADD_HISTORY = "ALTER TABLE batches ADD COLUMN history TEXT"
+"""Brings a format 4 log's ``batches`` table from :data:`HISTORYLESS_BATCH_COLUMNS` to
+:data:`BATCH_COLUMNS`; its batches' hashes are unchanged (a NULL history is not hashed)."""
 
 SCHEMA = (
     """
@@ -68,7 +78,8 @@ CREATE TABLE batches (
     output_columns TEXT NOT NULL,
     expected INTEGER NOT NULL,
     key_id TEXT,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    history TEXT
 )""",
     """
 CREATE TABLE chunks (

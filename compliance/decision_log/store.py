@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .schema import APPLICATION_ID, FORMAT, LAYOUTS, SCHEMA, LogError
+from .schema import ADD_HISTORY, APPLICATION_ID, FORMAT, LAYOUTS, OLDER_LAYOUTS, SCHEMA, LogError
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -45,9 +45,15 @@ def _format_of(con: sqlite3.Connection, path: Path, allow_fresh: bool) -> int | 
         if table not in tables:
             raise LogError(f"{path}: decision log without its '{table}' table (damaged)")
         found = tuple(r[1] for r in con.execute(f"PRAGMA table_info({table})"))
-        if found != columns:
+        if found != columns and found != OLDER_LAYOUTS.get((version, table)):
             raise LogError(f"{path}: decision log table '{table}' has columns {list(found)}, expected {list(columns)}")
     return version
+
+
+def has_history(con: sqlite3.Connection) -> bool:
+    """Whether the log's ``batches`` table records each batch's history (format 4, unless written
+    before batches recorded it)."""
+    return any(r[1] == "history" for r in con.execute("PRAGMA table_info(batches)"))
 
 
 def open_for_writing(path: Path | str) -> sqlite3.Connection:
@@ -79,6 +85,8 @@ def open_for_writing(path: Path | str) -> sqlite3.Connection:
                     f"it can be verified, shown and replayed but not appended to; "
                     f"record to a new file"
                 )
+            elif not has_history(con):
+                con.execute(ADD_HISTORY)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

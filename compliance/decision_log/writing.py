@@ -163,6 +163,7 @@ def _append_chunk(
                     batch.expected,
                     batch.key_id,
                     batch.hash,
+                    batch.history,
                 ),
             ).lastrowid
         last_seq, prev = con.execute(LAST_RECORD).fetchone() or (0, bytes(32))

@@ -131,6 +131,7 @@ def check(
         agreement = load_agreement(agreement)
     engine = engine_for(rules_dir)
     require_clauses(agreement, engine.rulebook)
+    sales = None
     try:
         sales = parse_history(history, agreement)
         parsed = validate_event(event, agreement, engine.rulebook)
@@ -142,5 +143,5 @@ def check(
     if record is not None:
         from compliance.decision_log import append_check
 
-        append_check(record, event, decision, agreement, rules_dir)
+        append_check(record, event, decision, agreement, rules_dir, sales)
     return decision

@@ -5,6 +5,7 @@ a review replayed without its missing rows would not be the review that was reco
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +106,8 @@ def replay(
     rules) and its recorded agreement directory (or ``agreement_dir``); report every decision whose
     ``fields`` now differ, with the cause: the rulebook fingerprint changed, the agreement's, both,
     or neither. A ``check()`` record is replayed with ``check()``; the records of one ``review()``
-    batch are reviewed again together, in their order, so that each sees the same earlier sales.
+    batch are reviewed again together, in their order, so that each sees the same earlier sales;
+    each batch is given the seller's history its call was given, when its log recorded one.
     The records of incomplete batches are left out (``Replay.left_out``)."""
     from compliance.deal.agreement import AgreementError, load_agreement
     from compliance.rulebook.loader import RULES_DIR, RulebookError
@@ -143,10 +145,12 @@ def replay(
         try:
             agreement = agreement_for(directory)
             events = list(group["event"])
+            history = group["history"].iloc[0]
+            history = None if history is None else json.loads(history)
             if group["source"].iloc[0] == "review":
-                now = review(pd.DataFrame(events), agreement, rules_dir=rules_dir).to_dict("records")
+                now = review(pd.DataFrame(events), agreement, rules_dir=rules_dir, history=history).to_dict("records")
             else:
-                now = [check(e, agreement, rules_dir=rules_dir).to_row() for e in events]
+                now = [check(e, agreement, rules_dir=rules_dir, history=history).to_row() for e in events]
         except (AgreementError, RulebookError, ValueError, OSError, KeyError, TypeError) as exc:
             result.failures.extend((s, f"{type(exc).__name__}: {exc}") for s in seqs)
             continue

@@ -618,7 +618,7 @@ def review(
         )
     from compliance.decision_log import ReviewRecorder
 
-    recorder = ReviewRecorder(record, judged, OUTPUT_COLUMNS, agreement, rules_dir)
+    recorder = ReviewRecorder(record, judged, OUTPUT_COLUMNS, agreement, rules_dir, sales)
     try:
         result = review_frame(
             judged, agreement, rules_dir, progress, recorder.add, RECORDED_OUTPUT_CHUNK, workers, sales
