@@ -28,6 +28,21 @@ ALLOWED = {
 }
 
 
+# An affiliate's Rule 144 sale of Papell's Shares on Mon 2003-03-03, after the one-year holding
+# period (the Shares were acquired at the Closing, 2002-01-16) and while the issuer is current; its
+# quantity, price and Form 144 are each test's own.
+AFFILIATE_RULE_144_SALE = {
+    "investor": "Papell Holdings Limited",
+    "security": "shares",
+    "sale_date": "2003-03-03",
+    "route": "rule_144",
+    "affiliate": True,
+    "opinion_of_counsel": True,
+    "company_advised": True,
+    "manner_of_sale": "brokers_transaction",
+}
+
+
 def as_text(event: dict) -> dict:
     """The event as a CSV file gives it: every value as text (true/false for flags)."""
     return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in event.items()}

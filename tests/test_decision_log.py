@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from sample_events import ALLOWED, Unshowable, nested
+from sample_events import AFFILIATE_RULE_144_SALE, ALLOWED, Unshowable, nested
 
 import compliance
 from compliance import decision_log as dl
@@ -878,16 +878,9 @@ def test_a_newer_format_is_refused(tmp_path):
 
 PAPELL = "Papell Holdings Limited"
 LIMITED = {
+    **AFFILIATE_RULE_144_SALE,
     "notice_id": "V1",
-    "investor": PAPELL,
-    "security": "shares",
     "quantity": 260_001,
-    "sale_date": "2003-03-03",
-    "route": "rule_144",
-    "affiliate": True,
-    "opinion_of_counsel": True,
-    "company_advised": True,
-    "manner_of_sale": "brokers_transaction",
     "sale_price": 1.05,
     "form_144_filed_on": "2003-03-03",
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from sample_events import AFFILIATE_RULE_144_SALE
 
 import compliance
 from compliance.cli import main
@@ -26,20 +27,7 @@ def agreement():
 
 def sale(**changes):
     """An affiliate's Rule 144 sale on Mon 2003-03-03, after the one-year holding period."""
-    event = {
-        "notice_id": "H1",
-        "investor": PAPELL,
-        "security": "shares",
-        "quantity": 50,
-        "sale_date": "2003-03-03",
-        "route": "rule_144",
-        "affiliate": True,
-        "opinion_of_counsel": True,
-        "company_advised": True,
-        "manner_of_sale": "brokers_transaction",
-        "sale_price": 50,
-    }
-    return {**event, **changes}
+    return {**AFFILIATE_RULE_144_SALE, "notice_id": "H1", "quantity": 50, "sale_price": 50, **changes}
 
 
 def sold(quantity, sale_date, route="rule_144", price=None, **changes):
