@@ -21,25 +21,27 @@ from compliance.rulebook import vectorized as vz
 from compliance.rulebook.durable import DurableRulesEngine, engine_for
 from compliance.rulebook.loader import RULES_DIR, Rulebook
 
-_scalar_rulebooks: dict[int, list] = {}
 _searches: dict[int, tuple] = {}
+
+
+def _search_terms(rulebook: Rulebook) -> tuple:
+    """What the earliest-date search needs of the rulebook, once per rulebook: its rules compiled
+    to scalar status functions, the rules that stop the sale (a mask), the rule ids in order, and
+    ``Rulebook.date_search``."""
+    key = id(rulebook)
+    if key not in _searches:
+        _searches[key] = (
+            [vz.scalar_status(r) for r in rulebook.rules],
+            vz.blocks(rulebook, "sale"),
+            [r.id for r in rulebook.rules],
+            rulebook.date_search,
+        )
+    return _searches[key]
 
 
 def scalar_rulebook(rulebook: Rulebook) -> list:
     """The rulebook compiled to scalar status functions, once per rulebook."""
-    key = id(rulebook)
-    if key not in _scalar_rulebooks:
-        _scalar_rulebooks[key] = [vz.scalar_status(r) for r in rulebook.rules]
-    return _scalar_rulebooks[key]
-
-
-def _search_terms(rulebook: Rulebook) -> tuple:
-    """What the earliest-date search needs of the rulebook, once per rulebook: the rules that stop
-    the sale (a mask), the rule ids in order, and ``Rulebook.date_search``."""
-    key = id(rulebook)
-    if key not in _searches:
-        _searches[key] = (vz.blocks(rulebook, "sale"), [r.id for r in rulebook.rules], rulebook.date_search)
-    return _searches[key]
+    return _search_terms(rulebook)[0]
 
 
 def _decide(
@@ -73,8 +75,7 @@ def evaluate_event(
         prior = PriorSales(prior.sold, prior.rule_144, prior.before, start)
     rulebook = engine.rulebook
     decision, facts, changes = _decide(columns, prior, agreement, engine, start)
-    stops_sale, rule_ids, date_search = _search_terms(rulebook)
-    scalar_statuses = scalar_rulebook(rulebook)
+    scalar_statuses, stops_sale, rule_ids, date_search = _search_terms(rulebook)
 
     def judge(rows: np.ndarray, days: np.ndarray):
         later, later_changes = derive_facts(columns.on(days), agreement, rulebook.parameters, prior)
