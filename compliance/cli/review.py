@@ -18,6 +18,7 @@ from compliance.cli.terminal import printable_frame, progress
 from compliance.contract.event import BLANKS
 from compliance.contract.notice_files import read_notices
 from compliance.deal.agreement import Agreement, load_agreement
+from compliance.decision.denials import denials_by_rule
 from compliance.decision.findings import rule_citations
 from compliance.rulebook.durable import engine_for
 from compliance.running.review import review
@@ -125,16 +126,9 @@ def summary(result: pd.DataFrame, agreement: Agreement, notices: pd.DataFrame) -
     ]
     if hint := schedule_hint(notices, agreement):
         lines.append(hint)
-    rules = {r.id: r for r in engine_for().rulebook.rules}
-    by_rule = dict.fromkeys(rules, 0)
-    # Per distinct list of failed rules, which only denied rows have: no row is copied.
-    for failed, n in result["failed_rules"].value_counts().items():
-        for rule_id in failed.split(";") if failed else ():
-            by_rule[rule_id] += n
-    for rule_id, n in sorted(((r, n) for r, n in by_rule.items() if n), key=lambda item: -item[1]):
-        rule = rules[rule_id]
+    for rule, n in denials_by_rule(result, engine_for().rulebook):
         cites = rule_citations(rule, agreement)
-        lines.append(f"  denied by {rule_id}: {n}  ({printable('; '.join(cites))})")
+        lines.append(f"  denied by {rule.id}: {n}  ({printable('; '.join(cites))})")
     in_error = np.flatnonzero((result["outcome"] == "error").to_numpy(dtype=bool))
     listed = in_error[:LISTED_ERRORS]
     for row, notice_id, error in zip(

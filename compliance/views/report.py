@@ -37,6 +37,7 @@ import pandas as pd
 
 from compliance._version import __version__
 from compliance.deal.agreement import Agreement
+from compliance.decision.denials import denials_by_rule
 from compliance.decision.display import OUTCOME_COLOURS, quoted_clauses_html
 from compliance.decision.findings import rule_citations
 from compliance.decision.output_columns import ERROR_OUTCOME, LIST_SEPARATOR, OUTCOMES
@@ -216,21 +217,6 @@ def _text_column(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series("", index=frame.index, dtype=object)
     return frame[column].astype(object).where(frame[column].notna(), "").astype(str)
-
-
-def denials_by_rule(result: pd.DataFrame, rulebook: Rulebook) -> list[tuple[Rule, int]]:
-    """The rules that deny at least one row of ``result``, with how many rows each denies; most
-    first, ties in rulebook order. A rule id the rulebook lacks raises ``ValueError`` (the
-    result was judged under another rulebook)."""
-    counts: Counter[str] = Counter()
-    for failed, n in result["failed_rules"].value_counts().items():
-        counts.update({rule_id: n for rule_id in failed.split(LIST_SEPARATOR) if rule_id})
-    known = {rule.id for rule in rulebook.rules}
-    unknown = sorted(set(counts) - known)
-    if unknown:
-        raise ValueError(f"failed_rules names {', '.join(unknown)}, which the rulebook does not have")
-    denying = [(rule, counts[rule.id]) for rule in rulebook.rules if counts[rule.id]]
-    return sorted(denying, key=lambda item: -item[1])
 
 
 def decisions_data(result: pd.DataFrame, notices: pd.DataFrame, rulebook: Rulebook) -> dict:
