@@ -19,6 +19,7 @@ from sample_events import ALLOWED
 
 import compliance
 from compliance.decision.findings import compose
+from compliance.rulebook import durable
 from compliance.rulebook.durable import DurableRulesEngine, engine_for
 from compliance.rulebook.loader import load_rulebook
 
@@ -124,20 +125,36 @@ def test_threads_give_the_same_answers_as_one_thread(agreement):
                 assert row == want, (i, row["notice_id"])
 
 
-def test_actions_run_late_by_the_dispatcher_are_waited_for(monkeypatch):
-    # durable_rules' background dispatcher may run an evaluation's actions after assert_fact has
-    # returned. Here every action runs a whole second late, in another thread: the evaluation
-    # must still see each of them (no rule read as undetermined for want of waiting).
+def test_an_evaluation_runs_its_actions_in_the_calling_thread():
+    # No background dispatcher: building and evaluating start no thread, so no action can run
+    # after the evaluation has returned.
+    before = threading.active_count()
     engine = DurableRulesEngine(engine_for().rulebook)
-    quiet = engine.evaluate(VALID_FACTS)
-    assert_now = engine._host.assert_fact
+    engine.evaluate(VALID_FACTS)
+    assert threading.active_count() == before
 
-    def assert_late(name, message):
-        threading.Timer(1.0, assert_now, args=(name, message)).start()
 
-    monkeypatch.setattr(engine._host, "assert_fact", assert_late)
-    assert engine.evaluate(VALID_FACTS) == quiet
-    assert "undetermined" not in quiet.values()
+def test_an_action_the_engine_drops_is_an_error_never_a_pass(monkeypatch):
+    # The engine hands out the first action, then none: the rules it never reached are not read
+    # as rules that did not match.
+    engine = DurableRulesEngine(engine_for().rulebook)
+    monkeypatch.setattr(durable, "durable_rules_engine", _DroppingAfterFirst(durable.durable_rules_engine))
+    with pytest.raises(durable.EngineIncomplete, match="ran no action for"):
+        engine.evaluate(VALID_FACTS)
+
+
+class _DroppingAfterFirst:
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def complete_and_start_action(self, handle, state):
+        self._module.complete_and_start_action(handle, state)
+        while self._module.complete_and_start_action(handle, state):
+            pass
+        return None
 
 
 # -- the facts of VALID, worked by hand --------------------------------------------------------
@@ -259,7 +276,6 @@ def test_3000_sequential_evaluations_do_not_hit_the_session_cap():
     assert {r: first[r] for r in VALID_STATUSES} == VALID_STATUSES
     for _ in range(2999):
         assert engine.evaluate(VALID_FACTS) == first
-    assert engine._outcomes == {}  # no session left behind in the adapter either
 
 
 # -- (c) a missing fact: the rule is undetermined and the outcome deny ------------------------

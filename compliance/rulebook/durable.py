@@ -9,12 +9,16 @@ module is the only one that imports it, and it handles them:
 - ``delete_state`` on a session where no action fired can crash: a lowest-priority catch-all rule
   fires on every fact;
 - an ``$or`` whose branches both match fires twice: outcomes are recorded as a set;
-- the background dispatcher may run an action after ``assert_fact`` returns: outcomes are
-  collected by the actions themselves, and an evaluation waits until every action it is owed has
-  run (a rule whose facts are all present matches exactly one of its compiled rules, and the
-  catch-all fires on every fact) before it deletes the session. How long that takes never changes
-  the answer: an evaluation still owed an action after ``STALL_SECONDS`` raises ``EngineStalled``
-  rather than read the missing action as a rule that did not match;
+- its Python ``Host`` wraps every action in closures and JSON round trips of the session state
+  (some 20 µs an action) and runs actions on a background dispatcher thread as well as the
+  caller's: this module drives durable_rules' engine module (``durable_rules_engine``, the C
+  engine the ``Host`` itself drives) without a ``Host``. An evaluation asserts its fact, then takes
+  the matched rules' actions one by one from the engine (``start_action_for_state``,
+  ``complete_and_start_action``) until none is left, in the calling thread: when it returns,
+  every action it is owed has run, however busy the machine. A rule whose facts are all present
+  matches exactly one of its compiled rules and the catch-all matches every fact; an evaluation
+  missing one of those actions raises ``EngineIncomplete`` rather than read it as a rule that did
+  not match;
 - loose typing: only typed, normalised facts reach it (dates as ordinal day numbers);
 - a comparison of two fields inside an ``$and`` matches when the field it refers to (``$m``) is
   absent (seen in this project: ``route == rule_144 and sale_date >= holding_period_satisfied_on``
@@ -29,13 +33,15 @@ was required). A rule whose facts are missing matches none of them and is *undet
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import re
 import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from durable.engine import Host
+import durable_rules_engine
 
 from compliance.rulebook.loader import RULES_DIR, Rulebook, load_rulebook, negate, simplify
 
@@ -44,7 +50,7 @@ _OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": 
 _ALWAYS = {"evaluate": 1}  # a field every fact carries, for rules with no condition
 _CATCH_ALL = "catch_all"
 _PRESENT = -2147483648  # below every day number, count and amount: "the field is there"
-STALL_SECONDS = 60.0  # an evaluation takes milliseconds; this bounds a hang, it decides nothing
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-]+\|[a-z_]+")
 _ruleset_names = itertools.count(1)
 
 
@@ -85,21 +91,20 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-class EngineStalled(RuntimeError):
-    """durable_rules did not run every action an evaluation is owed within ``STALL_SECONDS``."""
+class EngineIncomplete(RuntimeError):
+    """durable_rules ran no action for a rule whose facts were all present, or for its catch-all."""
 
 
 class DurableRulesEngine:
-    """One compiled ruleset on its own durable_rules host."""
+    """One compiled ruleset in durable_rules' engine."""
 
     def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
-        self._outcomes: dict[str, set[tuple[str, str]]] = {}
-        self._action_ran = threading.Condition()
         self._name = f"resale_compliance_{next(_ruleset_names)}"
         self._sids = itertools.count(1)
-        # Only the facts some condition reads go to the engine (messages are JSON-decoded per action).
+        # Only the facts some condition reads go to the engine.
         self._condition_facts = sorted({f for r in rulebook.rules for f in r.condition_facts})
+        self._actions: dict[str, tuple[str, str]] = {}  # durable rule name -> (rule id, status)
         definition: dict[str, dict] = {}
         for rule in rulebook.rules:
             variants = {
@@ -110,22 +115,12 @@ class DurableRulesEngine:
             for status, cond in variants.items():
                 expression = _to_durable(cond)
                 if expression is not None:
-                    definition[f"{rule.id}|{status}"] = {
-                        "all": [{"m": expression}],
-                        "run": self._recorder(rule.id, status),
-                    }
-        definition[_CATCH_ALL] = {"pri": 1000, "all": [{"m": dict(_ALWAYS)}], "run": self._recorder(_CATCH_ALL, "done")}
+                    definition[_durable_name(rule.id, status)] = {"all": [{"m": expression}]}
+                    self._actions[_durable_name(rule.id, status)] = (rule.id, status)
+        definition[_CATCH_ALL] = {"pri": 1000, "all": [{"m": dict(_ALWAYS)}]}
+        self._actions[_CATCH_ALL] = (_CATCH_ALL, "done")
         with _DURABLE_LOCK:
-            self._host = Host()
-            self._host.set_rulesets({self._name: definition})
-
-    def _recorder(self, rule_id: str, status: str):
-        def action(c):
-            with self._action_ran:
-                self._outcomes.setdefault(c.m["sid"], set()).add((rule_id, status))
-                self._action_ran.notify_all()
-
-        return action
+            self._handle = durable_rules_engine.create_ruleset(self._name, json.dumps(definition))
 
     def evaluate(self, facts: dict[str, Any]) -> dict[str, str]:
         """Rule id -> ``fail`` | ``pass`` | ``not_applicable`` | ``undetermined``.
@@ -138,25 +133,37 @@ class DurableRulesEngine:
         with _DURABLE_LOCK:
             sid = str(next(self._sids))
             message["sid"] = sid
-            self._outcomes[sid] = set()
-            try:
-                self._host.assert_fact(self._name, message)
-                seen = self._outcomes[sid]
-                with self._action_ran:
-                    owed = lambda: (_CATCH_ALL, "done") in seen and expected <= {r for r, _ in seen}  # noqa: E731
-                    complete = self._action_ran.wait_for(owed, timeout=STALL_SECONDS)
-            finally:
-                self._host.delete_state(self._name, sid)
-                seen = self._outcomes.pop(sid)
-        if not complete:
+            seen = self._run_actions(json.dumps(message, ensure_ascii=False))
+            durable_rules_engine.delete_state(self._handle, sid)
+        if (_CATCH_ALL, "done") not in seen or not expected <= {r for r, _ in seen}:
             missing = sorted(expected - {r for r, _ in seen})
-            raise EngineStalled(
-                f"durable_rules ran no action for {', '.join(missing) or 'its catch-all'} in {STALL_SECONDS:.0f} s"
-            )
+            raise EngineIncomplete(f"durable_rules ran no action for {', '.join(missing) or 'its catch-all'}")
         matched: dict[str, set[str]] = {}
         for rule_id, status in seen:
             matched.setdefault(rule_id, set()).add(status)
         return {r.id: _resolve(matched.get(r.id, set())) for r in self.rulebook.rules}
+
+    def _run_actions(self, message: str) -> set[tuple[str, str]]:
+        """Assert ``message`` (JSON) as a fact of a new session and take every action it matches,
+        as (rule id, status) pairs. An action is a JSON object whose one key is the durable rule's
+        name (the names are plain ASCII: no escapes)."""
+        refused, state = durable_rules_engine.assert_fact(self._handle, message)
+        if refused:  # 1: no rule matched (the catch-all matches every fact), 2: a session id reused
+            raise EngineIncomplete(f"durable_rules refused the fact (code {refused})")
+        seen: set[tuple[str, str]] = set()
+        action = durable_rules_engine.start_action_for_state(self._handle, state)
+        pending = action[1] if action else None
+        while pending:
+            seen.add(self._actions[pending[2 : pending.index('"', 2)]])
+            pending = durable_rules_engine.complete_and_start_action(self._handle, state)
+        return seen
+
+
+def _durable_name(rule_id: str, status: str) -> str:
+    name = f"{rule_id}|{status}"
+    if not _PLAIN_NAME.fullmatch(name):
+        raise ValueError(f"rule id {rule_id!r}: durable_rules rule names are letters, digits and ._-")
+    return name
 
 
 def _resolve(matched: set[str]) -> str:
