@@ -104,6 +104,7 @@ class DurableRulesEngine:
         self._sids = itertools.count(1)
         # Only the facts some condition reads go to the engine.
         self._condition_facts = sorted({f for r in rulebook.rules for f in r.condition_facts})
+        self._facts_read = [(r.id, frozenset(r.condition_facts)) for r in rulebook.rules]
         self._actions: dict[str, tuple[str, str]] = {}  # durable rule name -> (rule id, status)
         definition: dict[str, dict] = {}
         for rule in rulebook.rules:
@@ -129,7 +130,8 @@ class DurableRulesEngine:
         """
         message = {k: _normalise(facts[k]) for k in self._condition_facts if facts.get(k) is not None}
         message.update(_ALWAYS)
-        expected = {r.id for r in self.rulebook.rules if all(f in message for f in r.condition_facts)}
+        present = message.keys()
+        expected = {rule_id for rule_id, reads in self._facts_read if present >= reads}
         with _DURABLE_LOCK:
             sid = str(next(self._sids))
             message["sid"] = sid
