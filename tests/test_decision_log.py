@@ -953,6 +953,22 @@ def test_the_history_a_call_was_given_is_recorded_and_replayed_with_it(tmp_path,
     assert back.ok and back.records == 3 and not back.differences
 
 
+def test_a_check_given_an_unreadable_history_is_recorded_as_such_and_not_judged_again(tmp_path, agreement):
+    log = tmp_path / "log.sqlite"
+    unreadable = [{**SOLD_BEFORE[0], "quantity": "many"}]
+    d = compliance.check(LIMITED, agreement, record=log, history=unreadable)
+    assert d.outcome == "error" and "quantity" in d.error
+    compliance.check({**LIMITED, "notice_id": "V3"}, agreement, record=log)  # no history: replayed
+    history = json.loads(compliance.read_log(log)["history"].iloc[0])
+    assert history == {"unread": d.error}
+    assert dl.verify(log).ok
+    back = replay(log)
+    # Judged again without the history it was given, the first would allow: never reported so.
+    assert back.records == 2 and not back.differences
+    unread = f"not judged again: the seller's history given to the check could not be read: {d.error}"
+    assert back.failures == [(1, unread)]
+
+
 def test_an_edited_history_fails_verification_naming_its_batch(tmp_path, agreement):
     log = tmp_path / "log.sqlite"
     compliance.check(event("C1"), agreement, record=log)

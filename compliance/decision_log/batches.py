@@ -90,6 +90,13 @@ def history_text(sales) -> str | None:
     return json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def unread_history_text(error: str) -> str:
+    """The history of a ``check()`` given a seller's history it could not read, as JSON text: an
+    object ``{"unread": error}`` (a read history is an array), so that ``replay`` knows the
+    decision cannot be judged again with the history it was given."""
+    return json.dumps({"unread": error}, ensure_ascii=False, separators=(",", ":"))
+
+
 def new_batch(
     source: str,
     agreement_dir: Path | str,

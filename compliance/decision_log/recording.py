@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .batches import history_text, new_batch
+from .batches import history_text, new_batch, unread_history_text
 from .chain import Decisions
 from .encoding import _dumps, _notice_id_lines, _row_lines
 from .keys import log_key
@@ -22,9 +22,12 @@ from .writing import append
 CHUNK = 10_000
 
 
-def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=None, history=None) -> None:
+def append_check(
+    path: Path | str, event: Any, decision, agreement, rules_dir=None, history=None, history_error: str | None = None
+) -> None:
     """Record one ``check()`` decision: a batch of one, written sealed in one transaction.
-    ``history``: the parsed history the check was given (``contract.history.SaleHistory``), or None."""
+    ``history``: the parsed history the check was given (``contract.history.SaleHistory``), or None;
+    ``history_error``: why the history it was given could not be read, if it could not."""
     row = decision.to_row()
     if isinstance(event, Mapping):
         columns, values = list(event), _dumps(list(event.values()))
@@ -32,7 +35,14 @@ def append_check(path: Path | str, event: Any, decision, agreement, rules_dir=No
         columns, values = None, _dumps(event)
     key = log_key()
     batch = new_batch(
-        "check", agreement.directory, rules_dir, columns, list(row), 1, key and key.id, history_text(history)
+        "check",
+        agreement.directory,
+        rules_dir,
+        columns,
+        list(row),
+        1,
+        key and key.id,
+        history_text(history) if history_error is None else unread_history_text(history_error),
     )
     append(path, batch, [Decisions.of([str(row["notice_id"])], [values], [_dumps(list(row.values()))])], key)
 

@@ -144,5 +144,6 @@ def check(
     if record is not None:
         from compliance.decision_log import append_check
 
-        append_check(record, event, decision, agreement, rules_dir, sales)
+        unread = decision.error if sales is None and history is not None else None
+        append_check(record, event, decision, agreement, rules_dir, sales, history_error=unread)
     return decision

@@ -107,7 +107,8 @@ def replay(
     ``fields`` now differ, with the cause: the rulebook fingerprint changed, the agreement's, both,
     or neither. A ``check()`` record is replayed with ``check()``; the records of one ``review()``
     batch are reviewed again together, in their order, so that each sees the same earlier sales;
-    each batch is given the seller's history its call was given, when its log recorded one.
+    each batch is given the seller's history its call was given, when its log recorded one. A
+    check whose history could not be read is not judged again (``Replay.failures`` says why).
     The records of incomplete batches are left out (``Replay.left_out``)."""
     from compliance.deal.agreement import AgreementError, load_agreement
     from compliance.rulebook.loader import RULES_DIR, RulebookError
@@ -147,6 +148,10 @@ def replay(
             events = list(group["event"])
             history = group["history"].iloc[0]
             history = None if history is None else json.loads(history)
+            if isinstance(history, dict):
+                unread = f"the seller's history given to the check could not be read: {history['unread']}"
+                result.failures.extend((s, f"not judged again: {unread}") for s in seqs)
+                continue
             if group["source"].iloc[0] == "review":
                 now = review(pd.DataFrame(events), agreement, rules_dir=rules_dir, history=history).to_dict("records")
             else:
