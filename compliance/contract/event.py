@@ -499,6 +499,10 @@ def validate_event(
     return event
 
 
+# Up to this many values, ``Coded.of`` codes text without pandas.
+_FEW = 32
+
+
 class Coded:
     """A text column as codes into its distinct values (code -1: absent, read as None).
 
@@ -516,10 +520,17 @@ class Coded:
 
     @classmethod
     def of(cls, values) -> Coded:
-        """``values`` (None, NaN: absent) coded by distinct value."""
-        import pandas as pd
-
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        """``values`` (None, NaN: absent) coded by distinct value, the distinct values in order of
+        first appearance (``pd.factorize``). A few values that are all text or None (one event's
+        fields) are coded in Python: pandas' hash table costs more to set up than they take."""
+        values = np.asarray(values, dtype=object)
+        if values.ndim == 1 and len(values) <= _FEW:
+            items = values.tolist()
+            if all(v is None or type(v) is str for v in items):
+                first: dict[str, int] = {}
+                codes = [-1 if v is None else first.setdefault(v, len(first)) for v in items]
+                return cls(np.array(codes, dtype=np.intp), list(first))
+        codes, uniques = pd.factorize(values)
         return cls(codes, list(uniques))
 
     @classmethod
