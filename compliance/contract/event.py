@@ -64,6 +64,7 @@ OPTIONAL = (
     "prior_144_sales_3m",
 )
 FIELDS = REQUIRED + OPTIONAL
+_FIELD_NAMES = frozenset(FIELDS)
 # Bounds that keep every count and amount exact in 64-bit arithmetic and in durable_rules' JSON
 # numbers; no real position or price comes near them.
 MAX_SHARES = 10**15
@@ -158,6 +159,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def is_missing(value: Any) -> bool:
+    if type(value) is str:  # the usual value, first
+        return not str.strip(value, BLANKS)
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, (float, np.floating)):
@@ -447,7 +450,7 @@ def parse_event(raw: Mapping[str, Any], timezone: ZoneInfo, *, allow_extra: bool
         p.problems.append(("event", [k for k, _ in pairs], "names a field more than once"))
     if not allow_extra:
         for field in raw:
-            if not (isinstance(field, str) and field in FIELDS):
+            if not (isinstance(field, str) and field in _FIELD_NAMES):
                 p.fail(field, unknown_field(field))
     event = dict(
         notice_id=p.text("notice_id", True),
