@@ -42,3 +42,26 @@ def test_concatenate_recodes_columns_with_different_distinct_values():
     joined = Coded.concatenate([Coded.of(["a", None]), Coded.of(["b", "a"])])
     assert joined.tolist() == ["a", None, "b", "a"]
     assert sorted(joined.distinct) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [None],
+        ["shares"],
+        VALUES,
+        [None, "a", None, "b", "a", "b"],
+        ["a", float("nan"), "b"],
+        [1, "1", None],
+        [f"v{i % 7}" for i in range(40)],
+        [f"v{i}" if i % 3 else None for i in range(33)],
+    ],
+)
+def test_of_codes_as_pandas_factorize_does(values):
+    import pandas as pd
+
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    column = Coded.of(values)
+    assert column.codes.dtype == codes.dtype and column.codes.tolist() == codes.tolist()
+    assert column.distinct == list(uniques)

@@ -64,6 +64,7 @@ OPTIONAL = (
     "prior_144_sales_3m",
 )
 FIELDS = REQUIRED + OPTIONAL
+_FIELD_NAMES = frozenset(FIELDS)
 # Bounds that keep every count and amount exact in 64-bit arithmetic and in durable_rules' JSON
 # numbers; no real position or price comes near them.
 MAX_SHARES = 10**15
@@ -158,6 +159,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def is_missing(value: Any) -> bool:
+    if type(value) is str:  # the usual value, first
+        return not str.strip(value, BLANKS)
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, (float, np.floating)):
@@ -447,7 +450,7 @@ def parse_event(raw: Mapping[str, Any], timezone: ZoneInfo, *, allow_extra: bool
         p.problems.append(("event", [k for k, _ in pairs], "names a field more than once"))
     if not allow_extra:
         for field in raw:
-            if not (isinstance(field, str) and field in FIELDS):
+            if not (isinstance(field, str) and field in _FIELD_NAMES):
                 p.fail(field, unknown_field(field))
     event = dict(
         notice_id=p.text("notice_id", True),
@@ -499,6 +502,10 @@ def validate_event(
     return event
 
 
+# Up to this many values, ``Coded.of`` codes text without pandas.
+_FEW = 32
+
+
 class Coded:
     """A text column as codes into its distinct values (code -1: absent, read as None).
 
@@ -516,10 +523,17 @@ class Coded:
 
     @classmethod
     def of(cls, values) -> Coded:
-        """``values`` (None, NaN: absent) coded by distinct value."""
-        import pandas as pd
-
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        """``values`` (None, NaN: absent) coded by distinct value, the distinct values in order of
+        first appearance (``pd.factorize``). A few values that are all text or None (one event's
+        fields) are coded in Python: pandas' hash table costs more to set up than they take."""
+        values = np.asarray(values, dtype=object)
+        if values.ndim == 1 and len(values) <= _FEW:
+            items = values.tolist()
+            if all(v is None or type(v) is str for v in items):
+                first: dict[str, int] = {}
+                codes = [-1 if v is None else first.setdefault(v, len(first)) for v in items]
+                return cls(np.array(codes, dtype=np.intp), list(first))
+        codes, uniques = pd.factorize(values)
         return cls(codes, list(uniques))
 
     @classmethod

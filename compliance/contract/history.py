@@ -10,6 +10,7 @@ sale is a fact: it is not judged again. A bad row makes the whole history unusab
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,9 @@ class SaleHistory:
     notice_id: np.ndarray  # object (str or None)
 
     @classmethod
+    @functools.cache
     def empty(cls) -> SaleHistory:
+        """No sales: one history shared by every caller (its columns have no rows to change)."""
         text = np.zeros(0, dtype=object)
         return cls(text, text, np.zeros(0, np.int64), np.zeros(0, "M8[D]"), text, np.zeros(0), text)
 

@@ -130,9 +130,9 @@ def _display(value: Any) -> Any:
 
 
 def display_codes(column, missing: str) -> tuple[Any, list[str]]:
-    """A fact column as codes into display strings, as ``render`` shows single values (dates ISO,
-    whole numbers without a decimal point), the last string ``missing`` (code -1 = absent). Each
-    distinct value is formatted once."""
+    """A fact column as codes into display strings, as a finding's message shows single values
+    (dates ISO, whole numbers without a decimal point), the last string ``missing`` (code -1 =
+    absent). Each distinct value is formatted once."""
     import numpy as np
     import pandas as pd
 
@@ -164,8 +164,8 @@ def display_arrow(column, missing: str):
 
 def render_column(template: str, shown: dict[str, Any], n: int):
     """``template`` rendered for ``n`` rows at once, an Arrow string array; ``shown`` maps each
-    placeholder to an Arrow column of display strings (``display_arrow``). The same text as
-    ``render`` gives row by row."""
+    placeholder to an Arrow column of display strings (``display_arrow``). The same text as a
+    finding's message (``_Shown``) row by row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -180,22 +180,18 @@ def render_column(template: str, shown: dict[str, Any], n: int):
     return pc.binary_join_element_wise(*pieces, "")
 
 
-def render(template: str, facts: dict[str, Any]) -> str:
-    """``template`` with each placeholder a fact as displayed ("unknown" where absent); only the
-    facts the template names are displayed."""
-    return template.format_map(_Shown(facts))
-
-
 class _Unknown(dict):
     def __missing__(self, key: str) -> str:
         return "unknown"
 
 
 class _Shown(dict):
-    """Facts displayed as a template asks for them."""
+    """Facts as a message template shows them (``template.format_map``): as displayed, "unknown"
+    where absent. ``shown``: facts already displayed (``_display``); any other is displayed when
+    a template names it."""
 
-    def __init__(self, facts: dict[str, Any]):
-        super().__init__()
+    def __init__(self, facts: dict[str, Any], shown: dict[str, Any]):
+        super().__init__((name, "unknown" if value is None else value) for name, value in shown.items())
         self.facts = facts
 
     def __missing__(self, key: str) -> str:
@@ -242,25 +238,67 @@ def delivery_note(route: str, delivery_date_known: bool, delivery_date_owed: boo
     return None
 
 
-def finding(rule: Rule, status: str, facts: dict[str, Any], agreement: Agreement) -> Finding:
-    used = {name: _display(facts.get(name)) for name in rule.facts_used}
+@dataclass(frozen=True)
+class _Wording:
+    """What a rule's finding says that depends only on the rulebook and the agreement."""
+
+    rule: Rule
+    citations: tuple[str, ...]
+    not_applicable: str
+
+
+@dataclass(frozen=True)
+class _Wordings:
+    """The wording of every rule of ``rulebook`` under ``agreement``, in rulebook order, and the
+    facts any of them lists (``facts_used``, each once)."""
+
+    rulebook: Rulebook
+    agreement: Agreement
+    rules: tuple[_Wording, ...]
+    facts_used: tuple[str, ...]
+
+
+_wordings: dict[tuple[int, int], _Wordings] = {}
+_WORDINGS_KEPT = 8  # rulebooks and agreements of a process
+
+
+def _wordings_of(rulebook: Rulebook, agreement: Agreement) -> _Wordings:
+    """The wordings of ``rulebook`` under ``agreement``, worked out once per pair and shared
+    (nothing mutates them)."""
+    key = (id(rulebook), id(agreement))
+    kept = _wordings.get(key)
+    if kept is None or kept.rulebook is not rulebook or kept.agreement is not agreement:
+        rules = tuple(_Wording(r, rule_citations(r, agreement), f"{r.title}: not applicable.") for r in rulebook.rules)
+        used = tuple(dict.fromkeys(name for r in rulebook.rules for name in r.facts_used))
+        while len(_wordings) >= _WORDINGS_KEPT:
+            _wordings.pop(next(iter(_wordings)))
+        kept = _wordings[key] = _Wordings(rulebook, agreement, rules, used)
+    return kept
+
+
+def finding(wording: _Wording, status: str, facts: dict[str, Any], shown: dict[str, Any], said: _Shown) -> Finding:
+    """A rule's finding; ``shown``: at least the facts it lists, as displayed (None where absent);
+    ``said``: the facts as its messages display them."""
+    rule = wording.rule
+    used = {name: shown[name] for name in rule.facts_used}
     if status == "undetermined":
         message = undetermined_message(rule, [n for n in rule.condition_facts if facts.get(n) is None])
     elif status == "fail":
-        message = render(rule.message_fail, facts)
+        message = rule.message_fail.format_map(said)
     elif status == "pass":
-        message = render(rule.message_pass, facts)
+        message = rule.message_pass.format_map(said)
     else:
-        message = f"{rule.title}: not applicable."
-    return Finding(
-        rule.id, rule.title, status, message, used, rule_citations(rule, agreement), rule.blocks, rule.against
-    )
+        message = wording.not_applicable
+    return Finding(rule.id, rule.title, status, message, used, wording.citations, rule.blocks, rule.against)
 
 
 def compose(
     rulebook: Rulebook, statuses: dict[str, str], facts: dict[str, Any], agreement: Agreement, notice_id: str | None
 ) -> Decision:
-    findings = [finding(r, statuses[r.id], facts, agreement) for r in rulebook.rules]
+    wordings = _wordings_of(rulebook, agreement)
+    shown = {name: _display(facts.get(name)) for name in wordings.facts_used}
+    said = _Shown(facts, shown)
+    findings = [finding(w, statuses[w.rule.id], facts, shown, said) for w in wordings.rules]
     stopped = {b for f in findings if f.failing for b in f.blocks}
     decision = Decision(
         notice_id=notice_id,
