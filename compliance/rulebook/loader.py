@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from string import Formatter
 from typing import Any
@@ -155,7 +156,7 @@ class Rulebook:
                 return rule
         raise KeyError(rule_id)
 
-    @property
+    @cached_property
     def date_search(self) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
         """Per rule, in order: the facts its conditions read, and the date facts they compare with
         ``sale_date`` (the only days on which its outcome can flip while those facts keep their
@@ -165,9 +166,10 @@ class Rulebook:
             for rule in self.rules
         )
 
-    @property
-    def clause_keys(self) -> set[str]:
-        return {key for rule in self.rules for key in rule.agreement_clauses}
+    @cached_property
+    def clause_keys(self) -> frozenset[str]:
+        """The agreement clause keys the rules cite (worked out once)."""
+        return frozenset(key for rule in self.rules for key in rule.agreement_clauses)
 
 
 # --- loading ---------------------------------------------------------------------------------
