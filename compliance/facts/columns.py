@@ -31,8 +31,8 @@ class NextChanges:
 
     def add(self, days, *facts: str) -> None:
         """A change of ``facts`` on ``days`` (one per event, or one for all; NaT: none)."""
-        days = np.broadcast_to(np.asarray(days, dtype="M8[D]"), self.t.shape)
-        self._merge(facts, np.where(days > self.t, days, NAT))
+        days = np.asarray(days, dtype="M8[D]")
+        self._merge(facts, np.where(days > self.t, days, NAT))  # broadcasts a single day
 
     def add_dates(self, days, *facts: str) -> None:
         """A change of ``facts`` on each of ``days`` (the same dates for every event)."""
@@ -77,14 +77,19 @@ def span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def per_distinct(compute, days: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """``compute(days, months)`` (date arithmetic: a date column and a whole number of months)
-    evaluated once per distinct (day, months) pair and spread back."""
+    """``compute(days, months)`` (date arithmetic: a date column and a whole number of months,
+    NaT giving NaT) evaluated once per distinct (day, months) pair and spread back; NaT days are
+    not computed."""
     out = np.full(days.shape, NAT)
+    present = ~np.isnat(days)
     if len(days) == 1:  # one event: nothing to share
-        out[:] = compute(days, int(months[0]))
+        if present[0]:
+            out[:] = compute(days, int(months[0]))
         return out
-    for m in np.unique(months).tolist():
-        rows = months == m
+    if not present.any():
+        return out
+    for m in np.unique(months[present]).tolist():
+        rows = present & (months == m)
         codes, distinct = pd.factorize(days[rows].view(np.int64))
         out[rows] = compute(distinct.view("M8[D]"), m)[codes]
     return out
