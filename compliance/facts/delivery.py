@@ -73,12 +73,13 @@ def delivery(events: EventColumns, agreement: Agreement, facts: Facts, changes: 
     known = events.route.isin(agreement.delivery_routes) & ~np.isnat(received)
     dated = owed & known
     deadline = np.full(n, NAT)
-    deadline[dated] = calendar.add_days_array(received[dated], agreement.delivery_business_days)
     late = np.full(n, np.nan)
-    delivered = dated & ~np.isnat(events.delivered_on)
-    late[delivered] = calendar.count_open_between_array(
-        deadline[delivered], calendar.roll_forward_array(events.delivered_on[delivered])
-    )
+    if dated.any():  # the calendar is consulted only for sales with a Delivery Date
+        deadline[dated] = calendar.add_days_array(received[dated], agreement.delivery_business_days)
+        delivered = dated & ~np.isnat(events.delivered_on)
+        late[delivered] = calendar.count_open_between_array(
+            deadline[delivered], calendar.roll_forward_array(events.delivered_on[delivered])
+        )
     # Section 1(b)(iii): DWAC replaces the certificates due by the Delivery Date; without one the
     # shares would go out on the sale date. FAST participation is judged on that day.
     dwac_day = np.where(dated, deadline, facts["sale_date"])

@@ -14,7 +14,7 @@ from compliance.deal.periods import (
     ONE_DAY,
     window_start,
 )
-from compliance.facts.columns import Facts, NextChanges, span
+from compliance.facts.columns import Facts, NextChanges, built_once, span
 
 AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
 
@@ -34,16 +34,24 @@ def outstanding(t: np.ndarray, agreement: Agreement, in_force: dict, changes: Ne
     }
 
 
+def weekly_volumes(agreement: Agreement) -> tuple[np.ndarray, np.ndarray]:
+    """The agreement's weekly volumes: each week's Monday (``datetime64[D]``, ascending) and its
+    shares (float64)."""
+    week_starts = np.array([d for d, _ in agreement.weekly_volume], dtype="M8[D]")
+    return week_starts, np.array([v for _, v in agreement.weekly_volume], dtype=np.float64)
+
+
 def average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreement) -> np.ndarray:
     """The average weekly volume over the ``weeks`` whole Monday-Sunday weeks before the week of
     each reference day (144(e)(1)(ii)); NaN where a week has no data."""
     monday = reference - ((reference.astype(np.int64) + 3) % 7).astype("m8[D]")  # 1970-01-01 was a Thursday
-    week_starts = np.array([d for d, _ in agreement.weekly_volume], dtype="M8[D]")
-    week_volumes = np.array([v for _, v in agreement.weekly_volume], dtype=np.float64)
+    week_starts, week_volumes = built_once(weekly_volumes, agreement)
+    earlier = monday[..., None] - 7 * np.arange(1, weeks + 1) * ONE_DAY  # the Mondays 1..weeks weeks before
+    j = np.searchsorted(week_starts, earlier, side="right") - 1
+    volumes = np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
     total = np.zeros(reference.shape)
-    for k in range(1, weeks + 1):
-        j = np.searchsorted(week_starts, monday - 7 * k * ONE_DAY, side="right") - 1
-        total += np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
+    for k in range(weeks):  # summed week by week, nearest first
+        total += volumes[..., k]
     return np.floor(total / weeks)
 
 
