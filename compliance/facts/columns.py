@@ -30,9 +30,11 @@ class NextChanges:
         self.sources: dict[tuple[str, ...], np.ndarray] = {}
 
     def add(self, days, *facts: str) -> None:
-        """A change of ``facts`` on ``days`` (one per event, or one for all; NaT: none)."""
+        """A change of ``facts`` on ``days`` (one per event, or one for all; NaT: none), or on each
+        of several such rows stacked (a 2-D array: one row per source of change)."""
         days = np.asarray(days, dtype="M8[D]")
-        self._merge(facts, np.where(days > self.t, days, NAT))  # broadcasts a single day
+        later = np.where(days > self.t, days, NAT)  # broadcasts a single day
+        self._merge(facts, np.fmin.reduce(later, axis=0) if later.ndim > self.t.ndim else later)
 
     def add_dates(self, days, *facts: str) -> None:
         """A change of ``facts`` on each of ``days`` (the same dates for every event)."""
@@ -95,17 +97,16 @@ def per_distinct(compute, days: np.ndarray, months: np.ndarray) -> np.ndarray:
     return out
 
 
-def in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges, fact: str) -> np.ndarray:
+def in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges | None, fact: str) -> np.ndarray:
+    """Whether each of ``t`` falls in one of ``windows`` (an open end: for ever); a window's first
+    day and the day after its last change ``fact`` (recorded in ``changes`` unless None)."""
     inside = np.zeros(t.shape, dtype=bool)
     for w in windows:
         start = np.datetime64(w.start, "D")
-        changes.add(start, fact)
-        end_ok = True
-        if w.end is not None:
-            end = np.datetime64(w.end, "D")
-            changes.add(end + ONE_DAY, fact)
-            end_ok = t <= end
-        inside |= (t >= start) & end_ok
+        end = NAT if w.end is None else np.datetime64(w.end, "D")
+        if changes is not None:
+            changes.add(np.array([[start], [end + ONE_DAY]]), fact)
+        inside |= (t >= start) & (np.isnat(end) | (t <= end))
     return inside
 
 

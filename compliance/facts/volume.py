@@ -71,8 +71,7 @@ def volume(
     supports = ~np.isnat(filed) & (filed <= t) & (t < form_144_lapses_on)
     reference = np.where(supports, filed, t)
     # From the filing day the reference stops following t; from the lapse it follows t again.
-    changes.add(filed, *AVERAGE_VOLUME)
-    changes.add(form_144_lapses_on, *AVERAGE_VOLUME)
+    changes.add(np.array([filed, form_144_lapses_on]), *AVERAGE_VOLUME)
     weeks = param("volume_average_weeks").astype(np.int64)
     average = np.full(t.shape, np.nan)
     for w in np.unique(weeks).tolist():
