@@ -45,13 +45,17 @@ _MONTH_LENGTH = np.diff(np.append(_MONTH_START, _MONTH_START[-1] + 31))
 def add_months(days: np.ndarray, months) -> np.ndarray:
     """``days`` plus ``months`` calendar months (an int or an int array; negative: minus),
     clamped to the last day of the resulting month. Days from 1900 to 2100."""
+    index = (days - _TABLE_FIRST).astype(np.int64)
     missing = np.isnat(days)
-    index = np.where(missing, 0, (days - _TABLE_FIRST).astype(np.int64))
-    if (index < 0).any() or (index >= len(_TABLE_DAYS)).any():
+    any_missing = missing.any()
+    if any_missing:
+        index = np.where(missing, 0, index)
+    if (index.view(np.uint64) >= len(_TABLE_DAYS)).any():  # a day before the table wraps to a huge index
         raise ValueError("add_months covers days from 1900-01-01 to 2100-12-31")
     target = _MONTH_OF_DAY[index] + np.asarray(months, dtype=np.int64)
     offset = _MONTH_START[target] + np.minimum(_DAY_INDEX[index], _MONTH_LENGTH[target] - 1)
-    return np.where(missing, np.datetime64("NaT"), _TABLE_FIRST + offset.astype("m8[D]"))
+    shifted = _TABLE_FIRST + offset.astype("m8[D]")
+    return np.where(missing, np.datetime64("NaT"), shifted) if any_missing else np.asarray(shifted)
 
 
 @_vectorized

@@ -72,8 +72,8 @@ class NextChanges:
 def span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every calendar day from the earliest to the latest of ``t``, and the index of each of ``t``
     in it."""
-    if not len(t):
-        return t, np.zeros(0, np.int64)
+    if len(t) <= 1:
+        return t, np.zeros(len(t), np.int64)
     first = t.min()
     return np.arange(first, t.max() + ONE_DAY), (t - first).astype(np.int64)
 
