@@ -78,16 +78,16 @@ def span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(first, t.max() + ONE_DAY), (t - first).astype(np.int64)
 
 
-def per_distinct(compute, days: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """``compute(days, months)`` (date arithmetic: a date column and a whole number of months,
-    NaT giving NaT) evaluated once per distinct (day, months) pair and spread back; NaT days are
-    not computed."""
-    out = np.full(days.shape, NAT)
-    present = ~np.isnat(days)
+def per_distinct(compute, days: np.ndarray, months: np.ndarray, absent=NAT) -> np.ndarray:
+    """``compute(days, months)`` (a date column and a whole number of months or weeks, NaT giving
+    ``absent``) evaluated once per distinct (day, months) pair and spread back; NaT days are not
+    computed."""
+    out = np.full(days.shape, absent)
     if len(days) == 1:  # one event: nothing to share
-        if present[0]:
+        if not np.isnat(days[0]):
             out[:] = compute(days, int(months[0]))
         return out
+    present = ~np.isnat(days)
     if not present.any():
         return out
     for m in np.unique(months[present]).tolist():

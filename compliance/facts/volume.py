@@ -14,7 +14,7 @@ from compliance.deal.periods import (
     ONE_DAY,
     window_start,
 )
-from compliance.facts.columns import Facts, NextChanges, built_once, span
+from compliance.facts.columns import Facts, NextChanges, built_once, per_distinct
 
 AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
 
@@ -49,10 +49,7 @@ def average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreemen
     earlier = monday[..., None] - 7 * np.arange(1, weeks + 1) * ONE_DAY  # the Mondays 1..weeks weeks before
     j = np.searchsorted(week_starts, earlier, side="right") - 1
     volumes = np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
-    total = np.zeros(reference.shape)
-    for k in range(weeks):  # summed week by week, nearest first
-        total += volumes[..., k]
-    return np.floor(total / weeks)
+    return np.floor(volumes.sum(axis=-1) / weeks)  # whole numbers of shares: exact in any order
 
 
 def volume(
@@ -68,16 +65,12 @@ def volume(
     else those before the sale: a lapsed notice is no notice."""
     t = events.sale_date
     filed = events.form_144_filed_on
-    supports = ~np.isnat(filed) & (filed <= t) & (t < form_144_lapses_on)
+    supports = (filed <= t) & (t < form_144_lapses_on)  # False where NaT
     reference = np.where(supports, filed, t)
     # From the filing day the reference stops following t; from the lapse it follows t again.
     changes.add(np.array([filed, form_144_lapses_on]), *AVERAGE_VOLUME)
     weeks = param("volume_average_weeks").astype(np.int64)
-    average = np.full(t.shape, np.nan)
-    for w in np.unique(weeks).tolist():
-        rows = weeks == w
-        days, at = span(reference[rows])
-        average[rows] = average_weekly_volume(days, w, agreement)[at]
+    average = per_distinct(lambda days, w: average_weekly_volume(days, w, agreement), reference, weeks, np.nan)
     return {
         "volume_reference_date": reference,
         "average_weekly_volume": average,
