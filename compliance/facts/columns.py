@@ -57,11 +57,11 @@ class NextChanges:
     def of(self, names) -> np.ndarray:
         """The first change of any of ``names``."""
         names = set(names)
-        out = np.full(self.t.shape, NAT)
+        out = None
         for facts, days in self.sources.items():
-            if names.intersection(facts):
-                out = np.fmin(out, days)
-        return out
+            if not names.isdisjoint(facts):
+                out = days.copy() if out is None else np.fmin(out, days)
+        return np.full(self.t.shape, NAT) if out is None else out
 
     def take(self, rows) -> NextChanges:
         taken = NextChanges(self.t[rows])
