@@ -68,11 +68,13 @@ class DayCalendar:
     _is_open: np.ndarray = field(init=False, repr=False)  # per day of the range
     _open_up_to: np.ndarray = field(init=False, repr=False)  # per day: open days from first_date to it
     _open_days: np.ndarray = field(init=False, repr=False)  # the open days, ascending
+    _first: np.datetime64 = field(init=False, repr=False)  # first_date as datetime64[D]
 
     def __post_init__(self) -> None:
         self.holidays_array.flags.writeable = False
         cal = np.busdaycalendar(weekmask=_WEEKMASK, holidays=self.holidays_array)
-        days = np.arange(np.datetime64(self.first_date, "D"), np.datetime64(self.last_date, "D") + 1)
+        object.__setattr__(self, "_first", np.datetime64(self.first_date, "D"))
+        days = np.arange(self._first, np.datetime64(self.last_date, "D") + 1)
         is_open = np.is_busday(days, busdaycal=cal)
         for name, table in (("_is_open", is_open), ("_open_up_to", np.cumsum(is_open)), ("_open_days", days[is_open])):
             table.flags.writeable = False
@@ -154,7 +156,11 @@ class DayCalendar:
 
     def _day_number(self, days) -> np.ndarray:
         """Days since ``first_date`` (range-checked), the index into the tables."""
-        return (self._check(days) - np.datetime64(self.first_date, "D")).astype(np.int64)
+        days = np.asarray(days, dtype="datetime64[D]")
+        number = (days - self._first).astype(np.int64)
+        if (number.view(np.uint64) >= len(self._is_open)).any():  # before first_date (or NaT) wraps to huge
+            self._check(days)  # names the day and raises
+        return number
 
     def _offset(self, days, n, roll: str) -> np.ndarray:
         """numpy ``busday_offset(days, n, roll)`` for ``roll`` "forward" or "backward". Results
@@ -165,8 +171,9 @@ class DayCalendar:
         else:  # of the last open day on or before it
             rolled = self._open_up_to[i] - 1
         k = rolled + np.asarray(n, dtype=np.int64)
-        outside = (k < 0) | (k >= len(self._open_days))
-        if np.any(outside):  # numpy's answer (past the range every weekday counts open) names it
+        if (k.view(np.uint64) >= len(self._open_days)).any():  # a negative k wraps to huge
+            # numpy's answer (past the range every weekday counts open) names it
+            outside = (k < 0) | (k >= len(self._open_days))
             cal = np.busdaycalendar(weekmask=_WEEKMASK, holidays=self.holidays_array)
             days = np.broadcast_to(np.asarray(days, dtype="datetime64[D]"), k.shape)
             result = np.busday_offset(days[outside], np.broadcast_to(n, k.shape)[outside], roll=roll, busdaycal=cal)

@@ -39,19 +39,24 @@ _DAY_INDEX = (_TABLE_DAYS - _TABLE_DAYS.astype("M8[M]").astype("M8[D]")).astype(
 _MONTHS = np.arange(_TABLE_FIRST.astype("M8[M]"), np.datetime64("2101-02", "M"))
 _MONTH_START = (_MONTHS.astype("M8[D]") - _TABLE_FIRST).astype(np.int64)
 _MONTH_LENGTH = np.diff(np.append(_MONTH_START, _MONTH_START[-1] + 31))
+_WEEK = np.arange(8).astype("m8[D]")  # the offsets of eight consecutive days
 
 
 @_vectorized
 def add_months(days: np.ndarray, months) -> np.ndarray:
     """``days`` plus ``months`` calendar months (an int or an int array; negative: minus),
     clamped to the last day of the resulting month. Days from 1900 to 2100."""
+    index = (days - _TABLE_FIRST).astype(np.int64)
     missing = np.isnat(days)
-    index = np.where(missing, 0, (days - _TABLE_FIRST).astype(np.int64))
-    if (index < 0).any() or (index >= len(_TABLE_DAYS)).any():
+    any_missing = missing.any()
+    if any_missing:
+        index = np.where(missing, 0, index)
+    if (index.view(np.uint64) >= len(_TABLE_DAYS)).any():  # a day before the table wraps to a huge index
         raise ValueError("add_months covers days from 1900-01-01 to 2100-12-31")
     target = _MONTH_OF_DAY[index] + np.asarray(months, dtype=np.int64)
     offset = _MONTH_START[target] + np.minimum(_DAY_INDEX[index], _MONTH_LENGTH[target] - 1)
-    return np.where(missing, np.datetime64("NaT"), _TABLE_FIRST + offset.astype("m8[D]"))
+    shifted = _TABLE_FIRST + offset.astype("m8[D]")
+    return np.where(missing, np.datetime64("NaT"), shifted) if any_missing else np.asarray(shifted)
 
 
 @_vectorized
@@ -82,10 +87,9 @@ def first_day_window_start_reaches(anchor: np.ndarray, months, *, strictly_after
     ``add_months(anchor, months)`` (month-end clamping), so scanning a week is exact. For a sale on
     ``anchor`` in a three-month window, this is the first day it no longer counts.
     """
-    months = np.broadcast_to(np.asarray(months, dtype=np.int64), anchor.shape)
-    base = add_months(anchor, months) - 3 * ONE_DAY
-    days = base[:, None] + np.arange(8).astype("m8[D]")  # a week around the anniversary
-    start = window_start(days.ravel(), np.repeat(months, 8)).reshape(days.shape)
+    months = np.asarray(months, dtype=np.int64)
+    days = (add_months(anchor, months) - 3 * ONE_DAY)[:, None] + _WEEK  # a week around the anniversary
+    start = window_start(days, months[..., None])
     reached = start > anchor[:, None] if strictly_after else start >= anchor[:, None]
     first = np.argmax(reached, axis=1)
     return np.where(reached.any(axis=1), days[np.arange(len(anchor)), first], np.datetime64("NaT"))

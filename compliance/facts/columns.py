@@ -30,9 +30,11 @@ class NextChanges:
         self.sources: dict[tuple[str, ...], np.ndarray] = {}
 
     def add(self, days, *facts: str) -> None:
-        """A change of ``facts`` on ``days`` (one per event, or one for all; NaT: none)."""
-        days = np.broadcast_to(np.asarray(days, dtype="M8[D]"), self.t.shape)
-        self._merge(facts, np.where(days > self.t, days, NAT))
+        """A change of ``facts`` on ``days`` (one per event, or one for all; NaT: none), or on each
+        of several such rows stacked (a 2-D array: one row per source of change)."""
+        days = np.asarray(days, dtype="M8[D]")
+        later = np.where(days > self.t, days, NAT)  # broadcasts a single day
+        self._merge(facts, np.fmin.reduce(later, axis=0) if later.ndim > self.t.ndim else later)
 
     def add_dates(self, days, *facts: str) -> None:
         """A change of ``facts`` on each of ``days`` (the same dates for every event)."""
@@ -55,11 +57,11 @@ class NextChanges:
     def of(self, names) -> np.ndarray:
         """The first change of any of ``names``."""
         names = set(names)
-        out = np.full(self.t.shape, NAT)
+        out = None
         for facts, days in self.sources.items():
-            if names.intersection(facts):
-                out = np.fmin(out, days)
-        return out
+            if not names.isdisjoint(facts):
+                out = days.copy() if out is None else np.fmin(out, days)
+        return np.full(self.t.shape, NAT) if out is None else out
 
     def take(self, rows) -> NextChanges:
         taken = NextChanges(self.t[rows])
@@ -70,41 +72,66 @@ class NextChanges:
 def span(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every calendar day from the earliest to the latest of ``t``, and the index of each of ``t``
     in it."""
-    if not len(t):
-        return t, np.zeros(0, np.int64)
+    if len(t) <= 1:
+        return t, np.zeros(len(t), np.int64)
     first = t.min()
     return np.arange(first, t.max() + ONE_DAY), (t - first).astype(np.int64)
 
 
-def per_distinct(compute, days: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """``compute(days, months)`` (date arithmetic: a date column and a whole number of months)
-    evaluated once per distinct (day, months) pair and spread back."""
-    out = np.full(days.shape, NAT)
+def per_distinct(compute, days: np.ndarray, months: np.ndarray, absent=NAT) -> np.ndarray:
+    """``compute(days, months)`` (a date column and a whole number of months or weeks, NaT giving
+    ``absent``) evaluated once per distinct (day, months) pair and spread back; NaT days are not
+    computed."""
+    out = np.full(days.shape, absent)
     if len(days) == 1:  # one event: nothing to share
-        out[:] = compute(days, int(months[0]))
+        if not np.isnat(days[0]):
+            out[:] = compute(days, int(months[0]))
         return out
-    for m in np.unique(months).tolist():
-        rows = months == m
+    present = ~np.isnat(days)
+    if not present.any():
+        return out
+    for m in np.unique(months[present]).tolist():
+        rows = present & (months == m)
         codes, distinct = pd.factorize(days[rows].view(np.int64))
         out[rows] = compute(distinct.view("M8[D]"), m)[codes]
     return out
 
 
-def in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges, fact: str) -> np.ndarray:
+def in_windows(windows: tuple[Window, ...], t: np.ndarray, changes: NextChanges | None, fact: str) -> np.ndarray:
+    """Whether each of ``t`` falls in one of ``windows`` (an open end: for ever); a window's first
+    day and the day after its last change ``fact`` (recorded in ``changes`` unless None)."""
     inside = np.zeros(t.shape, dtype=bool)
     for w in windows:
         start = np.datetime64(w.start, "D")
-        changes.add(start, fact)
-        end_ok = True
-        if w.end is not None:
-            end = np.datetime64(w.end, "D")
-            changes.add(end + ONE_DAY, fact)
-            end_ok = t <= end
-        inside |= (t >= start) & end_ok
+        end = NAT if w.end is None else np.datetime64(w.end, "D")
+        if changes is not None:
+            changes.add(np.array([[start], [end + ONE_DAY]]), fact)
+        inside |= (t >= start) & (np.isnat(end) | (t <= end))
     return inside
 
 
 def parameter_on(params: Rule144Parameters, name: str, days: np.ndarray) -> np.ndarray:
     """The value of a Rule 144 parameter in force on each of ``days``."""
-    versions = np.array(params.versions, dtype="M8[D]")
-    return np.array([params.value(name, v) for v in params.versions])[np.searchsorted(versions, days, side="right") - 1]
+    versions, values = built_once(_parameter_versions, params, name)
+    return values[np.searchsorted(versions, days, side="right") - 1]
+
+
+def _parameter_versions(params: Rule144Parameters, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The versions of Rule 144 (``datetime64[D]``) and the parameter's value in each."""
+    return np.array(params.versions, dtype="M8[D]"), np.array([params.value(name, v) for v in params.versions])
+
+
+_built: dict[tuple, tuple] = {}
+_BUILT_KEPT = 32  # small tables: a few per agreement and parameter set of a process
+
+
+def built_once(build, *inputs):
+    """``build(*inputs)``, built once per ``build`` and identity of ``inputs`` and shared: the
+    inputs must not change, and nothing may mutate what ``build`` returns."""
+    key = (build, *map(id, inputs))
+    held = _built.get(key)  # holds the inputs, so their ids are not reused while it is kept
+    if held is None or any(a is not b for a, b in zip(held[0], inputs, strict=True)):
+        while len(_built) >= _BUILT_KEPT:
+            _built.pop(next(iter(_built)), None)
+        held = _built[key] = (inputs, build(*inputs))
+    return held[1]

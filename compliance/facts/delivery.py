@@ -49,13 +49,13 @@ def delivery_date_owed(events: EventColumns, agreement: Agreement, facts: Facts,
         & (t <= facts["registration_period_ends_on"])
         & ~stale
     )
-    changes.add(changes.of(REGISTRATION_STATE), *OWED, "transfer_agent_in_fast")
-    for boundary in (
+    boundaries = (
+        changes.of(REGISTRATION_STATE),
         facts["registration_effective_on"],
         facts["registration_period_ends_on"] + ONE_DAY,
         facts["prospectus_update_required_after"] + ONE_DAY,
-    ):
-        changes.add(boundary, *OWED, "transfer_agent_in_fast")
+    )
+    changes.add(np.array(boundaries), *OWED, "transfer_agent_in_fast")
     return owed
 
 
@@ -73,16 +73,17 @@ def delivery(events: EventColumns, agreement: Agreement, facts: Facts, changes: 
     known = events.route.isin(agreement.delivery_routes) & ~np.isnat(received)
     dated = owed & known
     deadline = np.full(n, NAT)
-    deadline[dated] = calendar.add_days_array(received[dated], agreement.delivery_business_days)
     late = np.full(n, np.nan)
-    delivered = dated & ~np.isnat(events.delivered_on)
-    late[delivered] = calendar.count_open_between_array(
-        deadline[delivered], calendar.roll_forward_array(events.delivered_on[delivered])
-    )
+    if dated.any():  # the calendar is consulted only for sales with a Delivery Date
+        deadline[dated] = calendar.add_days_array(received[dated], agreement.delivery_business_days)
+        delivered = dated & ~np.isnat(events.delivered_on)
+        late[delivered] = calendar.count_open_between_array(
+            deadline[delivered], calendar.roll_forward_array(events.delivered_on[delivered])
+        )
     # Section 1(b)(iii): DWAC replaces the certificates due by the Delivery Date; without one the
     # shares would go out on the sale date. FAST participation is judged on that day.
     dwac_day = np.where(dated, deadline, facts["sale_date"])
-    in_fast = in_windows(agreement.fast_participation, dwac_day, NextChanges(dwac_day), "transfer_agent_in_fast")
+    in_fast = in_windows(agreement.fast_participation, dwac_day, None, "transfer_agent_in_fast")
     return {
         "delivery_business_days": np.full(n, agreement.delivery_business_days),
         "business_day_convention": Coded(np.zeros(n, np.int64), [agreement.business_day]),

@@ -16,7 +16,7 @@ earliest-allowed-date search exact (``compliance.decision.earliest``).
 
 from __future__ import annotations
 
-from datetime import date
+import math
 from typing import Any
 
 import numpy as np
@@ -165,15 +165,16 @@ def _warrant(events: EventColumns, agreement: Agreement) -> Facts:
 
 
 def row(facts: Facts, i: int) -> dict[str, Any]:
-    """One event's facts as Python values (date, int, float, bool, str); None where absent."""
+    """One event's facts as Python values (date, int, float, bool, str); None where absent. A
+    whole float is an int."""
     out: dict[str, Any] = {}
     for name, column in facts.items():
-        value = column[i]
-        if isinstance(value, np.datetime64):
-            value = None if np.isnat(value) else value.astype(date)
-        elif isinstance(value, np.floating):
-            value = None if np.isnan(value) else (int(value) if float(value).is_integer() else float(value))
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[name] = value
+        kind = column.dtype.kind
+        if kind == "O":  # text (``Coded``): Python values already, None where absent
+            out[name] = column[i]
+        elif kind == "f":
+            value = column.item(i)
+            out[name] = None if math.isnan(value) else (int(value) if value.is_integer() else value)
+        else:  # ``item`` gives a datetime64[D] as a date, NaT as None
+            out[name] = column.item(i)
     return out

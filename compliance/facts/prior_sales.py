@@ -104,11 +104,12 @@ def count_earlier_sales(
     months = parameter_on(params, "aggregation_months", events.sale_date)
     changes.add(window_exit_day(oldest, months), *WINDOW_EXITS)
     declared = declared_in_window(events, prior, facts["volume_window_starts_after"]) > 0
-    changes.add(np.where(declared, window_exit_day(declared_on(events, prior), months), NAT), *DECLARED_EXIT)
+    changes.add(window_exit_day(np.where(declared, declared_on(events, prior), NAT), months), *DECLARED_EXIT)
 
 
 def window_exit_day(sold_on: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """The first sale date whose ``months`` window no longer holds a sale made on ``sold_on``."""
+    """The first sale date whose ``months`` window no longer holds a sale made on ``sold_on``
+    (NaT: none, where ``sold_on`` is NaT)."""
     return per_distinct(
         lambda day, m: first_day_window_start_reaches(day, m, strictly_after=False), sold_on, months.astype(np.int64)
     )

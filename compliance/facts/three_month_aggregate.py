@@ -94,9 +94,11 @@ class WindowSales:
 
     def sold_on(self, k: np.ndarray) -> np.ndarray:
         """The sale date of each event's ``k``-th sale to leave (k >= 1; NaT past the last)."""
+        if not len(self.dates):  # no earlier sales at all
+            return np.full(np.shape(k), NAT)
         inside = (k >= 1) & (k <= self.count)
         index = np.where(inside, self.first + k - 1 + self.offset, 0)
-        return np.where(inside, self.dates[index] if len(self.dates) else NAT, NAT)
+        return np.where(inside, self.dates[index], NAT)
 
 
 def three_month_aggregate(
@@ -114,7 +116,7 @@ def three_month_aggregate(
     ``exits``: how many of each event's window sales to leave out, oldest first (0: the aggregate
     on its sale date; the earliest-date search asks what remains as sales leave the window)."""
     at = np.arange(len(window.first)) if at is None else at
-    k = np.broadcast_to(exits, at.shape)
+    k = np.asarray(exits)  # broadcast by the arithmetic
     shares = quantity + declared + window.left_after(k, at)
     dollars = quantity * sale_price + window.dollars_left_after(k, at) + np.where(declared > 0, np.nan, 0.0)
     return shares, dollars

@@ -14,7 +14,7 @@ from compliance.deal.periods import (
     ONE_DAY,
     window_start,
 )
-from compliance.facts.columns import Facts, NextChanges, span
+from compliance.facts.columns import Facts, NextChanges, built_once, per_distinct
 
 AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
 
@@ -34,17 +34,22 @@ def outstanding(t: np.ndarray, agreement: Agreement, in_force: dict, changes: Ne
     }
 
 
+def weekly_volumes(agreement: Agreement) -> tuple[np.ndarray, np.ndarray]:
+    """The agreement's weekly volumes: each week's Monday (``datetime64[D]``, ascending) and its
+    shares (float64)."""
+    week_starts = np.array([d for d, _ in agreement.weekly_volume], dtype="M8[D]")
+    return week_starts, np.array([v for _, v in agreement.weekly_volume], dtype=np.float64)
+
+
 def average_weekly_volume(reference: np.ndarray, weeks: int, agreement: Agreement) -> np.ndarray:
     """The average weekly volume over the ``weeks`` whole Monday-Sunday weeks before the week of
     each reference day (144(e)(1)(ii)); NaN where a week has no data."""
     monday = reference - ((reference.astype(np.int64) + 3) % 7).astype("m8[D]")  # 1970-01-01 was a Thursday
-    week_starts = np.array([d for d, _ in agreement.weekly_volume], dtype="M8[D]")
-    week_volumes = np.array([v for _, v in agreement.weekly_volume], dtype=np.float64)
-    total = np.zeros(reference.shape)
-    for k in range(1, weeks + 1):
-        j = np.searchsorted(week_starts, monday - 7 * k * ONE_DAY, side="right") - 1
-        total += np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
-    return np.floor(total / weeks)
+    week_starts, week_volumes = built_once(weekly_volumes, agreement)
+    earlier = monday[..., None] - 7 * np.arange(1, weeks + 1) * ONE_DAY  # the Mondays 1..weeks weeks before
+    j = np.searchsorted(week_starts, earlier, side="right") - 1
+    volumes = np.where(j >= 0, week_volumes[np.maximum(j, 0)] if len(week_volumes) else np.nan, np.nan)
+    return np.floor(volumes.sum(axis=-1) / weeks)  # whole numbers of shares: exact in any order
 
 
 def volume(
@@ -60,17 +65,12 @@ def volume(
     else those before the sale: a lapsed notice is no notice."""
     t = events.sale_date
     filed = events.form_144_filed_on
-    supports = ~np.isnat(filed) & (filed <= t) & (t < form_144_lapses_on)
+    supports = (filed <= t) & (t < form_144_lapses_on)  # False where NaT
     reference = np.where(supports, filed, t)
     # From the filing day the reference stops following t; from the lapse it follows t again.
-    changes.add(filed, *AVERAGE_VOLUME)
-    changes.add(form_144_lapses_on, *AVERAGE_VOLUME)
+    changes.add(np.array([filed, form_144_lapses_on]), *AVERAGE_VOLUME)
     weeks = param("volume_average_weeks").astype(np.int64)
-    average = np.full(t.shape, np.nan)
-    for w in np.unique(weeks).tolist():
-        rows = weeks == w
-        days, at = span(reference[rows])
-        average[rows] = average_weekly_volume(days, w, agreement)[at]
+    average = per_distinct(lambda days, w: average_weekly_volume(days, w, agreement), reference, weeks, np.nan)
     return {
         "volume_reference_date": reference,
         "average_weekly_volume": average,
