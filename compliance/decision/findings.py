@@ -27,6 +27,7 @@ from compliance.decision.output_columns import (
     joined,
 )
 from compliance.decision.output_columns import OUTPUT_COLUMNS as OUTPUT_COLUMNS
+from compliance.kept import built_once
 from compliance.rulebook.loader import Rule, Rulebook
 
 
@@ -258,22 +259,16 @@ class _Wordings:
     facts_used: tuple[str, ...]
 
 
-_wordings: dict[tuple[int, int], _Wordings] = {}
-_WORDINGS_KEPT = 8  # rulebooks and agreements of a process
-
-
 def _wordings_of(rulebook: Rulebook, agreement: Agreement) -> _Wordings:
     """The wordings of ``rulebook`` under ``agreement``, worked out once per pair and shared
     (nothing mutates them)."""
-    key = (id(rulebook), id(agreement))
-    kept = _wordings.get(key)
-    if kept is None or kept.rulebook is not rulebook or kept.agreement is not agreement:
-        rules = tuple(_Wording(r, rule_citations(r, agreement), f"{r.title}: not applicable.") for r in rulebook.rules)
-        used = tuple(dict.fromkeys(name for r in rulebook.rules for name in r.facts_used))
-        while len(_wordings) >= _WORDINGS_KEPT:
-            _wordings.pop(next(iter(_wordings)))
-        kept = _wordings[key] = _Wordings(rulebook, agreement, rules, used)
-    return kept
+    return built_once(_word, rulebook, agreement, keep=8)
+
+
+def _word(rulebook: Rulebook, agreement: Agreement) -> _Wordings:
+    rules = tuple(_Wording(r, rule_citations(r, agreement), f"{r.title}: not applicable.") for r in rulebook.rules)
+    used = tuple(dict.fromkeys(name for r in rulebook.rules for name in r.facts_used))
+    return _Wordings(rulebook, agreement, rules, used)
 
 
 def finding(wording: _Wording, status: str, facts: dict[str, Any], shown: dict[str, Any], said: _Shown) -> Finding:

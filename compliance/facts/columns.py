@@ -12,6 +12,7 @@ from compliance.deal.agreement import Window
 from compliance.deal.periods import (
     ONE_DAY,
 )
+from compliance.kept import built_once
 from compliance.rulebook.parameters import Rule144Parameters
 
 NAT = np.datetime64("NaT", "D")
@@ -119,19 +120,3 @@ def parameter_on(params: Rule144Parameters, name: str, days: np.ndarray) -> np.n
 def _parameter_versions(params: Rule144Parameters, name: str) -> tuple[np.ndarray, np.ndarray]:
     """The versions of Rule 144 (``datetime64[D]``) and the parameter's value in each."""
     return np.array(params.versions, dtype="M8[D]"), np.array([params.value(name, v) for v in params.versions])
-
-
-_built: dict[tuple, tuple] = {}
-_BUILT_KEPT = 32  # small tables: a few per agreement and parameter set of a process
-
-
-def built_once(build, *inputs):
-    """``build(*inputs)``, built once per ``build`` and identity of ``inputs`` and shared: the
-    inputs must not change, and nothing may mutate what ``build`` returns."""
-    key = (build, *map(id, inputs))
-    held = _built.get(key)  # holds the inputs, so their ids are not reused while it is kept
-    if held is None or any(a is not b for a, b in zip(held[0], inputs, strict=True)):
-        while len(_built) >= _BUILT_KEPT:
-            _built.pop(next(iter(_built)), None)
-        held = _built[key] = (inputs, build(*inputs))
-    return held[1]

@@ -32,6 +32,7 @@ from compliance.facts.holding_period import holding_period_months, rule_144_date
 from compliance.facts.prior_sales import PriorSales, count_earlier_sales
 from compliance.facts.registration import registration
 from compliance.facts.volume import AVERAGE_VOLUME, outstanding, volume
+from compliance.kept import built_once
 from compliance.rulebook.parameters import Rule144Parameters
 
 
@@ -88,7 +89,7 @@ class _DailyTable:
     ``FIRST_DATE`` to ``LAST_DATE``, the range a sale date may take."""
 
     def __init__(self, agreement: Agreement, params: Rule144Parameters):
-        self.agreement, self.params = agreement, params  # held: the cache is keyed by their ids
+        self.agreement, self.params = agreement, params
         self.first, self.last = np.datetime64(FIRST_DATE, "D"), np.datetime64(LAST_DATE, "D")
         self.tables = _on_each_day(np.arange(self.first, self.last + ONE_DAY), agreement, params)
 
@@ -101,21 +102,10 @@ class _DailyTable:
         return (*self.tables, (t - self.first).astype(np.int64))
 
 
-_daily_tables: dict[tuple[int, int], _DailyTable] = {}
-_DAILY_TABLES_KEPT = 8  # agreements and parameter sets of a process; each table is a few MB
-
-
 def _every_day(agreement: Agreement, params: Rule144Parameters) -> _DailyTable:
     """The daily table of ``agreement`` and ``params``, built once and shared (nothing mutates it:
-    ``derive_facts`` takes rows of it, which copies)."""
-    key = (id(agreement), id(params))
-    table = _daily_tables.get(key)
-    if table is None or table.agreement is not agreement or table.params is not params:
-        table = _DailyTable(agreement, params)
-        while len(_daily_tables) >= _DAILY_TABLES_KEPT:
-            _daily_tables.pop(next(iter(_daily_tables)))
-        _daily_tables[key] = table
-    return table
+    ``derive_facts`` takes rows of it, which copies); a few MB each, so fewer are kept."""
+    return built_once(_DailyTable, agreement, params, keep=8)
 
 
 def _on_each_day(days: np.ndarray, agreement: Agreement, params: Rule144Parameters):

@@ -14,7 +14,8 @@ from compliance.deal.periods import (
     ONE_DAY,
     window_start,
 )
-from compliance.facts.columns import Facts, NextChanges, built_once, per_distinct
+from compliance.facts.columns import Facts, NextChanges, per_distinct
+from compliance.kept import built_once
 
 AVERAGE_VOLUME = ("volume_reference_date", "average_weekly_volume", "volume_limit")
 

@@ -17,26 +17,26 @@ from compliance.decision.findings import Decision, compose
 from compliance.facts.columns import Facts, NextChanges
 from compliance.facts.derive import derive_facts, row
 from compliance.facts.prior_sales import PriorSales, prior_sales
+from compliance.kept import built_once
 from compliance.rulebook import vectorized as vz
 from compliance.rulebook.durable import DurableRulesEngine, engine_for
 from compliance.rulebook.loader import RULES_DIR, Rulebook
-
-_searches: dict[int, tuple] = {}
 
 
 def _search_terms(rulebook: Rulebook) -> tuple:
     """What the earliest-date search needs of the rulebook, once per rulebook: its rules compiled
     to scalar status functions, the rules that stop the sale (a mask), the rule ids in order, and
     ``Rulebook.date_search``."""
-    key = id(rulebook)
-    if key not in _searches:
-        _searches[key] = (
-            [vz.scalar_status(r) for r in rulebook.rules],
-            vz.blocks(rulebook, "sale"),
-            [r.id for r in rulebook.rules],
-            rulebook.date_search,
-        )
-    return _searches[key]
+    return built_once(_searched, rulebook, keep=8)
+
+
+def _searched(rulebook: Rulebook) -> tuple:
+    return (
+        [vz.scalar_status(r) for r in rulebook.rules],
+        vz.blocks(rulebook, "sale"),
+        [r.id for r in rulebook.rules],
+        rulebook.date_search,
+    )
 
 
 def scalar_rulebook(rulebook: Rulebook) -> list:
