@@ -116,8 +116,9 @@ class DurableRulesEngine:
             for status, cond in variants.items():
                 expression = _to_durable(cond)
                 if expression is not None:
-                    definition[_durable_name(rule.id, status)] = {"all": [{"m": expression}]}
-                    self._actions[_durable_name(rule.id, status)] = (rule.id, status)
+                    name = _durable_name(rule.id, status)
+                    definition[name] = {"all": [{"m": expression}]}
+                    self._actions[name] = (rule.id, status)
         definition[_CATCH_ALL] = {"pri": 1000, "all": [{"m": dict(_ALWAYS)}]}
         self._actions[_CATCH_ALL] = (_CATCH_ALL, "done")
         with _DURABLE_LOCK:
@@ -135,8 +136,7 @@ class DurableRulesEngine:
         with _DURABLE_LOCK:
             sid = str(next(self._sids))
             message["sid"] = sid
-            seen = self._run_actions(json.dumps(message, ensure_ascii=False))
-            durable_rules_engine.delete_state(self._handle, sid)
+            seen = self._run_actions(json.dumps(message, ensure_ascii=False), sid)
         if (_CATCH_ALL, "done") not in seen or not expected <= {r for r, _ in seen}:
             missing = sorted(expected - {r for r, _ in seen})
             raise EngineIncomplete(f"durable_rules ran no action for {', '.join(missing) or 'its catch-all'}")
@@ -145,19 +145,22 @@ class DurableRulesEngine:
             matched.setdefault(rule_id, set()).add(status)
         return {r.id: _resolve(matched.get(r.id, set())) for r in self.rulebook.rules}
 
-    def _run_actions(self, message: str) -> set[tuple[str, str]]:
-        """Assert ``message`` (JSON) as a fact of a new session and take every action it matches,
-        as (rule id, status) pairs. An action is a JSON object whose one key is the durable rule's
-        name (the names are plain ASCII: no escapes)."""
+    def _run_actions(self, message: str, sid: str) -> set[tuple[str, str]]:
+        """Assert ``message`` (JSON) as the fact of the new session ``sid``, take every action it
+        matches, as (rule id, status) pairs, and delete the session. An action is a JSON object
+        whose one key is the durable rule's name (the names are plain ASCII: no escapes)."""
         refused, state = durable_rules_engine.assert_fact(self._handle, message)
         if refused:  # 1: no rule matched (the catch-all matches every fact), 2: a session id reused
             raise EngineIncomplete(f"durable_rules refused the fact (code {refused})")
         seen: set[tuple[str, str]] = set()
-        action = durable_rules_engine.start_action_for_state(self._handle, state)
-        pending = action[1] if action else None
-        while pending:
-            seen.add(self._actions[pending[2 : pending.index('"', 2)]])
-            pending = durable_rules_engine.complete_and_start_action(self._handle, state)
+        try:
+            action = durable_rules_engine.start_action_for_state(self._handle, state)
+            pending = action[1] if action else None
+            while pending:
+                seen.add(self._actions[pending[2 : pending.index('"', 2)]])
+                pending = durable_rules_engine.complete_and_start_action(self._handle, state)
+        finally:  # the catch-all matched the fact: deleting the session is safe
+            durable_rules_engine.delete_state(self._handle, sid)
         return seen
 
 
