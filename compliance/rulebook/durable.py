@@ -137,8 +137,9 @@ class DurableRulesEngine:
             sid = str(next(self._sids))
             message["sid"] = sid
             seen = self._run_actions(json.dumps(message, ensure_ascii=False), sid)
-        if (_CATCH_ALL, "done") not in seen or not expected <= {r for r, _ in seen}:
-            missing = sorted(expected - {r for r, _ in seen})
+        ran = {rule_id for rule_id, _ in seen}
+        if _CATCH_ALL not in ran or not expected <= ran:
+            missing = sorted(expected - ran)
             raise EngineIncomplete(f"durable_rules ran no action for {', '.join(missing) or 'its catch-all'}")
         matched: dict[str, set[str]] = {}
         for rule_id, status in seen:
