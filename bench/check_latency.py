@@ -100,10 +100,9 @@ class Split:
     for it; facts derived inside the search count as search."""
 
     PARTS = {
-        "derive_facts": "facts",
-        "row": "facts",
+        "event_facts": "facts",
         "compose": "explanation",
-        "earliest_allowed_dates": "search",
+        "earliest_allowed_date": "search",
     }
 
     def __init__(self, engine):

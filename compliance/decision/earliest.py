@@ -13,6 +13,8 @@ cured when one of them has no such day. The search moves every undecided event t
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +24,8 @@ from compliance.facts.columns import NAT, Facts, NextChanges
 
 # Candidates stop short of the calendar's end, so rolling one forward stays in range.
 SEARCH_LIMIT = np.datetime64(LAST_DATE, "D") - 14 * ONE_DAY
+
+LAST_CANDIDATE = SEARCH_LIMIT.astype(date)
 
 # judge(rows, days) -> (stopping, facts, changes): events ``rows`` moved to ``days``; ``stopping``
 # an (events x rules) mask of the rules that stop the sale.
@@ -98,3 +102,55 @@ def earliest_allowed_dates(
         rows, t = rows[waiting], t[waiting]
         facts = {k: v[waiting] for k, v in facts.items() if k in needed}
         candidate = next_candidate(t, facts, changes.take(waiting), stopping[waiting], rules)
+
+
+# judge_one(day) -> (stopping, facts, changes): the event moved to ``day``; ``stopping`` the indices
+# (in ``rules``) of the rules that stop the sale; ``facts`` Python values; ``changes.of(names)`` the
+# first change of any of ``names`` (None: none).
+JudgeOne = Callable[[date], tuple[list[int], dict[str, Any], Any]]
+
+
+def next_candidate_day(t: date, facts: dict[str, Any], changes, stopping: list[int], rules) -> date | None:
+    """``next_candidate`` for one event: ``facts`` in Python values, ``stopping`` the indices of
+    the rules that stop its sale on ``t``."""
+    latest = None
+    for j in stopping:
+        reads, boundaries = rules[j]
+        free = changes.of(reads)
+        for name in boundaries:
+            value = facts.get(name)
+            if value is None:
+                continue
+            for day in (value, value + timedelta(days=1)):
+                if day > t and (free is None or day < free):
+                    free = day
+        if free is None:
+            return None
+        latest = free if latest is None else max(latest, free)
+    return latest if latest is not None and latest <= LAST_CANDIDATE else None
+
+
+def earliest_allowed_date(
+    start: date,
+    first: tuple[list[int], dict[str, Any], Any],
+    judge: JudgeOne,
+    roll_forward: Callable[[date], date],
+    rules: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...],
+) -> date | None:
+    """``earliest_allowed_dates`` for one event, first judged on ``start`` with result ``first``
+    = (stopping, facts, changes) as ``judge`` gives them; None when time alone never cures it."""
+    stopping, facts, changes = first
+    if not stopping:
+        return start
+    # As for many events: off a trading day, the first trading day after the sale date comes first.
+    if facts["sale_date_is_trading_day"]:
+        candidate = next_candidate_day(start, facts, changes, stopping, rules)
+    else:
+        candidate = start + timedelta(days=1)
+    while candidate is not None:
+        t = roll_forward(candidate)
+        stopping, facts, changes = judge(t)
+        if not stopping:
+            return t
+        candidate = next_candidate_day(t, facts, changes, stopping, rules)
+    return None

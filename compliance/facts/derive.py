@@ -17,6 +17,7 @@ earliest-allowed-date search exact (``compliance.decision.earliest``).
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,7 @@ class _DailyTable:
     def __init__(self, agreement: Agreement, params: Rule144Parameters):
         self.agreement, self.params = agreement, params
         self.first, self.last = np.datetime64(FIRST_DATE, "D"), np.datetime64(LAST_DATE, "D")
+        self.first_ordinal, self.days = FIRST_DATE.toordinal(), (LAST_DATE - FIRST_DATE).days + 1
         self.tables = _on_each_day(np.arange(self.first, self.last + ONE_DAY), agreement, params)
 
     def lookup(self, t: np.ndarray):
@@ -100,6 +102,28 @@ class _DailyTable:
             days, at = span(t)
             return (*_on_each_day(days, self.agreement, self.params), at)
         return (*self.tables, (t - self.first).astype(np.int64))
+
+    def on(self, day: date) -> tuple[dict[str, Any], dict[str, Any], dict[tuple[str, ...], date | None]]:
+        """``lookup`` for one day, in Python values: the daily facts (as ``row`` gives them), the
+        parameters in force, and the next change of each source of change (None: none)."""
+        i = day.toordinal() - self.first_ordinal
+        if 0 <= i < self.days:
+            daily, in_force, changes = self.tables
+        else:
+            (daily, in_force, changes), i = _on_each_day(np.array([day], "M8[D]"), self.agreement, self.params), 0
+        return (
+            {name: value_at(column, i) for name, column in daily.items()},
+            {name: column.item(i) for name, column in in_force.items()},
+            {facts: days.item(i) for facts, days in changes.sources.items()},
+        )
+
+
+def facts_of_the_day(
+    agreement: Agreement, params: Rule144Parameters, day: date
+) -> tuple[dict[str, Any], dict[str, Any], dict[tuple[str, ...], date | None]]:
+    """The facts that depend on the sale date alone on ``day``, in Python values; the Rule 144
+    parameters in force on it; and the next changes of those facts by source (``_DailyTable.on``)."""
+    return _every_day(agreement, params).on(day)
 
 
 def _every_day(agreement: Agreement, params: Rule144Parameters) -> _DailyTable:
@@ -157,14 +181,19 @@ def _warrant(events: EventColumns, agreement: Agreement) -> Facts:
 def row(facts: Facts, i: int) -> dict[str, Any]:
     """One event's facts as Python values (date, int, float, bool, str); None where absent. A
     whole float is an int."""
-    out: dict[str, Any] = {}
-    for name, column in facts.items():
-        kind = column.dtype.kind
-        if kind == "O":  # text (``Coded``): Python values already, None where absent
-            out[name] = column[i]
-        elif kind == "f":
-            value = column.item(i)
-            out[name] = None if math.isnan(value) else (int(value) if value.is_integer() else value)
-        else:  # ``item`` gives a datetime64[D] as a date, NaT as None
-            out[name] = column.item(i)
-    return out
+    return {name: value_at(column, i) for name, column in facts.items()}
+
+
+def value_at(column: np.ndarray, i: int) -> Any:
+    """Row ``i`` of a fact column as a Python value (``row``)."""
+    kind = column.dtype.kind
+    if kind == "O":  # text (``Coded``): Python values already, None where absent
+        return column[i]
+    if kind == "f":
+        return number(column.item(i))
+    return column.item(i)  # a datetime64[D] as a date, NaT as None
+
+
+def number(value: float) -> int | float | None:
+    """A count or amount as the rules read it: None for NaN (absent), a whole float as an int."""
+    return None if math.isnan(value) else (int(value) if value.is_integer() else value)

@@ -108,6 +108,10 @@ def truth(cond: tuple, facts: Facts, n: int) -> np.ndarray:
     return ((holds & ~unknown).view(np.uint8) << 1) | unknown.view(np.uint8)  # TRUE 2, FALSE 0, UNKNOWN 1
 
 
+# The statuses that stop what a rule blocks.
+STOPPING = frozenset((FAIL, UNDETERMINED))
+
+
 def failing(codes: np.ndarray) -> np.ndarray:
     """Where a status code fails or is undetermined (both stop what the rule blocks)."""
     return (codes == FAIL) | (codes == UNDETERMINED)

@@ -12,10 +12,9 @@ import numpy as np
 from compliance.contract.event import EventColumns, InputError, SaleEvent, notice_id_text, validate_event
 from compliance.contract.history import parse_history
 from compliance.deal.agreement import Agreement, AgreementError, load_agreement
-from compliance.decision.earliest import earliest_allowed_dates
+from compliance.decision.earliest import earliest_allowed_date
 from compliance.decision.findings import Decision, compose
-from compliance.facts.columns import Facts, NextChanges
-from compliance.facts.derive import derive_facts, row
+from compliance.facts.one_event import EventChanges, event_facts
 from compliance.facts.prior_sales import PriorSales, prior_sales
 from compliance.kept import built_once
 from compliance.rulebook import vectorized as vz
@@ -25,7 +24,7 @@ from compliance.rulebook.loader import RULES_DIR, Rulebook
 
 def _search_terms(rulebook: Rulebook) -> tuple:
     """What the earliest-date search needs of the rulebook, once per rulebook: its rules compiled
-    to scalar status functions, the rules that stop the sale (a mask), the rule ids in order, and
+    to scalar status functions, the positions of the rules that stop the sale, and
     ``Rulebook.date_search``."""
     return built_once(_searched, rulebook, keep=8)
 
@@ -33,8 +32,7 @@ def _search_terms(rulebook: Rulebook) -> tuple:
 def _searched(rulebook: Rulebook) -> tuple:
     return (
         [vz.scalar_status(r) for r in rulebook.rules],
-        vz.blocks(rulebook, "sale"),
-        [r.id for r in rulebook.rules],
+        np.flatnonzero(vz.blocks(rulebook, "sale")).tolist(),
         rulebook.date_search,
     )
 
@@ -45,20 +43,17 @@ def scalar_rulebook(rulebook: Rulebook) -> list:
 
 
 def _decide(
-    columns: EventColumns, prior: PriorSales, agreement: Agreement, engine: DurableRulesEngine, days: np.ndarray
-) -> tuple[Decision, Facts, NextChanges]:
-    """The durable_rules decision on the one event of ``columns`` moved to ``days`` (length 1),
-    with its facts and their next changes."""
-    facts, changes = derive_facts(columns.on(days), agreement, engine.rulebook.parameters, prior)
-    values = row(facts, 0)
-    decision = compose(engine.rulebook, engine.evaluate(values), values, agreement, columns.notice_id[0])
+    event: SaleEvent, prior: PriorSales | None, agreement: Agreement, engine: DurableRulesEngine
+) -> tuple[Decision, dict, EventChanges]:
+    """The durable_rules decision on ``event``, with its facts and their next changes."""
+    facts, changes = event_facts(event, agreement, engine.rulebook.parameters, prior)
+    decision = compose(engine.rulebook, engine.evaluate(facts), facts, agreement, event.notice_id)
     return decision, facts, changes
 
 
 def decision_on(event: SaleEvent, agreement: Agreement, engine: DurableRulesEngine, day: date) -> Decision:
     """The decision on ``event`` moved to ``day``, without an earliest-date search."""
-    columns = EventColumns.from_events([event])
-    return _decide(columns, PriorSales.none(1), agreement, engine, np.array([day], dtype="M8[D]"))[0]
+    return _decide(event.on(day), None, agreement, engine)[0]
 
 
 def evaluate_event(
@@ -68,27 +63,24 @@ def evaluate_event(
     allowed date, judging it on each candidate day with the same rules compiled to scalar
     functions (a test holds both compilations equal). ``prior``: earlier allowed sales of the
     same review and the seller's history (none for a lone check)."""
-    columns = EventColumns.from_events([event])
+    start = event.sale_date
     prior = prior or PriorSales.none(1)
-    start = columns.sale_date
     if prior.declared_on is None:  # the stated sales stay dated on the sale date as the search moves
-        prior = PriorSales(prior.sold, prior.rule_144, prior.before, start)
+        prior = PriorSales(prior.sold, prior.rule_144, prior.before, np.array([start], "M8[D]"))
     rulebook = engine.rulebook
-    decision, facts, changes = _decide(columns, prior, agreement, engine, start)
-    scalar_statuses, stops_sale, rule_ids, date_search = _search_terms(rulebook)
+    decision, facts, changes = _decide(event, prior, agreement, engine)
+    scalar_statuses, stops_sale, date_search = _search_terms(rulebook)
 
-    def judge(rows: np.ndarray, days: np.ndarray):
-        later, later_changes = derive_facts(columns.on(days), agreement, rulebook.parameters, prior)
-        values = row(later, 0)
-        codes = np.array([[status(values) for status in scalar_statuses]])
-        return vz.failing(codes) & stops_sale, later, later_changes
+    def judge(day: date):
+        later, later_changes = event_facts(event.on(day), agreement, rulebook.parameters, prior)
+        stopping = [j for j in stops_sale if scalar_statuses[j](later) in vz.STOPPING]
+        return stopping, later, later_changes
 
     failed = set(decision.failed_rules)
-    stopping = np.array([[rule_id in failed for rule_id in rule_ids]])
-    earliest = earliest_allowed_dates(
-        start, (stopping, facts, changes), judge, agreement.trading_calendar.roll_forward_array, date_search
-    )[0]
-    decision.earliest_allowed_date = None if np.isnat(earliest) else earliest.astype(date)
+    stopping = [j for j in stops_sale if rulebook.rules[j].id in failed]
+    decision.earliest_allowed_date = earliest_allowed_date(
+        start, (stopping, facts, changes), judge, agreement.trading_calendar.roll_forward, date_search
+    )
     return decision
 
 
