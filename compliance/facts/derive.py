@@ -1,5 +1,6 @@
 """Facts: everything the rules judge, derived from sale events, the agreement and Rule 144's
-parameters, for many events at once (numpy columns; one event is a column of length one).
+parameters, for many events at once (numpy columns). The pre-trade check works out one event's
+facts in Python values (``compliance.facts.one_event``, held equal to these by a test).
 Python computes dates, calendar answers and aggregates here; it judges nothing (``rules/`` does).
 
 Column types: dates ``datetime64[D]`` (NaT = absent), counts and amounts ``float64`` where they

@@ -19,9 +19,10 @@ The amount in dollars (144(h)) is the sum, over the sales in the aggregate, of e
 quantity times its own price: NaN (unknown) if any of those prices is unknown, so any nonzero
 ``prior_144_sales_3m`` makes it unknown.
 
-Everything is vectorized over events; one event is arrays of length one. The per-event path
-(``facts.aggregates``), the ordered scan of a review and the earliest-date search
-(``earlier_sales``) all count through ``three_month_aggregate``.
+Everything is vectorized over events. The facts (``prior_sales.aggregates``), the ordered scan of
+a review and the earliest-date search (``earlier_sales``) all count through
+``three_month_aggregate``; the pre-trade check counts one event the same way in Python values
+(``compliance.facts.one_event``, held equal by a test).
 """
 
 from __future__ import annotations
