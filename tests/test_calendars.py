@@ -1,11 +1,14 @@
 """Tests for compliance.deal.calendars. Every expected date is worked out by hand beside it."""
 
+import functools
 from dataclasses import FrozenInstanceError
 from datetime import date, datetime, timedelta
 
 import holidays
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compliance.deal.calendars import (
     FIRST_DATE,
@@ -366,6 +369,17 @@ def test_datetime_refused():
         SETTLEMENT.is_open(datetime(2002, 3, 27, 23, 0))
     with pytest.raises(TypeError):
         SETTLEMENT.add_days("2002-03-27", 3)
+    at_night, day = datetime(2002, 3, 27, 23, 0), date(2002, 3, 27)
+    for call in (
+        lambda: SETTLEMENT.roll_forward(at_night),
+        lambda: SETTLEMENT.next_open(at_night),
+        lambda: SETTLEMENT.previous_open(np.datetime64("2002-03-27")),
+        lambda: SETTLEMENT.add_days(at_night, 3.0),
+        lambda: SETTLEMENT.count_open_between(day, at_night),
+        lambda: SETTLEMENT.count_open_between(None, day),
+    ):
+        with pytest.raises(TypeError, match="expected a datetime.date"):
+            call()
 
 
 # -- vectorized twins and an independent reference ----------------------------------------
@@ -414,6 +428,48 @@ def test_vectorized_twins_match_scalar_and_reference(cal):
         while not ref_open(prev):
             prev -= timedelta(days=1)
         assert cal.previous_open(d) == prev == cal.add_days(d, -1), d
+
+
+# Deterministic and bounded in examples, so that the suite's time stays modest.
+SCALAR_MATCHES_ARRAY = settings(max_examples=300, deadline=None, derandomize=True, database=None)
+
+
+@SCALAR_MATCHES_ARRAY
+@given(data=st.data(), cal=st.sampled_from(ALL), n=st.integers(-30, 30))
+def test_scalar_methods_give_the_array_twins_results(data, cal, n):
+    # anywhere in the range, or near either end, where n open days can step out of it
+    near_ends = timedelta(days=60)
+    in_range = st.one_of(
+        st.dates(cal.first_date, cal.last_date),
+        st.dates(cal.first_date, cal.first_date + near_ends),
+        st.dates(cal.last_date - near_ends, cal.last_date),
+    )
+    day, other = data.draw(in_range), data.draw(in_range)
+    one = np.array([day], "datetime64[D]")
+
+    def both(scalar, array):
+        """The scalar call's result and the array call's, or the errors each raised."""
+        results = []
+        for call in (scalar, lambda: array().item()):
+            try:
+                results.append(call())
+            except CalendarRangeError as e:
+                results.append(("CalendarRangeError", str(e)))
+        return results
+
+    is_open, is_open_array = both(lambda: cal.is_open(day), lambda: cal.is_open_array(one))
+    assert is_open == is_open_array and type(is_open) is bool
+    assert cal.roll_forward(day) == cal.roll_forward_array(one).item()
+    first, second = both(lambda: cal.add_days(day, n), lambda: cal.add_days_array(one, n))
+    assert first == second, (day, n)
+    assert type(first) in (date, tuple)
+    # next_open and previous_open have no public twin: the array offset with numpy's roll is theirs
+    for scalar, offset, roll in ((cal.next_open, 1, "backward"), (cal.previous_open, -1, "forward")):
+        first, second = both(functools.partial(scalar, day), functools.partial(cal._offset, one, offset, roll))
+        assert first == second, (scalar.__name__, day)
+    count = cal.count_open_between(day, other)
+    assert count == cal.count_open_between_array(one, np.array([other], "datetime64[D]")).item()
+    assert type(count) is int
 
 
 def test_is_open_array_dtype_and_shape():

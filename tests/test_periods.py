@@ -1,10 +1,19 @@
 """Calendar-month periods (compliance/periods.py). Expected dates worked out by hand."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from compliance.deal.periods import add_months, first_day_window_start_reaches, period_satisfied_on, window_start
+from compliance.deal.periods import (
+    PERIOD_COUNTING,
+    add_months,
+    first_day_window_start_reaches,
+    period_satisfied_on,
+    window_start,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +92,65 @@ def test_not_a_time_passes_through():
     days = np.array(["2002-01-16", "NaT"], dtype="M8[D]")
     out = period_satisfied_on(days, 12)
     assert out[0] == np.datetime64("2003-01-17") and np.isnat(out[1])
+
+
+# -- a date is computed in plain Python; the array functions are its reference ----------------
+
+# Deterministic and bounded in examples, so that the suite's time stays modest.
+SCALAR_MATCHES_ARRAY = settings(max_examples=500, deadline=None, derandomize=True, database=None)
+
+
+def _as_array(func, day, *args, **kwargs):
+    """``func`` of ``day`` as a one-day array, back as a date (None for NaT)."""
+    return func(np.array([day], dtype="M8[D]"), *args, **kwargs)[0].astype(date)
+
+
+@SCALAR_MATCHES_ARRAY
+@given(
+    day=st.dates(date(1901, 1, 1), date(2099, 12, 31)),
+    months=st.integers(-120, 120),
+    counting=st.sampled_from(PERIOD_COUNTING),
+    strictly_after=st.booleans(),
+)
+def test_a_date_gives_the_array_result(day, months, counting, strictly_after):
+    # The array functions' month table covers 1900-01..2101-01: stay where every month they look
+    # up (the day's, months either way, and the week around the anniversary) is inside it: months
+    # numbered from year 0, 1900-02 to 2100-11.
+    month, first_month, last_month = day.year * 12 + day.month - 1, 1900 * 12 + 1, 2100 * 12 + 10
+    assume(month - abs(months) >= first_month and month + abs(months) <= last_month)
+    assert add_months(day, months) == _as_array(add_months, day, months)
+    assert window_start(day, months) == _as_array(window_start, day, months)
+    assert period_satisfied_on(day, months, counting) == _as_array(period_satisfied_on, day, months, counting)
+    got = first_day_window_start_reaches(day, months, strictly_after=strictly_after)
+    assert got == _as_array(first_day_window_start_reaches, day, months, strictly_after=strictly_after)
+    assert type(got) is date
+
+
+def test_a_date_takes_numpy_integers_and_datetimes_as_the_array_path_does():
+    assert add_months(date(2003, 1, 31), np.int64(1)) == date(2003, 2, 28)
+    assert add_months(datetime(2003, 1, 31, 12, 0), 1) == date(2003, 2, 28)
+    assert type(add_months(datetime(2003, 1, 31, 12, 0), 1)) is date
+    # months that are no integer go through the array function
+    assert add_months(date(2003, 1, 31), 1.0) == date(2003, 2, 28)
+
+
+@pytest.mark.parametrize(
+    "day, months, expected",
+    [
+        # 2100 is no leap year (divisible by 100, not by 400): 2100-01-31 + 1 month -> 2100-02-28
+        (date(2100, 1, 31), 1, date(2100, 2, 28)),
+        # nor is 1900: 1900-03-31 less 1 month -> 1900-02-28
+        (date(1900, 3, 31), -1, date(1900, 2, 28)),
+        # 2000 is (divisible by 400): 1999-11-30 + 3 months -> 2000-02-29
+        (date(1999, 11, 30), 3, date(2000, 2, 29)),
+    ],
+)
+def test_century_leap_years(day, months, expected):
+    assert add_months(day, months) == _as_array(add_months, day, months) == expected
+
+
+@pytest.mark.parametrize("day", [date(1899, 12, 31), date(2101, 1, 1)], ids=str)
+def test_a_date_outside_the_table_is_refused_as_an_array_is(day):
+    for arg in (day, np.array([day], dtype="M8[D]")):
+        with pytest.raises(ValueError, match="add_months covers days from 1900-01-01 to 2100-12-31"):
+            add_months(arg, 1)

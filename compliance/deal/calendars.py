@@ -56,7 +56,8 @@ class DayCalendar:
     ``last_date`` inclusive.
 
     Scalar methods take and return ``datetime.date`` (a ``datetime`` is refused: pass the
-    calendar date meant). ``*_array`` twins take anything ``np.asarray(x, "datetime64[D]")``
+    calendar date meant) and run in plain Python on the same tables, about a microsecond a call.
+    ``*_array`` twins take anything ``np.asarray(x, "datetime64[D]")``
     accepts (NaT-free) and return ``datetime64[D]``, ``bool`` or ``int64`` arrays, with the
     same semantics; ``n`` broadcasts against ``days``.
     """
@@ -69,6 +70,11 @@ class DayCalendar:
     _open_up_to: np.ndarray = field(init=False, repr=False)  # per day: open days from first_date to it
     _open_days: np.ndarray = field(init=False, repr=False)  # the open days, ascending
     _first: np.datetime64 = field(init=False, repr=False)  # first_date as datetime64[D]
+    # The tables as Python tuples, indexed by ``day.toordinal() - _first_ordinal``, for the scalar API
+    _first_ordinal: int = field(init=False, repr=False)
+    _is_open_by_day: tuple[bool, ...] = field(init=False, repr=False)
+    _open_up_to_by_day: tuple[int, ...] = field(init=False, repr=False)
+    _open_dates: tuple[date, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.holidays_array.flags.writeable = False
@@ -79,24 +85,28 @@ class DayCalendar:
         for name, table in (("_is_open", is_open), ("_open_up_to", np.cumsum(is_open)), ("_open_days", days[is_open])):
             table.flags.writeable = False
             object.__setattr__(self, name, table)
+        object.__setattr__(self, "_first_ordinal", self.first_date.toordinal())
+        for name, table in (("_is_open_by_day", self._is_open), ("_open_up_to_by_day", self._open_up_to)):
+            object.__setattr__(self, name, tuple(table.tolist()))
+        object.__setattr__(self, "_open_dates", tuple(self._open_days.astype(object)))
 
     # -- scalar API ---------------------------------------------------------------
 
     def is_open(self, day: date) -> bool:
         """Whether ``day`` is an open day."""
-        return bool(self.is_open_array(self._scalar(day)))
+        return self._is_open_by_day[self._day_index(day)]
 
     def roll_forward(self, day: date) -> date:
         """``day`` if open, else the next open day."""
-        return self.roll_forward_array(self._scalar(day)).item()
+        return self._offset_date(day, 0, "forward")
 
     def next_open(self, day: date) -> date:
         """The first open day strictly after ``day``."""
-        return self._offset(self._scalar(day), 1, "backward").item()
+        return self._offset_date(day, 1, "backward")
 
     def previous_open(self, day: date) -> date:
         """The last open day strictly before ``day``."""
-        return self._offset(self._scalar(day), -1, "forward").item()
+        return self._offset_date(day, -1, "forward")
 
     def add_days(self, day: date, n: int) -> date:
         """Roll ``day`` forward to an open day, then step ``n`` open days.
@@ -105,13 +115,19 @@ class DayCalendar:
         Thursday (Saturday -> Monday, then three open days). This is domain.md §1.5: a receipt
         on a closed day counts as received on the next open day, and the receipt day itself is
         excluded. ``n=0`` is ``roll_forward``; ``n < 0`` steps back, so
-        ``add_days(d, -1) == previous_open(d)``.
+        ``add_days(d, -1) == previous_open(d)``. An ``n`` that is no integer (``int`` or numpy
+        integer) is taken as ``add_days_array`` takes it.
         """
+        if isinstance(n, int | np.integer):
+            return self._offset_date(day, int(n), "forward")
         return self.add_days_array(self._scalar(day), n).item()
 
     def count_open_between(self, start: date, end: date) -> int:
         """Number of open days ``d`` with ``start < d <= end`` (0 if ``end <= start``)."""
-        return int(self.count_open_between_array(self._scalar(start), self._scalar(end)))
+        self._require_date(start)
+        self._require_date(end)
+        up_to = self._open_up_to_by_day
+        return max(up_to[self._day_index(end)] - up_to[self._day_index(start)], 0)
 
     # -- vectorized twins ---------------------------------------------------------
 
@@ -135,10 +151,31 @@ class DayCalendar:
     # -- helpers ------------------------------------------------------------------
 
     @staticmethod
-    def _scalar(day: date) -> np.datetime64:
+    def _require_date(day: date) -> None:
+        """TypeError unless ``day`` is a ``datetime.date`` (a ``datetime`` is not)."""
         if isinstance(day, datetime) or not isinstance(day, date):
             raise TypeError(f"expected a datetime.date, got {type(day).__name__}: {day!r}")
+
+    def _scalar(self, day: date) -> np.datetime64:
+        self._require_date(day)
         return np.datetime64(day, "D")
+
+    def _day_index(self, day: date) -> int:
+        """Days from ``first_date`` to the date ``day``, the index into the tables; TypeError and
+        CalendarRangeError as for the array twins."""
+        self._require_date(day)
+        index = day.toordinal() - self._first_ordinal
+        if not 0 <= index < len(self._is_open_by_day):
+            self._check(np.datetime64(day, "D"))  # names the day and raises
+        return index
+
+    def _offset_date(self, day: date, n: int, roll: str) -> date:
+        """``_offset`` of one date and an ``int`` ``n``."""
+        i = self._day_index(day)
+        k = self._open_up_to_by_day[i] + n - (self._is_open_by_day[i] if roll == "forward" else 1)
+        if not 0 <= k < len(self._open_dates):
+            return self._offset(np.datetime64(day, "D"), n, roll).item()  # names the result and raises
+        return self._open_dates[k]
 
     def _check(self, days, what: str = "date") -> np.ndarray:
         """``days`` as ``datetime64[D]``; CalendarRangeError if any is outside the range."""

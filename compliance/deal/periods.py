@@ -4,11 +4,16 @@ Every function takes a date or a numpy ``datetime64[D]`` array (NaT passes throu
 returns the same kind. Month arithmetic clamps to the month's last day: 2007-08-31 + 6 months =
 2008-02-29, 2008-08-31 + 6 months = 2009-02-28 (as pendulum's ``add(months=...)``, which the tests
 use as the reference). Periods are never measured by counting months between two dates.
+
+A date with a whole number of months (``int`` or numpy integer) is computed in plain Python, a
+microsecond or two a call; the array functions are the reference it is tested against
+(tests/test_periods.py).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from calendar import isleap
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -17,16 +22,23 @@ PERIOD_COUNTING = ("day_after", "anniversary")
 Days = date | np.ndarray
 
 
-def _vectorized(func):
-    """Accept a date or an array; return the same kind."""
+def _vectorized(on_date):
+    """Accept a date or an array; return the same kind. ``on_date(day, months, ...)`` serves a
+    date with a whole number of months; any other ``months`` with a date goes through the array
+    function as a one-day array."""
 
-    def wrapper(day, *args, **kwargs):
-        if isinstance(day, date):
-            return func(np.array([day], dtype="M8[D]"), *args, **kwargs)[0].astype(date)
-        return func(np.asarray(day, dtype="M8[D]"), *args, **kwargs)
+    def decorate(func):
+        def wrapper(day, months, *args, **kwargs):
+            if isinstance(day, date):
+                if isinstance(months, int | np.integer):
+                    return on_date(day, int(months), *args, **kwargs)
+                return func(np.array([day], dtype="M8[D]"), months, *args, **kwargs)[0].astype(date)
+            return func(np.asarray(day, dtype="M8[D]"), months, *args, **kwargs)
 
-    wrapper.__doc__, wrapper.__name__ = func.__doc__, func.__name__
-    return wrapper
+        wrapper.__doc__, wrapper.__name__ = func.__doc__, func.__name__
+        return wrapper
+
+    return decorate
 
 
 # Month arithmetic by table lookup (a day's month and day-of-month; a month's first day and
@@ -41,8 +53,59 @@ _MONTH_START = (_MONTHS.astype("M8[D]") - _TABLE_FIRST).astype(np.int64)
 _MONTH_LENGTH = np.diff(np.append(_MONTH_START, _MONTH_START[-1] + 31))
 _WEEK = np.arange(8).astype("m8[D]")  # the offsets of eight consecutive days
 
+_FIRST_ORDINAL, _LAST_ORDINAL = date(1900, 1, 1).toordinal(), date(2100, 12, 31).toordinal()
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # January..December, common year
+_SCAN_OFFSETS = tuple(range(-3, 5))  # the eight days around an anniversary, as ``_WEEK - 3``
 
-@_vectorized
+
+def _check_counting(counting: str) -> None:
+    if counting not in PERIOD_COUNTING:
+        raise ValueError(f"period counting must be one of {PERIOD_COUNTING}, got {counting!r}")
+
+
+def _add_months_to_date(day: date, months: int) -> date:
+    """``add_months`` of one date (a ``datetime`` counts as its date): ValueError for a day
+    outside 1900..2100; the result is the calendar's answer wherever it falls."""
+    if not _FIRST_ORDINAL <= day.toordinal() <= _LAST_ORDINAL:
+        raise ValueError("add_months covers days from 1900-01-01 to 2100-12-31")
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)  # month 0 = January
+    length = 29 if month == 1 and isleap(year) else _DAYS_IN_MONTH[month]
+    return date(year, month + 1, min(day.day, length))
+
+
+def _period_satisfied_on_date(start: date, months: int, counting: str = "day_after") -> date:
+    _check_counting(counting)
+    anniversary = _add_months_to_date(start, months)
+    return anniversary + timedelta(days=1) if counting == "day_after" else anniversary
+
+
+def _window_start_of_date(day: date, months: int) -> date:
+    return _add_months_to_date(day, -months)
+
+
+def _first_day_window_start_reaches_date(anchor: date, months: int, *, strictly_after: bool) -> date | None:
+    """The array function's week around the anniversary (offsets -3..4 days), walked from the
+    anniversary: ``window_start`` never decreases, so the first day reaching ``anchor`` is found
+    by stepping back while the day before still reaches it, or forward until one does. None if no
+    day of the week reaches it."""
+    anniversary, reach = _add_months_to_date(anchor, months).toordinal(), anchor.toordinal()
+
+    def reaches(offset: int) -> bool:
+        start = _add_months_to_date(date.fromordinal(anniversary + offset), -months).toordinal()
+        return start > reach if strictly_after else start >= reach
+
+    if reaches(0):
+        offset = 0
+        while offset > _SCAN_OFFSETS[0] and reaches(offset - 1):
+            offset -= 1
+    else:
+        offset = next((k for k in _SCAN_OFFSETS[4:] if reaches(k)), None)
+        if offset is None:
+            return None
+    return date.fromordinal(anniversary + offset)
+
+
+@_vectorized(_add_months_to_date)
 def add_months(days: np.ndarray, months) -> np.ndarray:
     """``days`` plus ``months`` calendar months (an int or an int array; negative: minus),
     clamped to the last day of the resulting month. Days from 1900 to 2100."""
@@ -59,7 +122,7 @@ def add_months(days: np.ndarray, months) -> np.ndarray:
     return np.where(missing, np.datetime64("NaT"), shifted) if any_missing else np.asarray(shifted)
 
 
-@_vectorized
+@_vectorized(_period_satisfied_on_date)
 def period_satisfied_on(start: np.ndarray, months, counting: str = "day_after") -> np.ndarray:
     """First day on which a period of ``months`` from ``start`` has elapsed.
 
@@ -67,19 +130,18 @@ def period_satisfied_on(start: np.ndarray, months, counting: str = "day_after") 
     excluded: acquired 2002-01-16, one year (12 months) is satisfied on 2003-01-17.
     ``anniversary``: on the anniversary itself (2003-01-16).
     """
-    if counting not in PERIOD_COUNTING:
-        raise ValueError(f"period counting must be one of {PERIOD_COUNTING}, got {counting!r}")
+    _check_counting(counting)
     anniversary = add_months(start, months)
     return anniversary + ONE_DAY if counting == "day_after" else anniversary
 
 
-@_vectorized
+@_vectorized(_window_start_of_date)
 def window_start(days: np.ndarray, months) -> np.ndarray:
     """The day ``months`` before each day (clamped): a rolling window holds the days after it."""
     return add_months(days, -np.asarray(months, dtype=np.int64))
 
 
-@_vectorized
+@_vectorized(_first_day_window_start_reaches_date)
 def first_day_window_start_reaches(anchor: np.ndarray, months, *, strictly_after: bool) -> np.ndarray:
     """First day t with ``window_start(t, months)`` on or after (or strictly after) ``anchor``.
 
