@@ -154,3 +154,16 @@ def test_a_date_outside_the_table_is_refused_as_an_array_is(day):
     for arg in (day, np.array([day], dtype="M8[D]")):
         with pytest.raises(ValueError, match="add_months covers days from 1900-01-01 to 2100-12-31"):
             add_months(arg, 1)
+
+
+@pytest.mark.parametrize(
+    "day, months",
+    [
+        (date(1900, 1, 15), -1),  # 1899-12-15: a month before the table
+        (date(2100, 12, 15), 2),  # 2101-02-15: a month after it
+    ],
+    ids=str,
+)
+def test_an_array_result_outside_the_table_is_refused_not_wrapped(day, months):
+    with pytest.raises(ValueError, match="add_months gives days from 1900-01-01 to 2101-01-31"):
+        add_months(np.array([day], dtype="M8[D]"), months)

@@ -117,6 +117,8 @@ def add_months(days: np.ndarray, months) -> np.ndarray:
     if (index.view(np.uint64) >= len(_TABLE_DAYS)).any():  # a day before the table wraps to a huge index
         raise ValueError("add_months covers days from 1900-01-01 to 2100-12-31")
     target = _MONTH_OF_DAY[index] + np.asarray(months, dtype=np.int64)
+    if (np.asarray(target).view(np.uint64) >= len(_MONTHS)).any():  # a month before the table wraps too
+        raise ValueError("add_months gives days from 1900-01-01 to 2101-01-31")
     offset = _MONTH_START[target] + np.minimum(_DAY_INDEX[index], _MONTH_LENGTH[target] - 1)
     shifted = _TABLE_FIRST + offset.astype("m8[D]")
     return np.where(missing, np.datetime64("NaT"), shifted) if any_missing else np.asarray(shifted)
