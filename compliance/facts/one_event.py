@@ -93,7 +93,10 @@ def event_facts(
 
 
 def _rule_144_dates(event: SaleEvent, agreement: Agreement, in_force: dict, months: int) -> dict[str, Any]:
-    """``holding_period.acquisition_date`` and ``rule_144_dates``."""
+    """Rule 144(d)(1): the holding period runs from full payment (the Closing for Shares; for
+    Warrant Shares the warrant's issue on cashless exercise, 144(d)(3)(x), the exercise on cash
+    exercise); 144(k): a non-affiliate's free resale; 144(h): the Form 144 given and its lapse. As
+    ``holding_period.acquisition_date`` and ``holding_period.rule_144_dates``."""
     if event.security == "shares":
         acquired = agreement.closing_date
     elif event.warrant_exercise == "cashless":
@@ -122,7 +125,9 @@ def _satisfied_on(start: date | None, months: int, counting: str) -> date | None
 def _volume(
     event: SaleEvent, agreement: Agreement, in_force: dict, changes: EventChanges, facts: dict
 ) -> dict[str, Any]:
-    """``volume.volume``: the reference date of 144(e)(1)(ii) and the volume limit."""
+    """Rule 144(e)(1): the four weeks of (ii) are those before the filing of a Form 144 that
+    supports the sale (filed by the sale date, not lapsed), else those before the sale; the limit
+    is the greater of the limbs known. As ``volume.volume``."""
     t, filed, lapses = event.sale_date, event.form_144_filed_on, facts["form_144_lapses_on"]
     reference = filed if filed is not None and filed <= t < lapses else t
     changes.add(AVERAGE_VOLUME, filed, lapses)
@@ -166,7 +171,11 @@ def _day_after(day: date | None) -> date | None:
 
 
 def _delivery(event: SaleEvent, agreement: Agreement, facts: dict, changes: EventChanges) -> dict[str, Any]:
-    """``delivery.delivery_date_owed`` and ``delivery.delivery``."""
+    """Section 1(b)(ii): a Delivery Date only for a sale under the registration statement that is
+    effective and current at the time of sale, the agreement's business days (three in Section
+    1(b)(ii)) after the later of the notice and the certificate is received;
+    Section 1(b)(iii): FAST participation on the day a DWAC delivery would be made. As
+    ``delivery.delivery_date_owed`` and ``delivery.delivery``."""
     t = event.sale_date
     routed = event.route in agreement.delivery_routes
     owed = False
