@@ -84,25 +84,15 @@ def _window_start_of_date(day: date, months: int) -> date:
 
 
 def _first_day_window_start_reaches_date(anchor: date, months: int, *, strictly_after: bool) -> date | None:
-    """The array function's week around the anniversary (offsets -3..4 days), walked from the
-    anniversary: ``window_start`` never decreases, so the first day reaching ``anchor`` is found
-    by stepping back while the day before still reaches it, or forward until one does. None if no
-    day of the week reaches it."""
+    """The array function's scan of one anchor: the first of the eight days around the
+    anniversary whose window start reaches ``anchor``; None if none does."""
     anniversary, reach = _add_months_to_date(anchor, months).toordinal(), anchor.toordinal()
-
-    def reaches(offset: int) -> bool:
-        start = _add_months_to_date(date.fromordinal(anniversary + offset), -months).toordinal()
-        return start > reach if strictly_after else start >= reach
-
-    if reaches(0):
-        offset = 0
-        while offset > _SCAN_OFFSETS[0] and reaches(offset - 1):
-            offset -= 1
-    else:
-        offset = next((k for k in _SCAN_OFFSETS[4:] if reaches(k)), None)
-        if offset is None:
-            return None
-    return date.fromordinal(anniversary + offset)
+    for offset in _SCAN_OFFSETS:
+        day = date.fromordinal(anniversary + offset)
+        start = _add_months_to_date(day, -months).toordinal()
+        if start > reach if strictly_after else start >= reach:
+            return day
+    return None
 
 
 @_vectorized(_add_months_to_date)
